@@ -1,0 +1,255 @@
+/**
+ * `ChatModelStream`: one chat-model response, fed with protocol events, read as projections.
+ *
+ * @module
+ */
+import { EVENTS, Hub, OUTPUT, REASONING, TEXT, TOOL_CALLS, USAGE, type SourceOpener } from "./fan-out.ts";
+import { cursorSource, Projection } from "./projection.ts";
+import type { AIMessage, ProtocolEvent, ToolCall, ToolCallChunk, UsageMetadata } from "./protocol.ts";
+
+/** Options of a `ChatModelStream`. */
+export interface ChatModelStreamOptions {
+  /** Graph namespace path of the message (informational). */
+  namespace?: string[];
+  /** Graph node that produced the message (informational). */
+  node?: string;
+  /** The message id when `message-start` carries none. */
+  messageId?: string;
+  /** Aborting it is `aclose(signal.reason)`: wire `request.signal` here. */
+  signal?: AbortSignal;
+  /** Keep the source running when every reader has cancelled (default false). */
+  keepAlive?: boolean;
+  /** How many events the source may run ahead of the slowest reader (default 16; 0 reads only on demand). */
+  highWaterMark?: number;
+}
+
+/** What `ChatModelStream.from` reads. */
+export type EventSource =
+  | ReadableStream<ProtocolEvent>
+  | AsyncIterable<ProtocolEvent>
+  | Iterable<ProtocolEvent>;
+
+/**
+ * One chat-model response as Web Streams. Content-block protocol events go in (`dispatch`, a pump
+ * set with `setRequestMore`, or a source given to `from`); projections come out: `text`,
+ * `reasoning`, `toolCalls`, `usage`, `output` and the raw `events`, each a `ReadableStream` of
+ * deltas, and each but `events` awaitable for its final value.
+ *
+ * @example
+ * ```ts
+ * export default {
+ *   async fetch(request, env, ctx) {
+ *     const stream = ChatModelStream.from(model.events(prompt), { signal: request.signal });
+ *     ctx.waitUntil(stream.output.then((message) => env.KV.put(message.id, JSON.stringify(message))));
+ *     return new Response(stream.text.pipeThrough(new TextEncoderStream()), {
+ *       headers: { "content-type": "text/event-stream" },
+ *     });
+ *   },
+ * };
+ * ```
+ *
+ * Cancellation and errors: `aclose()`, the `signal` option, `await using`, and the last reader
+ * cancelling (with nothing awaiting and no `keepAlive`) abort `signal` and cancel the source;
+ * readers and awaits then fail with an `AbortError` carrying `partial`, the message so far. An
+ * `error` event or `fail(err)` fails readers (after what is queued for them) and awaits with that
+ * error. A malformed event fails the stream with a `TypeError` naming the field and the event's
+ * position. The stream itself is not thenable: write `await stream.output`.
+ */
+export class ChatModelStream implements AsyncIterable<ProtocolEvent>, AsyncDisposable {
+  #hub: Hub;
+  /** Graph namespace path of the message. */
+  readonly namespace: string[];
+  /** Graph node that produced the message. */
+  readonly node: string | undefined;
+  /** The id given to the constructor. */
+  readonly messageId: string | undefined;
+
+  constructor(options: ChatModelStreamOptions = {}) {
+    const hub = new Hub(options);
+    this.#hub = hub;
+    this.namespace = options.namespace ?? [];
+    this.node = options.node;
+    this.messageId = options.messageId;
+    const signal = options.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) void hub.aclose(signal.reason);
+      else hub.link(signal, () => void hub.aclose(signal.reason));
+    }
+  }
+
+  /**
+   * A stream that reads `source` lazily: nothing is read before something consumes, and the source
+   * is read no faster than the slowest reader. After `message-finish` the rest of the source is read
+   * in the background and ignored; a source that ends without it gets a synthesized finish.
+   *
+   * @example
+   * ```ts
+   * const stream = ChatModelStream.from(eventsReadable);
+   * console.log(await stream.text);
+   * ```
+   *
+   * Cancellation and errors: `aclose()` and the other cancellations cancel the source (a
+   * `ReadableStream` through its reader, an iterator through `return()`), once. A source that
+   * throws fails the stream with its own error.
+   */
+  static from(source: EventSource, options?: ChatModelStreamOptions): ChatModelStream {
+    const stream = new ChatModelStream(options);
+    stream.#hub.setSource(openerFor(source));
+    return stream;
+  }
+
+  // -- producer side --------------------------------------------------------------------------
+
+  /**
+   * Feeds one protocol event. A malformed event fails the stream (consumers see the `TypeError`);
+   * `dispatch` after the message finished or failed throws a `TypeError` and changes nothing.
+   */
+  dispatch(event: ProtocolEvent): void {
+    this.#hub.dispatch(event);
+  }
+
+  /** No more events: a missing `message-finish` is added, or with no events at all the stream fails. */
+  close(): void {
+    this.#hub.close();
+  }
+
+  /** Fails the stream with `error`, passed to readers and awaits unchanged. No-op once it ended. */
+  fail(error: unknown): void {
+    this.#hub.fail(error);
+  }
+
+  /** Installs a callback that runs once, on first consumption; a rejection fails the stream. */
+  setStart(start: () => void | Promise<void>): void {
+    this.#hub.setStart(start);
+  }
+
+  /**
+   * Installs the pull hook: called when a reader or an await wants data and nothing is queued,
+   * never twice at once. It dispatches events (now or later); it says the source is done by
+   * calling `close()` or resolving to `false`; its rejection fails the stream. A call that
+   * dispatched nothing is not repeated until an event is dispatched.
+   */
+  setRequestMore(pump: () => void | boolean | Promise<void | boolean>): void {
+    this.#hub.setRequestMore(pump);
+  }
+
+  /** How many more events consumers want now (WHATWG style): 0 before consumption or after the end, null once failed. */
+  get desiredSize(): number | null {
+    return this.#hub.desiredSize;
+  }
+
+  /** Resolves when `desiredSize` is positive, or when the stream ended. Never rejects. */
+  get ready(): Promise<void> {
+    return this.#hub.ready;
+  }
+
+  /** Aborted when the stream is cancelled or fails: hand it to the model call. */
+  get signal(): AbortSignal {
+    return this.#hub.abort.signal;
+  }
+
+  // -- consumer side --------------------------------------------------------------------------
+
+  /** Text deltas; awaits to the text blocks joined in index order. */
+  get text(): Projection<string, string> {
+    return new Projection(this.#hub, TEXT);
+  }
+
+  /** Reasoning deltas; awaits to the reasoning blocks joined in index order. */
+  get reasoning(): Projection<string, string> {
+    return new Projection(this.#hub, REASONING);
+  }
+
+  /** Tool-call chunks (`args` fragments, by `index`); awaits to the finished tool calls. */
+  get toolCalls(): Projection<ToolCallChunk, ToolCall[]> {
+    return new Projection(this.#hub, TOOL_CALLS);
+  }
+
+  /** Usage snapshots; awaits to the final usage, or `undefined` when none was reported. */
+  get usage(): Projection<UsageMetadata, UsageMetadata | undefined> {
+    return new Projection(this.#hub, USAGE);
+  }
+
+  /** Yields the one final message at the end; awaits to it. */
+  get output(): Projection<AIMessage, AIMessage> {
+    return new Projection(this.#hub, OUTPUT);
+  }
+
+  /** The raw protocol events (a late reader first gets a synthesized replay of the state so far). */
+  get events(): ReadableStream<ProtocolEvent> {
+    const [source, strategy] = cursorSource<ProtocolEvent>(this.#hub, EVENTS);
+    return new ReadableStream(source, strategy);
+  }
+
+  /** Iterates the raw protocol events; breaking out cancels this reader. */
+  async *[Symbol.asyncIterator](): AsyncIterator<ProtocolEvent> {
+    const reader = this.events.getReader();
+    let ended = false;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+          ended = true;
+          return;
+        }
+        yield value;
+      }
+    } catch (error) {
+      ended = true;
+      throw error;
+    } finally {
+      if (!ended) reader.cancel("the iteration stopped").catch(() => {});
+    }
+  }
+
+  /**
+   * Cancels the model call. Before the message finished: aborts `signal`, cancels the source, and
+   * fails every reader and await with an `AbortError` whose `partial` is the message so far.
+   * After it finished: cancels nothing and resolves once the producer's own work settled.
+   * Idempotent.
+   */
+  aclose(reason?: unknown): Promise<void> {
+    return this.#hub.aclose(reason);
+  }
+
+  /** `await using stream = ...` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.aclose();
+  }
+}
+
+function openerFor(source: EventSource): SourceOpener {
+  if (source instanceof ReadableStream || typeof (source as { getReader?: unknown }).getReader === "function") {
+    const stream = source as ReadableStream<ProtocolEvent>;
+    return {
+      open() {
+        const reader = stream.getReader();
+        return { read: () => reader.read(), cancel: (reason) => reader.cancel(reason) };
+      },
+      cancelUnopened: (reason) => stream.cancel(reason),
+    };
+  }
+  if (typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+    const iterable = source as AsyncIterable<ProtocolEvent>;
+    const opened = (): AsyncIterator<ProtocolEvent> => iterable[Symbol.asyncIterator]();
+    return {
+      open() {
+        const it = opened();
+        return { read: () => it.next(), cancel: () => it.return?.() };
+      },
+      // An iterator that is its own iterable (a generator) can be ended before it ran.
+      cancelUnopened: () => ((iterable as Partial<AsyncIterator<unknown>>).return ? opened().return?.() : undefined),
+    };
+  }
+  if (typeof (source as Iterable<unknown>)[Symbol.iterator] === "function") {
+    const iterable = source as Iterable<ProtocolEvent>;
+    return {
+      open() {
+        const it = iterable[Symbol.iterator]();
+        return { read: async () => it.next(), cancel: () => it.return?.() };
+      },
+      cancelUnopened: () => undefined,
+    };
+  }
+  throw new TypeError("ChatModelStream.from() takes a ReadableStream, an async iterable or an iterable of events");
+}

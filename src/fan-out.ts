@@ -1,0 +1,604 @@
+/**
+ * The single-reader distributor. One loop reads the source (or takes pushed events), folds each
+ * event into the accumulator once, and hands what it produced straight to the cursors that have a
+ * reader. A cursor whose reader waits gets the chunk at once; a cursor whose reader lags queues it
+ * (text coalesced), and the source is not read further while any cursor is `highWaterMark` events
+ * behind, unless an await is pending. A projection without a reader has no cursor and holds nothing.
+ *
+ * @module
+ */
+import {
+  EMIT_REASONING,
+  EMIT_TEXT,
+  EMIT_TOOL,
+  EMIT_USAGE,
+  FAILED,
+  FINISHED,
+  MessageAccumulator,
+} from "./accumulator.ts";
+import type { AIMessage, ErrorWithPartial } from "./protocol.ts";
+import { StringBuilder } from "./string-builder.ts";
+
+/** @internal What a cursor or an await follows. */
+export const TEXT = 0;
+/** @internal */
+export const REASONING = 1;
+/** @internal */
+export const TOOL_CALLS = 2;
+/** @internal */
+export const USAGE = 3;
+/** @internal */
+export const OUTPUT = 4;
+/** @internal */
+export const EVENTS = 5;
+
+const IDLE = 0;
+const STARTING = 1;
+const RUNNING = 2;
+const FINISHED_STATE = 3;
+const FAILED_STATE = 4;
+
+/** @internal A source read by the hub: a `ReadableStream` reader or an async iterator. */
+export interface PullSource {
+  read(): Promise<IteratorResult<unknown>>;
+  cancel(reason: unknown): unknown;
+}
+
+/** @internal Opens a source on first consumption; cancels it unopened otherwise. */
+export interface SourceOpener {
+  open(): PullSource;
+  cancelUnopened(reason: unknown): unknown;
+}
+
+/** @internal One reader's place in one projection. */
+export class Cursor {
+  readonly kind: number;
+  controller: ReadableStreamDefaultController<unknown> | undefined = undefined;
+  attached = false;
+  /** The reader asked for a chunk and none was queued. */
+  waiting = false;
+  /** No more chunks will be queued: the cursor closed, errored or was cancelled. */
+  done = false;
+  /** Queued text (text and reasoning cursors). */
+  text: StringBuilder | undefined;
+  /** Queued chunks (other cursors). */
+  items: unknown[] = [];
+  /** Events that queued something since the reader last took its chunks. */
+  backlog = 0;
+  /** An error to deliver once the queued chunks are read. */
+  failure: { error: unknown } | undefined = undefined;
+
+  constructor(kind: number) {
+    this.kind = kind;
+    this.text = kind <= REASONING ? new StringBuilder() : undefined;
+  }
+
+  get queued(): boolean {
+    return this.text !== undefined ? this.text.length > 0 : this.items.length > 0;
+  }
+}
+
+interface Deferred {
+  promise: Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(reason: unknown): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: (value: unknown) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<unknown>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const noop = (): void => {};
+
+/** @internal Options the hub takes from the stream. */
+export interface HubOptions {
+  messageId?: string | undefined;
+  highWaterMark?: number | undefined;
+  keepAlive?: boolean | undefined;
+}
+
+/** @internal The single reader and distributor behind a `ChatModelStream`. */
+export class Hub {
+  readonly acc: MessageAccumulator;
+  readonly highWaterMark: number;
+  readonly keepAlive: boolean;
+  readonly abort: AbortController = new AbortController();
+
+  #state = IDLE;
+  #error: unknown = undefined;
+  #cursors: Cursor[][] = [[], [], [], [], [], []];
+  #attached = 0;
+  #waiting = 0;
+  /** Cursors with at least `#limit` queued events. */
+  #lagging = 0;
+  /** The backlog that stops the source: `highWaterMark`, and at least one queued event. */
+  #limit: number;
+  #awaited = false;
+  #aborted = false;
+  #finals: (Deferred | undefined)[] = [];
+  #start: (() => unknown) | undefined = undefined;
+  #pump: (() => unknown) | undefined = undefined;
+  #opener: SourceOpener | undefined = undefined;
+  #source: PullSource | undefined = undefined;
+  #sourceCancelled = false;
+  #pumping = false;
+  /** The last pump call dispatched nothing: wait for a dispatch before calling it again. */
+  #pumpIdle = false;
+  #seq = 0;
+  #ready: Deferred | undefined = undefined;
+  /** The producer's own work after the finish: the rest of a `from` source, a pump in flight. */
+  #work: Promise<unknown> = RESOLVED;
+  #unlink: () => void = noop;
+
+  constructor(options: HubOptions = {}) {
+    this.acc = new MessageAccumulator(options.messageId);
+    const hwm = options.highWaterMark ?? 16;
+    if (!(hwm >= 0) || !Number.isFinite(hwm)) {
+      throw new RangeError(`highWaterMark must be a finite number ≥ 0, got ${String(options.highWaterMark)}`);
+    }
+    this.highWaterMark = Math.floor(hwm);
+    this.#limit = Math.max(1, this.highWaterMark);
+    this.keepAlive = options.keepAlive ?? false;
+  }
+
+  // -- wiring ---------------------------------------------------------------------------------
+
+  setStart(start: () => unknown): void {
+    if (this.#state !== IDLE) throw new TypeError("setStart() after the stream started");
+    this.#start = start;
+  }
+
+  setRequestMore(pump: () => unknown): void {
+    if (this.#opener !== undefined) throw new TypeError("setRequestMore() on a stream made by from()");
+    this.#pump = pump;
+    this.#pumpIdle = false;
+    this.#kick();
+  }
+
+  setSource(opener: SourceOpener): void {
+    this.#opener = opener;
+  }
+
+  /** Ties the stream to an outside signal; the link is dropped when the stream ends. */
+  link(signal: AbortSignal, onAbort: () => void): void {
+    signal.addEventListener("abort", onAbort, { once: true });
+    this.#unlink = () => signal.removeEventListener("abort", onAbort);
+  }
+
+  get terminal(): boolean {
+    return this.#state >= FINISHED_STATE;
+  }
+
+  get finished(): boolean {
+    return this.#state === FINISHED_STATE;
+  }
+
+  // -- producer side --------------------------------------------------------------------------
+
+  dispatch(event: unknown): void {
+    if (this.#state >= FINISHED_STATE) {
+      throw new TypeError(
+        `dispatch() after the message ${this.#state === FINISHED_STATE ? "finished" : "failed"}: the event was ignored`,
+      );
+    }
+    this.#accept(event);
+  }
+
+  close(): void {
+    if (this.#state >= FINISHED_STATE) return;
+    if (this.acc.count === 0) this.fail(new Error("No generation chunks were returned"));
+    else this.#accept(SYNTHETIC_FINISH);
+  }
+
+  get desiredSize(): number | null {
+    if (this.#state === FAILED_STATE) return null;
+    if (this.#state !== RUNNING) return 0;
+    if (this.#awaited) return this.#limit;
+    let max = 0;
+    for (const list of this.#cursors) for (const c of list) if (c.backlog > max) max = c.backlog;
+    const room = this.highWaterMark - max;
+    // A waiting reader is a request for at least one event, as a pending read is in WHATWG streams.
+    return this.#waiting > 0 && this.#lagging === 0 ? Math.max(1, room) : room;
+  }
+
+  get ready(): Promise<void> {
+    if (this.#state >= FINISHED_STATE || (this.desiredSize ?? 1) > 0) return RESOLVED;
+    return (this.#ready ??= deferred()).promise as Promise<void>;
+  }
+
+  #notifyReady(): void {
+    const ready = this.#ready;
+    if (ready !== undefined && (this.#state >= FINISHED_STATE || (this.desiredSize ?? 1) > 0)) {
+      this.#ready = undefined;
+      ready.resolve(undefined);
+    }
+  }
+
+  #accept(event: unknown): void {
+    this.#seq++;
+    const acc = this.acc;
+    let flags: number;
+    try {
+      flags = acc.apply(event);
+    } catch (error) {
+      this.fail(withPartial(error, acc));
+      return;
+    }
+    const cursors = this.#cursors;
+    const raw = cursors[EVENTS]!;
+    for (let i = 0; i < raw.length; i++) this.#deliver(raw[i]!, event);
+    if (flags !== 0) {
+      if (flags & EMIT_TEXT) this.#deliverAll(cursors[TEXT]!, acc.delta);
+      if (flags & EMIT_REASONING) this.#deliverAll(cursors[REASONING]!, acc.delta);
+      if (flags & EMIT_TOOL) this.#deliverAll(cursors[TOOL_CALLS]!, acc.chunk);
+      if (flags & EMIT_USAGE) this.#deliverAll(cursors[USAGE]!, acc.usage);
+      if (flags & FINISHED) this.#finish();
+      else if (flags & FAILED) this.fail(withPartial(acc.error, acc));
+    }
+    if (this.#pumpIdle) {
+      this.#pumpIdle = false;
+      this.#kick();
+    }
+  }
+
+  #deliverAll(list: Cursor[], chunk: unknown): void {
+    for (let i = 0; i < list.length; i++) this.#deliver(list[i]!, chunk);
+  }
+
+  #deliver(c: Cursor, chunk: unknown): void {
+    if (c.waiting) {
+      c.waiting = false;
+      this.#waiting--;
+      c.controller!.enqueue(chunk);
+      return;
+    }
+    if (c.text !== undefined) c.text.push(chunk as string);
+    else c.items.push(chunk);
+    if (++c.backlog === this.#limit) this.#lagging++;
+  }
+
+  // -- the source loop ------------------------------------------------------------------------
+
+  /** Something consumes: start the stream if it has not started. */
+  #consume(): void {
+    if (this.#state !== IDLE) return;
+    this.#state = STARTING;
+    const start = this.#start;
+    this.#start = undefined;
+    let result: unknown;
+    try {
+      result = start?.();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (isThenable(result)) {
+      result.then(
+        () => this.#started(),
+        (error: unknown) => this.fail(error),
+      );
+    } else {
+      this.#started();
+    }
+  }
+
+  #started(): void {
+    if (this.#state !== STARTING) return;
+    this.#state = RUNNING;
+    if (this.#opener !== undefined && !this.#sourceCancelled) this.#source = this.#opener.open();
+    this.#notifyReady();
+    this.#kick();
+  }
+
+  #wantsMore(): boolean {
+    return this.#awaited || (this.#waiting > 0 && this.#lagging === 0);
+  }
+
+  #kick(): void {
+    if (this.#pumping || this.#state !== RUNNING || this.#pumpIdle) return;
+    if (this.#source === undefined && this.#pump === undefined) return;
+    if (!this.#wantsMore()) return;
+    void this.#drive();
+  }
+
+  async #drive(): Promise<void> {
+    this.#pumping = true;
+    try {
+      const source = this.#source;
+      if (source !== undefined) {
+        while (this.#state === RUNNING && this.#wantsMore()) {
+          const result = await source.read();
+          if (this.#state !== RUNNING) break;
+          if (result.done) this.close();
+          else this.#accept(result.value);
+        }
+      } else {
+        while (this.#state === RUNNING && !this.#pumpIdle && this.#wantsMore()) {
+          const seq = this.#seq;
+          let result = this.#pump!();
+          if (isThenable(result)) {
+            const pending = Promise.resolve(result);
+            this.#work = pending.then(noop, noop);
+            result = await pending;
+          }
+          if (this.#state !== RUNNING) break;
+          if (result === false) this.close();
+          else if (this.#seq === seq) this.#pumpIdle = true;
+        }
+      }
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #cancelSource(reason: unknown): void {
+    if (this.#sourceCancelled) return;
+    this.#sourceCancelled = true;
+    const source = this.#source;
+    try {
+      const result = source !== undefined ? source.cancel(reason) : this.#opener?.cancelUnopened(reason);
+      if (isThenable(result)) result.then(noop, noop);
+    } catch {
+      // A source that throws while being cancelled has nothing more to give us.
+    }
+  }
+
+  // -- consumer side --------------------------------------------------------------------------
+
+  /** The `pull()` of a projection's underlying source: its reader wants a chunk. */
+  pull(c: Cursor): void {
+    if (!c.attached) this.#attach(c);
+    if (c.queued) {
+      this.#take(c);
+      // An error waits for the next pull, so the reader first gets what was queued for it.
+      if (c.done && c.failure === undefined) c.controller!.close();
+      return;
+    }
+    if (c.done) {
+      this.#end(c);
+      return;
+    }
+    c.waiting = true;
+    this.#waiting++;
+    this.#consume();
+    this.#kick();
+  }
+
+  /** The `cancel()` of a projection's underlying source. */
+  cancel(c: Cursor, reason: unknown): void {
+    const wasAttached = c.attached && !c.done;
+    this.#detach(c);
+    c.done = true;
+    c.text?.set("");
+    c.items = [];
+    c.failure = undefined;
+    if (!wasAttached || this.#state >= FINISHED_STATE) return;
+    this.#notifyReady();
+    if (this.#attached === 0 && !this.#awaited && !this.keepAlive) {
+      void this.aclose(reason ?? "every reader cancelled");
+    } else {
+      this.#kick();
+    }
+  }
+
+  #attach(c: Cursor): void {
+    c.attached = true;
+    const state = this.#state;
+    if (state === FAILED_STATE) {
+      c.done = true;
+      c.failure = { error: this.#error };
+      // After an abort readers error at once; after a failure a late reader gets what a reader
+      // attached from the start got: the deltas so far, then the error.
+      if (this.#aborted) return;
+    }
+    const acc = this.acc;
+    if (acc.count > 0) {
+      switch (c.kind) {
+        case TEXT:
+          c.text!.push(acc.textSoFar());
+          break;
+        case REASONING:
+          c.text!.push(acc.reasoningSoFar());
+          break;
+        case TOOL_CALLS:
+          c.items = acc.toolChunksSoFar();
+          break;
+        case USAGE:
+          if (acc.usage !== undefined) c.items.push(acc.usage);
+          break;
+        case EVENTS:
+          c.items = acc.replay();
+          break;
+      }
+    }
+    if (state === FINISHED_STATE) {
+      if (c.kind === OUTPUT) c.items.push(acc.message());
+      c.done = true;
+    }
+    if (c.done) return;
+    this.#cursors[c.kind]!.push(c);
+    this.#attached++;
+  }
+
+  #detach(c: Cursor): void {
+    if (!c.attached || c.done) return;
+    const list = this.#cursors[c.kind]!;
+    const at = list.indexOf(c);
+    if (at >= 0) {
+      list.splice(at, 1);
+      this.#attached--;
+    }
+    if (c.waiting) {
+      c.waiting = false;
+      this.#waiting--;
+    }
+    if (c.backlog >= this.#limit) this.#lagging--;
+    c.backlog = 0;
+  }
+
+  /** Hands a cursor's queued chunks to its reader: text as one chunk, the rest one by one. */
+  #take(c: Cursor): void {
+    const controller = c.controller!;
+    if (c.text !== undefined) controller.enqueue(c.text.take());
+    else {
+      const items = c.items;
+      c.items = [];
+      for (let i = 0; i < items.length; i++) controller.enqueue(items[i]);
+    }
+    const lagged = c.backlog >= this.#limit;
+    c.backlog = 0;
+    if (lagged) {
+      this.#lagging--;
+      this.#notifyReady();
+      this.#kick();
+    }
+  }
+
+  /** Ends a done cursor whose queue is empty. */
+  #end(c: Cursor): void {
+    const failure = c.failure;
+    if (failure === undefined) c.controller!.close();
+    else {
+      c.failure = undefined;
+      c.controller!.error(failure.error);
+    }
+  }
+
+  // -- awaits ---------------------------------------------------------------------------------
+
+  /** The promise of a projection's final value; awaiting drives the source to the end. */
+  final(kind: number): Promise<unknown> {
+    let d = this.#finals[kind];
+    if (d !== undefined) return d.promise;
+    if (this.#state === FINISHED_STATE) return Promise.resolve(this.#value(kind));
+    if (this.#state === FAILED_STATE) return Promise.reject(this.#error);
+    d = this.#finals[kind] = deferred();
+    if (!this.#awaited) {
+      this.#awaited = true;
+      this.#notifyReady();
+    }
+    this.#consume();
+    this.#kick();
+    return d.promise;
+  }
+
+  #value(kind: number): unknown {
+    const acc = this.acc;
+    switch (kind) {
+      case TEXT:
+        return acc.text();
+      case REASONING:
+        return acc.reasoning();
+      case TOOL_CALLS:
+        return acc.toolCalls();
+      case USAGE:
+        return acc.usage;
+      default:
+        return acc.message();
+    }
+  }
+
+  // -- the end --------------------------------------------------------------------------------
+
+  #finish(): void {
+    this.#state = FINISHED_STATE;
+    this.#unlink();
+    const finals = this.#finals;
+    for (let kind = 0; kind < finals.length; kind++) finals[kind]?.resolve(this.#value(kind));
+    for (const c of this.#release()) {
+      if (c.kind === OUTPUT) c.items.push(this.acc.message());
+      if (c.queued) this.#take(c);
+      c.controller!.close();
+    }
+    this.#notifyReady();
+    const source = this.#source;
+    if (source !== undefined) {
+      // The rest of the source is read and ignored, so its producer can finish its own work.
+      this.#work = (async () => {
+        while (!(await source.read()).done);
+      })().then(noop, noop);
+    }
+  }
+
+  /** Detaches every cursor at the end of the stream and returns them. */
+  #release(): Cursor[] {
+    const all = this.#cursors.flat();
+    for (const list of this.#cursors) list.length = 0;
+    for (const c of all) {
+      c.done = true;
+      c.waiting = false;
+      c.backlog = 0;
+    }
+    this.#attached = 0;
+    this.#waiting = 0;
+    this.#lagging = 0;
+    return all;
+  }
+
+  /**
+   * Fails the stream: awaits reject, readers get what is queued for them and then the error
+   * (at once, without the queue, when `now`), the signal aborts and the source is cancelled.
+   */
+  fail(error: unknown, now = false): void {
+    if (this.#state >= FINISHED_STATE) return;
+    this.#state = FAILED_STATE;
+    this.#error = error;
+    this.#aborted = now;
+    this.acc.stop();
+    this.#unlink();
+    for (const d of this.#finals) d?.reject(error);
+    for (const c of this.#release()) {
+      if (now || !c.queued) {
+        c.text?.set("");
+        c.items = [];
+        c.controller!.error(error);
+      } else {
+        c.failure = { error };
+      }
+    }
+    this.#notifyReady();
+    this.abort.abort(error);
+    this.#cancelSource(error);
+  }
+
+  /** See `ChatModelStream.aclose`. */
+  aclose(reason?: unknown): Promise<void> {
+    if (this.#state === FINISHED_STATE) return this.#work.then(noop);
+    if (this.#state === FAILED_STATE) return RESOLVED;
+    this.fail(abortError(reason, this.acc), true);
+    return RESOLVED;
+  }
+}
+
+const SYNTHETIC_FINISH = { event: "message-finish" };
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === "function";
+}
+
+/** Attaches the message so far to an error this package made. */
+function withPartial(error: unknown, acc: MessageAccumulator): unknown {
+  if (error instanceof Error) (error as ErrorWithPartial).partial = acc.message();
+  return error;
+}
+
+/** @internal The error every reader and await gets after `aclose()`. */
+export function abortError(reason: unknown, acc: MessageAccumulator): DOMException & { partial: AIMessage } {
+  const detail = reason === undefined ? "" : `: ${reason instanceof Error ? reason.message : String(reason)}`;
+  const error = new DOMException(`The chat model stream was closed${detail}`, "AbortError") as DOMException & {
+    partial: AIMessage;
+    cause?: unknown;
+  };
+  if (reason !== undefined) error.cause = reason;
+  error.partial = acc.message();
+  return error;
+}

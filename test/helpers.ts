@@ -1,0 +1,100 @@
+// Shared helpers for the specification tests. Web-standard APIs only: these run in Node and workerd.
+import { ChatModelStream } from "../src/index.ts";
+
+/** A protocol event as `dispatch` accepts it. Fixtures are plain objects cast to it. */
+export type Event = Parameters<ChatModelStream["dispatch"]>[0];
+/** The assembled message, as `await stream.output` gives it. */
+export type Message = Awaited<ChatModelStream["output"]>;
+/** A failure as the stream reports it; bad input and aborts carry the message so far. */
+export type Failure = Error & { partial?: Message };
+type Options = ConstructorParameters<typeof ChatModelStream>[0];
+
+export const messageStart: Event = { event: "message-start" };
+export const messageFinish: Event = { event: "message-finish" };
+
+/** One text block (index 0) fed with these deltas; the block never finishes, so content is a bare string. */
+export function textMessage(...deltas: string[]): Event[] {
+  return [
+    messageStart,
+    { event: "content-block-start", index: 0, content: { type: "text", text: "" } },
+    ...deltas.map((text): Event => ({ event: "content-block-delta", index: 0, delta: { type: "text-delta", text } })),
+    messageFinish,
+  ];
+}
+
+/** Dispatches each value in order (bad input included) into `stream`, without closing it. */
+export function feed(stream: ChatModelStream, events: readonly unknown[]): ChatModelStream {
+  for (const event of events) stream.dispatch(event as Event);
+  return stream;
+}
+
+/**
+ * A push-fed stream: every event dispatched, then `close()`d. Readers attached afterwards are late
+ * readers (API.md §5): they get a compacted catch-up, so assert on what they read joined, not on
+ * chunk boundaries.
+ */
+export function pushAll(events: readonly unknown[], options?: Options): ChatModelStream {
+  const stream = feed(new ChatModelStream(options), events);
+  stream.close();
+  return stream;
+}
+
+/**
+ * A pull-fed stream read one event at a time, only while a consumer waits (`highWaterMark: 0`),
+ * so a reader attached before the first read keeps up and gets each delta as its own chunk
+ * (API.md §5 "Chunks"). Use it to assert on chunk boundaries.
+ */
+export function pulled(events: readonly unknown[], options?: Options): ChatModelStream {
+  return ChatModelStream.from(eventSource(events), { ...options, highWaterMark: 0 });
+}
+
+/** The events as an async generator. */
+export async function* eventSource(events: readonly unknown[]): AsyncGenerator<Event, void, undefined> {
+  for (const event of events) yield event as Event;
+}
+
+/** The events as a closed ReadableStream. */
+export function readableOf(events: readonly unknown[]): ReadableStream<Event> {
+  return new ReadableStream<Event>({
+    start(controller) {
+      for (const event of events) controller.enqueue(event as Event);
+      controller.close();
+    },
+  });
+}
+
+/** Every chunk until the stream closes; rejects if it errors. */
+export async function readAll<T>(readable: ReadableStream<T>): Promise<T[]> {
+  const reader = readable.getReader();
+  const chunks: T[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return chunks;
+    chunks.push(value);
+  }
+}
+
+/** The chunks read before the stream errored, and the error (`undefined` if it closed normally). */
+export async function readUntilError<T>(readable: ReadableStream<T>): Promise<{ chunks: T[]; error: unknown }> {
+  const reader = readable.getReader();
+  const chunks: T[] = [];
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return { chunks, error: undefined };
+      chunks.push(value);
+    }
+  } catch (error) {
+    return { chunks, error };
+  }
+}
+
+/** The rejection reason of a thenable; throws if it fulfils instead. */
+export async function failure(thenable: PromiseLike<unknown>): Promise<Failure> {
+  try {
+    await thenable;
+  } catch (error) {
+    return error as Failure;
+  }
+  throw new Error("expected a rejection, but it fulfilled");
+}
