@@ -40,7 +40,8 @@ const FAILED_STATE = 4;
 
 /** @internal A source read by the hub: a `ReadableStream` reader or an async iterator. */
 export interface PullSource {
-  read(): Promise<IteratorResult<unknown>>;
+  /** A sync source may answer at once, which saves a promise per event. */
+  read(): IteratorResult<unknown> | Promise<IteratorResult<unknown>>;
   cancel(reason: unknown): unknown;
 }
 
@@ -297,8 +298,16 @@ export class Hub {
     this.#kick();
   }
 
+  /**
+   * An await drives the source to the end. Otherwise it is read while some reader waits or, up to
+   * `highWaterMark` events ahead, while any reader is attached: the read-ahead is what lets a
+   * reader that is busy find a (coalesced) chunk ready instead of a round trip to the source.
+   * Either way it stops while any reader is `highWaterMark` events behind.
+   */
   #wantsMore(): boolean {
-    return this.#awaited || (this.#waiting > 0 && this.#lagging === 0);
+    if (this.#awaited) return true;
+    if (this.#lagging > 0) return false;
+    return this.#waiting > 0 || (this.#attached > 0 && this.highWaterMark > 0);
   }
 
   #kick(): void {
@@ -314,7 +323,8 @@ export class Hub {
       const source = this.#source;
       if (source !== undefined) {
         while (this.#state === RUNNING && this.#wantsMore()) {
-          const result = await source.read();
+          let result = source.read();
+          if (isThenable(result)) result = await result;
           if (this.#state !== RUNNING) break;
           if (result.done) this.close();
           else this.#accept(result.value);
