@@ -113,8 +113,8 @@ class Track {
  * ```
  *
  * Cancellation and errors: `apply` throws a `TypeError` naming the field and the event's position
- * for a malformed event, and leaves the state as it was before that event. An `error` event
- * returns `FAILED` with the error in `error`. Events after the finish change nothing.
+ * for a malformed event; what earlier events gave is kept. An `error` event returns `FAILED` with
+ * the error in `error`. Events after the finish or failure are not even checked: they change nothing.
  *
  * @internal
  */
@@ -134,6 +134,8 @@ export class MessageAccumulator {
   #sorted = true;
   #tracks = [new Track(), new Track()] as const;
   #toolCalls: ToolCall[] = [];
+  /** Blocks in the order their finish events came, for the replay. */
+  #finishes: Block[] = [];
   #invalid: InvalidToolCall[] = [];
   #id: string | undefined;
   #startMeta: RawEvent | undefined = undefined;
@@ -166,9 +168,9 @@ export class MessageAccumulator {
 
   /** Folds one event; see the `EMIT_*` flags for what it returns. */
   apply(value: unknown): number {
+    if (this.#done) return 0;
     const position = this.#count;
     const name = eventName(value, position);
-    if (this.#done) return 0;
     const ev = value as RawEvent;
     let flags: number;
     switch (name) {
@@ -342,6 +344,7 @@ export class MessageAccumulator {
           }
         }
         b.finished = { ...content, [type]: b.buf.toString(), index: content["index"] ?? index } as ContentBlock;
+        this.#finishes.push(b);
         return flags;
       }
       case "tool_call": {
@@ -358,8 +361,10 @@ export class MessageAccumulator {
         b.finished = call;
         b.open = false;
         this.#toolCalls.push(call);
+        this.#finishes.push(b);
         if (b.emitted) return 0;
         // A call that arrives whole still reaches tool-call readers, as one chunk.
+        if (b.kind === OTHER) b.kind = TOOL;
         b.id = call.id;
         b.name = call.name;
         b.buf.set(JSON.stringify(call.args));
@@ -373,6 +378,7 @@ export class MessageAccumulator {
         b.finished = invalid;
         b.open = false;
         this.#invalid.push(invalid);
+        this.#finishes.push(b);
         return 0;
       }
       case "tool_call_chunk":
@@ -385,6 +391,7 @@ export class MessageAccumulator {
         for (const key in content) if (content[key] != null) merged[key] = content[key];
         merged["index"] = content["index"] ?? index;
         b.finished = merged as ContentBlock;
+        this.#finishes.push(b);
         return 0;
       }
     }
@@ -619,8 +626,9 @@ export class MessageAccumulator {
   }
 
   /**
-   * Events that fold to the current state: message-start, then per block one start and one delta
-   * with its content so far (and its finish, if it finished), then the latest usage or the finish.
+   * Events that fold to the current state: message-start; per block in index order one start and
+   * one delta with its content so far; the finishes in the order they came (a swept chunk is left
+   * to the sweep, which keeps `tool_calls` in the same order); then the finish or the latest usage.
    */
   replay(): ProtocolEvent[] {
     const out: RawEvent[] = [];
@@ -631,17 +639,13 @@ export class MessageAccumulator {
     for (const b of this.#ordered()) {
       const index = b.index;
       const type = b.fields["type"] ?? TYPE_OF_KIND[b.kind];
-      const content: RawEvent = { ...b.fields };
-      if (type !== undefined) content["type"] = type;
-      out.push({ event: "content-block-start", index, content });
-      const sofar = b.buf.toString();
-      if (sofar !== "" || b.id !== undefined || b.name !== undefined) {
-        out.push({ event: "content-block-delta", index, delta: replayDelta(b, sofar) });
-      }
-      if (b.finished !== undefined && !(this.#sealed && b.kind >= TOOL && !b.emitted && b.fields["type"] === undefined)) {
-        out.push({ event: "content-block-finish", index, content: b.finished });
+      // A block known only from its finish, or from deltas that name no type, has no start.
+      if (type !== undefined) out.push({ event: "content-block-start", index, content: { ...b.fields, type } });
+      if (b.buf.length > 0 || b.id !== undefined || b.name !== undefined) {
+        out.push({ event: "content-block-delta", index, delta: replayDelta(b) });
       }
     }
+    for (const b of this.#finishes) out.push({ event: "content-block-finish", index: b.index, content: b.finished });
     if (this.#done && this.error === undefined) {
       const finish: RawEvent = { event: "message-finish" };
       if (this.#reason !== undefined) finish["reason"] = this.#reason;
@@ -657,7 +661,8 @@ export class MessageAccumulator {
 
 const TYPE_OF_KIND = ["text", "reasoning", "tool_call_chunk", "server_tool_call_chunk", undefined] as const;
 
-function replayDelta(b: Block, sofar: string): RawEvent {
+function replayDelta(b: Block): RawEvent {
+  const sofar = b.buf.toString();
   switch (b.kind) {
     case TEXT:
       return { type: "text-delta", text: sofar };

@@ -165,6 +165,8 @@ export class Hub {
 
   setSource(opener: SourceOpener): void {
     this.#opener = opener;
+    // A stream whose signal was aborted before it got its source cancels the source at once.
+    if (this.#state === FAILED_STATE) this.#cancelSource(this.#error);
   }
 
   /** Ties the stream to an outside signal; the link is dropped when the stream ends. */
@@ -195,7 +197,7 @@ export class Hub {
   close(): void {
     if (this.#state >= FINISHED_STATE) return;
     if (this.acc.count === 0) this.fail(new Error("No generation chunks were returned"));
-    else this.#accept(SYNTHETIC_FINISH);
+    else this.#accept({ event: "message-finish" });
   }
 
   get desiredSize(): number | null {
@@ -351,7 +353,7 @@ export class Hub {
   }
 
   #cancelSource(reason: unknown): void {
-    if (this.#sourceCancelled) return;
+    if (this.#sourceCancelled || (this.#source === undefined && this.#opener === undefined)) return;
     this.#sourceCancelled = true;
     const source = this.#source;
     try {
@@ -366,7 +368,10 @@ export class Hub {
 
   /** The `pull()` of a projection's underlying source: its reader wants a chunk. */
   pull(c: Cursor): void {
-    if (!c.attached) this.#attach(c);
+    if (!c.attached) {
+      this.#attach(c);
+      this.#consume(); // a read is consumption, even one the catch-up answers
+    }
     if (c.queued) {
       this.#take(c);
       // An error waits for the next pull, so the reader first gets what was queued for it.
@@ -588,8 +593,6 @@ export class Hub {
     return RESOLVED;
   }
 }
-
-const SYNTHETIC_FINISH = { event: "message-finish" };
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === "function";
