@@ -66,6 +66,8 @@ export class Cursor {
   items: unknown[] = [];
   /** Events that queued something since the reader last took its chunks. */
   backlog = 0;
+  /** The reader's stream was closed or errored. */
+  closed = false;
   /** An error to deliver once the queued chunks are read. */
   failure: { error: unknown } | undefined = undefined;
 
@@ -371,11 +373,12 @@ export class Hub {
     if (!c.attached) {
       this.#attach(c);
       this.#consume(); // a read is consumption, even one the catch-up answers
+      if (c.closed) return; // a sync source can run to its end right here
     }
     if (c.queued) {
       this.#take(c);
       // An error waits for the next pull, so the reader first gets what was queued for it.
-      if (c.done && c.failure === undefined) c.controller!.close();
+      if (c.done && c.failure === undefined) this.#close(c);
       return;
     }
     if (c.done) {
@@ -384,7 +387,6 @@ export class Hub {
     }
     c.waiting = true;
     this.#waiting++;
-    this.#consume();
     this.#kick();
   }
 
@@ -393,6 +395,7 @@ export class Hub {
     const wasAttached = c.attached && !c.done;
     this.#detach(c);
     c.done = true;
+    c.closed = true;
     c.text?.set("");
     c.items = [];
     c.failure = undefined;
@@ -481,11 +484,23 @@ export class Hub {
   /** Ends a done cursor whose queue is empty. */
   #end(c: Cursor): void {
     const failure = c.failure;
-    if (failure === undefined) c.controller!.close();
+    if (failure === undefined) this.#close(c);
     else {
       c.failure = undefined;
-      c.controller!.error(failure.error);
+      this.#errorCursor(c, failure.error);
     }
+  }
+
+  #close(c: Cursor): void {
+    if (c.closed) return;
+    c.closed = true;
+    c.controller!.close();
+  }
+
+  #errorCursor(c: Cursor, error: unknown): void {
+    if (c.closed) return;
+    c.closed = true;
+    c.controller!.error(error);
   }
 
   // -- awaits ---------------------------------------------------------------------------------
@@ -532,7 +547,7 @@ export class Hub {
     for (const c of this.#release()) {
       if (c.kind === OUTPUT) c.items.push(this.acc.message());
       if (c.queued) this.#take(c);
-      c.controller!.close();
+      this.#close(c);
     }
     this.#notifyReady();
     const source = this.#source;
@@ -575,7 +590,7 @@ export class Hub {
       if (now || !c.queued) {
         c.text?.set("");
         c.items = [];
-        c.controller!.error(error);
+        this.#errorCursor(c, error);
       } else {
         c.failure = { error };
       }
