@@ -98,3 +98,70 @@ export async function failure(thenable: PromiseLike<unknown>): Promise<Failure> 
   }
   throw new Error("expected a rejection, but it fulfilled");
 }
+
+/**
+ * Resolves after one macrotask turn, by which time every pending microtask (and so every chain of
+ * stream reads that needs no outside input) has run. Use it to show that something did NOT happen
+ * or has finished happening, never to wait for a condition.
+ */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** Whether a thenable has settled once pending work ran (see `settle`). Handles the rejection. */
+export async function promiseState(thenable: PromiseLike<unknown>): Promise<"pending" | "fulfilled" | "rejected"> {
+  let state: "pending" | "fulfilled" | "rejected" = "pending";
+  // `then` is called now, not in a later job, so an await made here counts as pending at once.
+  thenable.then(
+    () => (state = "fulfilled"),
+    () => (state = "rejected"),
+  );
+  await settle();
+  return state;
+}
+
+/** A ReadableStream source that counts what its consumer takes, for backpressure and cancel tests. */
+export interface CountingSource {
+  readonly readable: ReadableStream<Event>;
+  /** Events handed out so far. */
+  readonly pulled: number;
+  /** Calls of the underlying `cancel`. */
+  readonly cancels: number;
+  /** Lets the source go past `holdAt`. */
+  release(): void;
+}
+
+/**
+ * The events as a ReadableStream that hands out one event per read and reads nothing ahead
+ * (`highWaterMark: 0`), so `pulled` is what the consumer asked for. The event at `holdAt` (if any)
+ * is handed out only after `release()`.
+ */
+export function countingSource(events: readonly unknown[], holdAt: number = Infinity): CountingSource {
+  let pulled = 0;
+  let cancels = 0;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const readable = new ReadableStream<Event>(
+    {
+      async pull(controller) {
+        if (pulled === holdAt) await released;
+        if (pulled < events.length) controller.enqueue(events[pulled++] as Event);
+        else controller.close();
+      },
+      cancel() {
+        cancels++;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return {
+    readable,
+    get pulled() {
+      return pulled;
+    },
+    get cancels() {
+      return cancels;
+    },
+    release,
+  };
+}
