@@ -544,13 +544,14 @@ export class Hub {
     this.#unlink();
     const finals = this.#finals;
     for (let kind = 0; kind < finals.length; kind++) finals[kind]?.resolve(this.#value(kind));
-    for (const c of this.#release()) {
+    for (const c of this.#releaseCursors()) {
       if (c.kind === OUTPUT) c.items.push(this.acc.message());
       if (c.queued) this.#take(c);
       this.#close(c);
     }
     this.#notifyReady();
     const source = this.#source;
+    this.#release();
     if (source !== undefined) {
       // The rest of the source is read and ignored, so its producer can finish its own work.
       this.#work = (async () => {
@@ -559,8 +560,16 @@ export class Hub {
     }
   }
 
+  /** An ended stream keeps its values, not its producer: a kept stream must not keep the source. */
+  #release(): void {
+    this.#source = undefined;
+    this.#opener = undefined;
+    this.#pump = undefined;
+    this.#start = undefined;
+  }
+
   /** Detaches every cursor at the end of the stream and returns them. */
-  #release(): Cursor[] {
+  #releaseCursors(): Cursor[] {
     const all = this.#cursors.flat();
     for (const list of this.#cursors) list.length = 0;
     for (const c of all) {
@@ -586,7 +595,7 @@ export class Hub {
     this.acc.stop();
     this.#unlink();
     for (const d of this.#finals) d?.reject(error);
-    for (const c of this.#release()) {
+    for (const c of this.#releaseCursors()) {
       if (now || !c.queued) {
         c.text?.set("");
         c.items = [];
@@ -598,6 +607,7 @@ export class Hub {
     this.#notifyReady();
     this.abort.abort(error);
     this.#cancelSource(error);
+    this.#release();
   }
 
   /** See `ChatModelStream.aclose`. */
