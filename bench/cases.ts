@@ -107,6 +107,12 @@ export const cases: Case[] = [
     versus: "langchain: await text",
     run: async (w) => (await ChatModelStream.from(readableOf(w.events)).text).length,
   },
+  {
+    name: "ours: text reader (async generator)",
+    group: "ours",
+    versus: "langchain: text iterated",
+    run: (w) => drain(ChatModelStream.from(iterate(w.events)).text),
+  },
   { name: "ours: text reader (from readable)", group: "ours", run: (w) => drain(ChatModelStream.from(readableOf(w.events)).text) },
   {
     name: "ours: all projections read (async generator)",
@@ -117,6 +123,11 @@ export const cases: Case[] = [
   { name: "ours: all projections read (from readable)", group: "ours", versus: "langchain: all projections", run: (w) => allOfOurs(ChatModelStream.from(readableOf(w.events))) },
   { name: "ours: await output (from readable)", group: "ours", run: async (w) => (await ChatModelStream.from(readableOf(w.events)).output).tool_calls.length },
   { name: "langchain: await text", group: "langchain", run: async (w) => (await new LangChainStream(iterate(w.events as never[])).text).length },
+  {
+    name: "langchain: text iterated",
+    group: "langchain",
+    run: (w) => drainIterable(new LangChainStream(iterate(w.events as never[])).text),
+  },
   {
     name: "langchain: all projections",
     group: "langchain",
