@@ -128,6 +128,8 @@ export class MessageAccumulator {
 
   #count = 0;
   #done = false;
+  /** A message-finish arrived (not merely done by a failure or a partial). */
+  #finished = false;
   #blocks = new Map<number, Block>();
   #last: Block | undefined = undefined;
   #maxIndex = -1;
@@ -254,6 +256,7 @@ export class MessageAccumulator {
     this.#reason = reason;
     this.#finishMeta = meta && jsMeta ? { ...meta, ...jsMeta } : (meta ?? jsMeta);
     this.#done = true;
+    this.#finished = true;
     this.#seal();
     if (usage === undefined) return FINISHED;
     this.#usage = usage;
@@ -646,7 +649,7 @@ export class MessageAccumulator {
       }
     }
     for (const b of this.#finishes) out.push({ event: "content-block-finish", index: b.index, content: b.finished });
-    if (this.#done && this.error === undefined) {
+    if (this.#finished) {
       const finish: RawEvent = { event: "message-finish" };
       if (this.#reason !== undefined) finish["reason"] = this.#reason;
       if (this.#usage !== undefined) finish["usage"] = this.#usage;

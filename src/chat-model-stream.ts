@@ -246,7 +246,7 @@ function openerFor(source: EventSource): SourceOpener {
     return {
       open() {
         const it = iterable[Symbol.iterator]();
-        return { read: () => it.next(), cancel: () => it.return?.() };
+        return { read: () => it.next(), cancel: () => it.return?.(), sync: true };
       },
       cancelUnopened: () => undefined,
     };

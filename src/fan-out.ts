@@ -43,6 +43,8 @@ export interface PullSource {
   /** A sync source may answer at once, which saves a promise per event. */
   read(): IteratorResult<unknown> | Promise<IteratorResult<unknown>>;
   cancel(reason: unknown): unknown;
+  /** Always answers at once (a sync iterable). */
+  sync?: boolean;
 }
 
 /** @internal Opens a source on first consumption; cancels it unopened otherwise. */
@@ -64,8 +66,8 @@ export class Cursor {
   text: StringBuilder | undefined;
   /** Queued chunks (other cursors). */
   items: unknown[] = [];
-  /** Events that queued something since the reader last took its chunks. */
-  backlog = 0;
+  /** The hub's event count when this reader last had everything: it is behind by the events since. */
+  mark = 0;
   /** The reader's stream was closed or errored. */
   closed = false;
   /** An error to deliver once the queued chunks are read. */
@@ -119,9 +121,9 @@ export class Hub {
   #cursors: Cursor[][] = [[], [], [], [], [], []];
   #attached = 0;
   #waiting = 0;
-  /** Cursors with at least `#limit` queued events. */
-  #lagging = 0;
-  /** The backlog that stops the source: `highWaterMark`, and at least one queued event. */
+  /** Every attached cursor, for the lag check. */
+  #all: Cursor[] = [];
+  /** How far behind a reader stops the source: `highWaterMark`, and at least one event. */
   #limit: number;
   #awaited = false;
   #aborted = false;
@@ -206,11 +208,10 @@ export class Hub {
     if (this.#state === FAILED_STATE) return null;
     if (this.#state !== RUNNING) return 0;
     if (this.#awaited) return this.#limit;
-    let max = 0;
-    for (const list of this.#cursors) for (const c of list) if (c.backlog > max) max = c.backlog;
-    const room = this.highWaterMark - max;
+    const behind = this.#behind();
+    const room = this.highWaterMark - behind;
     // A waiting reader is a request for at least one event, as a pending read is in WHATWG streams.
-    return this.#waiting > 0 && this.#lagging === 0 ? Math.max(1, room) : room;
+    return this.#waiting > 0 && behind < this.#limit ? Math.max(1, room) : room;
   }
 
   get ready(): Promise<void> {
@@ -266,7 +267,6 @@ export class Hub {
     }
     if (c.text !== undefined) c.text.push(chunk as string);
     else c.items.push(chunk);
-    if (++c.backlog === this.#limit) this.#lagging++;
   }
 
   // -- the source loop ------------------------------------------------------------------------
@@ -285,10 +285,11 @@ export class Hub {
       return;
     }
     if (isThenable(result)) {
-      result.then(
+      const pending = Promise.resolve(result).then(
         () => this.#started(),
         (error: unknown) => this.fail(error),
       );
+      this.#work = pending; // aclose() after the finish waits for the producer's start work too
     } else {
       this.#started();
     }
@@ -297,7 +298,14 @@ export class Hub {
   #started(): void {
     if (this.#state !== STARTING) return;
     this.#state = RUNNING;
-    if (this.#opener !== undefined && !this.#sourceCancelled) this.#source = this.#opener.open();
+    if (this.#opener !== undefined && !this.#sourceCancelled) {
+      try {
+        this.#source = this.#opener.open();
+      } catch (error) {
+        this.fail(error); // a locked stream, an iterable whose iterator throws
+        return;
+      }
+    }
     this.#notifyReady();
     this.#kick();
   }
@@ -310,8 +318,19 @@ export class Hub {
    */
   #wantsMore(): boolean {
     if (this.#awaited) return true;
-    if (this.#lagging > 0) return false;
+    if (this.#behind() >= this.#limit) return false;
     return this.#waiting > 0 || (this.#attached > 0 && this.highWaterMark > 0);
+  }
+
+  /** How many events the slowest reader is behind: those since it last waited or took its queue. */
+  #behind(): number {
+    const all = this.#all;
+    let max = 0;
+    for (let i = 0; i < all.length; i++) {
+      const c = all[i]!;
+      if (!c.waiting && this.#seq - c.mark > max) max = this.#seq - c.mark;
+    }
+    return max;
   }
 
   #kick(): void {
@@ -385,8 +404,13 @@ export class Hub {
       this.#end(c);
       return;
     }
-    c.waiting = true;
-    this.#waiting++;
+    if (!c.waiting) {
+      // A second pending read calls pull() again: still one waiting reader.
+      c.waiting = true;
+      this.#waiting++;
+    }
+    c.mark = this.#seq;
+    this.#notifyReady();
     this.#kick();
   }
 
@@ -443,7 +467,9 @@ export class Hub {
       c.done = true;
     }
     if (c.done) return;
+    c.mark = this.#seq;
     this.#cursors[c.kind]!.push(c);
+    this.#all.push(c);
     this.#attached++;
   }
 
@@ -453,14 +479,13 @@ export class Hub {
     const at = list.indexOf(c);
     if (at >= 0) {
       list.splice(at, 1);
+      this.#all.splice(this.#all.indexOf(c), 1);
       this.#attached--;
     }
     if (c.waiting) {
       c.waiting = false;
       this.#waiting--;
     }
-    if (c.backlog >= this.#limit) this.#lagging--;
-    c.backlog = 0;
   }
 
   /** Hands a cursor's queued chunks to its reader: text as one chunk, the rest one by one. */
@@ -472,13 +497,10 @@ export class Hub {
       c.items = [];
       for (let i = 0; i < items.length; i++) controller.enqueue(items[i]);
     }
-    const lagged = c.backlog >= this.#limit;
-    c.backlog = 0;
-    if (lagged) {
-      this.#lagging--;
-      this.#notifyReady();
-      this.#kick();
-    }
+    // The reader has everything now: it may have been the one holding the source back.
+    c.mark = this.#seq;
+    this.#notifyReady();
+    this.#kick();
   }
 
   /** Ends a done cursor whose queue is empty. */
@@ -551,8 +573,11 @@ export class Hub {
     }
     this.#notifyReady();
     const source = this.#source;
+    // A source never opened is not needed any more; reading a sync source to its end could block
+    // forever, so it is ended instead (a generator's finally blocks run).
+    if (source === undefined || source.sync) this.#cancelSource("the message finished");
     this.#release();
-    if (source !== undefined) {
+    if (source !== undefined && !source.sync) {
       // The rest of the source is read and ignored, so its producer can finish its own work.
       this.#work = (async () => {
         while (!(await source.read()).done);
@@ -575,11 +600,10 @@ export class Hub {
     for (const c of all) {
       c.done = true;
       c.waiting = false;
-      c.backlog = 0;
     }
+    this.#all = [];
     this.#attached = 0;
     this.#waiting = 0;
-    this.#lagging = 0;
     return all;
   }
 
