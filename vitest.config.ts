@@ -5,7 +5,9 @@ import { defineConfig } from "vitest/config";
 process.env["WRANGLER_SEND_METRICS"] ??= "false";
 
 // The same test files run in Node and in workerd; `vitest run --project <name>` picks one.
+// test/e2e holds the end-to-end tests of the example Worker, each in the one place it can run.
 const include = ["test/**/*.test.ts"];
+const exclude = ["test/e2e/**", "**/node_modules/**"];
 
 export default defineConfig({
   test: {
@@ -14,8 +16,11 @@ export default defineConfig({
         test: {
           name: "node",
           include,
+          exclude,
           environment: "node",
           setupFiles: ["./test/setup/node.ts"],
+          // test/leaks.test.ts measures the heap after a full collection.
+          execArgv: ["--expose-gc"],
         },
       },
       {
@@ -33,6 +38,36 @@ export default defineConfig({
           name: "workers",
           setupFiles: ["./test/setup/workers.ts"],
           include,
+          exclude,
+        },
+      },
+      {
+        // The example Worker in workerd with its own wrangler.toml (its KV namespace included),
+        // reached through SELF and its fetch handler.
+        plugins: [
+          cloudflareTest({
+            main: "./examples/worker/index.ts",
+            wrangler: { configPath: "./examples/worker/wrangler.toml" },
+            miniflare: { bindings: { MODEL: "scripted", MODEL_DELAY_MS: "5" } },
+          }),
+        ],
+        test: {
+          name: "example",
+          // A fake OpenAI / Anthropic on 127.0.0.1 for the Worker's real-provider branch.
+          globalSetup: ["./test/e2e/fake-provider.ts"],
+          setupFiles: ["./test/setup/workers.ts"],
+          include: ["test/e2e/worker.test.ts"],
+        },
+      },
+      {
+        // `wrangler dev` on a free port, driven over HTTP and by Debian's chromium (see .ci/run).
+        test: {
+          name: "browser",
+          include: ["test/e2e/wrangler-dev.test.ts"],
+          environment: "node",
+          setupFiles: ["./test/setup/node.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
         },
       },
     ],

@@ -6,6 +6,20 @@
 export { ChatModelStream, type ChatModelStreamOptions, type EventSource } from "./chat-model-stream.ts";
 export { Projection } from "./projection.ts";
 export { MessageStream, ReasoningDeltaStream, TextDeltaStream, ToolCallChunkStream } from "./transforms.ts";
+export {
+  toResponse,
+  type ErrorEventFields,
+  type ResponseFormat,
+  type ToResponseOptions,
+} from "./encoders/to-response.ts";
+export { SSEEncoderStream, type SSEEncoderOptions } from "./encoders/sse-encoder-stream.ts";
+export { NDJSONEncoderStream } from "./encoders/ndjson-encoder-stream.ts";
+export { SSEParser, SSEParserStream, type ServerSentEvent, type SSEParserOptions } from "./sse/parse.ts";
+export { fromResponse, NDJSONDecoderStream, SSEDecoderStream } from "./decoders/from-response.ts";
+export { HTTPError, type ResponseInput } from "./decoders/response-events.ts";
+export { fromOpenAIChat, OpenAIChatDecoderStream } from "./adapters/openai-chat.ts";
+export { fromOpenAIResponses, OpenAIResponsesDecoderStream } from "./adapters/openai-responses.ts";
+export { AnthropicDecoderStream, fromAnthropic } from "./adapters/anthropic.ts";
 export type {
   AIMessage,
   ContentBlock,

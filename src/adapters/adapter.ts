@@ -1,0 +1,301 @@
+/**
+ * What the provider adapters share: a converter base that parses the provider's SSE and hands each
+ * message's JSON to the adapter, a block writer that emits start / delta / finish events and
+ * finalizes blocks the way LangChain does, and the usage and content-type helpers.
+ *
+ * @module
+ */
+import { INVALID_ARGS } from "../accumulator.ts";
+import { parseJSON, responseEvents, type EventConverter, type ResponseInput } from "../decoders/response-events.ts";
+import { isRecord, type ContentBlock, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
+import { SSEParser, type ServerSentEvent } from "../sse/parse.ts";
+import { StringBuilder } from "../string-builder.ts";
+
+/** A block between its start and its finish. */
+class OpenBlock {
+  readonly type: string;
+  readonly fields: RawEvent;
+  /** The text, reasoning or tool-call arguments so far, joined once at the finish. */
+  readonly buf: StringBuilder = new StringBuilder();
+
+  constructor(type: string, fields: RawEvent) {
+    this.type = type;
+    this.fields = fields;
+  }
+}
+
+/** The field of a block that deltas grow. */
+function growing(type: string): string | undefined {
+  switch (type) {
+    case "text":
+      return "text";
+    case "reasoning":
+      return "reasoning";
+    case "tool_call_chunk":
+    case "server_tool_call_chunk":
+      return "args";
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Emits the block events of one message into `out`, keeping each open block's content so its
+ * finish carries the whole block, as LangChain's finish events do.
+ *
+ * @internal
+ */
+export class BlockWriter {
+  readonly #out: ProtocolEvent[];
+  readonly #open: (OpenBlock | undefined)[] = [];
+  #next = 0;
+
+  constructor(out: ProtocolEvent[]) {
+    this.#out = out;
+  }
+
+  /** The next unused block index, for providers that number nothing themselves. */
+  allocate(): number {
+    return this.#next++;
+  }
+
+  /** Whether the block was started and not yet finished. */
+  isOpen(index: number): boolean {
+    return this.#open[index] !== undefined;
+  }
+
+  /**
+   * Opens a block; `fields` are its other fields (`id`, `name`, …). Its content starts empty and
+   * `seed`, its first content, follows as a delta, so readers of raw events get all content as deltas.
+   */
+  start(index: number, type: string, fields: RawEvent = {}, seed = ""): void {
+    this.#open[index] = new OpenBlock(type, fields);
+    if (index >= this.#next) this.#next = index + 1;
+    const grow = growing(type);
+    const content: RawEvent = { type, ...fields };
+    if (grow !== undefined) content[grow] = "";
+    this.#out.push({ event: "content-block-start", index, content: content as ContentBlock });
+    if (seed === "") return;
+    if (grow === "args") this.slice(index, seed);
+    else if (grow !== undefined) this.append(index, type as "text" | "reasoning", seed);
+  }
+
+  /** Appends text or reasoning to an open block (a block never opened is opened as `type`). */
+  append(index: number, type: "text" | "reasoning", piece: string): void {
+    if (piece === "") return;
+    let block = this.#open[index];
+    if (block === undefined) {
+      this.start(index, type);
+      block = this.#open[index]!;
+    }
+    block.buf.push(piece);
+    const delta = type === "text" ? { type: "text-delta" as const, text: piece } : { type: "reasoning-delta" as const, reasoning: piece };
+    this.#out.push({ event: "content-block-delta", index, delta });
+  }
+
+  /** A tool-call slice: `args` appends, the first `id` / `name` stick. */
+  slice(index: number, args: string, id?: string, name?: string): void {
+    const block = this.#open[index];
+    if (block === undefined) return;
+    const delta: RawEvent = { type: block.type };
+    let any = false;
+    if (id && block.fields["id"] === undefined) {
+      delta["id"] = block.fields["id"] = id;
+      any = true;
+    }
+    if (name && block.fields["name"] === undefined) {
+      delta["name"] = block.fields["name"] = name;
+      any = true;
+    }
+    if (args) {
+      block.buf.push(args);
+      delta["args"] = args;
+      any = true;
+    }
+    if (any) this.#out.push({ event: "content-block-delta", index, delta: delta as ContentBlock });
+  }
+
+  /** The fields an open block will finish with (to add a signature or annotations), else `undefined`. */
+  fields(index: number): RawEvent | undefined {
+    return this.#open[index]?.fields;
+  }
+
+  /** Finishes an open block; `args` replaces a tool call's streamed arguments when given. */
+  finish(index: number, args?: string): void {
+    const block = this.#open[index];
+    if (block === undefined) return;
+    this.#open[index] = undefined;
+    this.#out.push({ event: "content-block-finish", index, content: finalize(block, args) });
+  }
+
+  /** Finishes every open block, in index order. */
+  finishAll(): void {
+    const open = this.#open;
+    for (let i = 0; i < open.length; i++) if (open[i] !== undefined) this.finish(i);
+  }
+}
+
+/** The finished form: tool-call chunks become `tool_call` (or `invalid_tool_call`), as in LangChain. */
+function finalize(block: OpenBlock, args?: string): ContentBlock {
+  const { type, fields } = block;
+  switch (type) {
+    case "text":
+    case "reasoning":
+      return { type, [type]: block.buf.toString(), ...fields } as ContentBlock;
+    case "tool_call_chunk":
+    case "server_tool_call_chunk": {
+      const raw = args ?? block.buf.toString();
+      const id = (fields["id"] as string | undefined) ?? "";
+      const name = (fields["name"] as string | undefined) ?? "";
+      const parsed = parseArgs(raw);
+      if (type === "server_tool_call_chunk") return { ...fields, type: "server_tool_call", id, name, args: parsed ?? raw };
+      if (parsed !== undefined) return { type: "tool_call", id, name, args: parsed };
+      return { type: "invalid_tool_call", id, name, args: raw, error: INVALID_ARGS };
+    }
+    default:
+      return { type, ...fields } as ContentBlock;
+  }
+}
+
+/** Tool arguments as an object (empty text is `{}`), or `undefined` when they are not a JSON object. */
+function parseArgs(raw: string): Record<string, unknown> | undefined {
+  if (raw.trim() === "") return {};
+  try {
+    const value: unknown = JSON.parse(raw);
+    return isRecord(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A provider's SSE, one JSON payload per message, turned into protocol events by `onMessage`.
+ *
+ * @internal
+ */
+export abstract class ProviderConverter implements EventConverter {
+  readonly out: ProtocolEvent[] = [];
+  done = false;
+  protected readonly blocks: BlockWriter = new BlockWriter(this.out);
+  /** `message-start` was emitted: a cut-off stream then gets a synthesized finish. */
+  protected started = false;
+  readonly #parser: SSEParser;
+  #position = 0;
+
+  constructor() {
+    this.#parser = new SSEParser((message) => this.#message(message));
+  }
+
+  write(text: string): void {
+    if (!this.done) this.#parser.write(text);
+  }
+
+  end(): void {
+    this.#parser.end();
+    if (!this.done && this.started) this.onCutOff();
+  }
+
+  /** One SSE message of the provider; `position` counts them from 0. */
+  protected abstract onMessage(message: ServerSentEvent, position: number): void;
+
+  /** The input ended after `message-start` but before a terminal event. */
+  protected abstract onCutOff(): void;
+
+  protected json(message: ServerSentEvent, position: number, what: string): RawEvent {
+    const value = parseJSON(message.data, `${what} event data`, position);
+    if (!isRecord(value)) throw new TypeError(`Invalid ${what} event data at position ${position}: expected a JSON object`);
+    return value;
+  }
+
+  protected messageStart(id: unknown, provider: string, model: unknown): void {
+    this.started = true;
+    const metadata: RawEvent = { model_provider: provider };
+    if (typeof model === "string" && model !== "") metadata["model_name"] = model;
+    this.out.push({ event: "message-start", role: "ai", ...(typeof id === "string" ? { id } : {}), metadata });
+  }
+
+  /** Finishes the open blocks and the message. */
+  protected messageFinish(reason: string | undefined, usage: UsageMetadata | undefined, metadata?: RawEvent): void {
+    this.blocks.finishAll();
+    const finish: RawEvent = { event: "message-finish" };
+    if (reason !== undefined) finish["reason"] = reason;
+    if (usage !== undefined) finish["usage"] = usage;
+    if (metadata !== undefined && Object.keys(metadata).length > 0) finish["metadata"] = metadata;
+    this.out.push(finish as ProtocolEvent);
+    this.done = true;
+  }
+
+  /** An error from the provider: `{message, code | type}`, or anything else as text. */
+  protected error(error: unknown): void {
+    const body = isRecord(error) ? error : {};
+    const message = typeof body["message"] === "string" ? body["message"] : typeof error === "string" ? error : "The provider reported an error";
+    const code = typeof body["code"] === "string" ? body["code"] : typeof body["type"] === "string" ? body["type"] : undefined;
+    this.out.push({ event: "error", message, ...(code !== undefined ? { code } : {}) });
+    this.done = true;
+  }
+
+  #message(message: ServerSentEvent): void {
+    if (!this.done) this.onMessage(message, this.#position++);
+  }
+}
+
+/** @internal The numeric entries of `values` (zeros kept, absent and null dropped), or `undefined` if none. */
+export function details(values: Record<string, unknown>): Record<string, number> | undefined {
+  let out: Record<string, number> | undefined;
+  for (const key in values) {
+    const n = values[key];
+    if (typeof n === "number") (out ??= {})[key] = n;
+  }
+  return out;
+}
+
+/** @internal A usage snapshot with the detail maps only when they hold something. */
+export function usage(
+  input: number,
+  output: number,
+  total: number,
+  inputDetails: Record<string, number> | undefined,
+  outputDetails: Record<string, number> | undefined,
+): UsageMetadata {
+  const out: UsageMetadata = { input_tokens: input, output_tokens: output, total_tokens: total };
+  if (inputDetails !== undefined) out.input_token_details = inputDetails;
+  if (outputDetails !== undefined) out.output_token_details = outputDetails;
+  return out;
+}
+
+/** @internal A number field, else 0. */
+export function count(obj: unknown, key: string): number {
+  const n = isRecord(obj) ? obj[key] : undefined;
+  return typeof n === "number" ? n : 0;
+}
+
+/** @internal A string field, else `undefined` (empty strings count as absent). */
+export function text(obj: unknown, key: string): string | undefined {
+  const s = isRecord(obj) ? obj[key] : undefined;
+  return typeof s === "string" && s !== "" ? s : undefined;
+}
+
+/** @internal An object field, else `undefined`. */
+export function record(obj: unknown, key: string): RawEvent | undefined {
+  const value = isRecord(obj) ? obj[key] : undefined;
+  return isRecord(value) ? value : undefined;
+}
+
+/**
+ * Picks the converter for a provider response; a JSON response is a request made without
+ * `stream: true`, which would otherwise look like an empty stream.
+ */
+function streamingOnly(make: () => EventConverter): (contentType: string | null) => EventConverter {
+  return (contentType) => {
+    const type = contentType?.split(";", 1)[0]!.trim().toLowerCase();
+    if (type === "application/json") {
+      throw new TypeError('Expected a text/event-stream response, got application/json: was the request sent with "stream": true?');
+    }
+    return make();
+  };
+}
+
+/** @internal The events of a provider response, lazily, through a fresh converter. */
+export function providerEvents(input: ResponseInput, make: () => EventConverter): ReadableStream<ProtocolEvent> {
+  return responseEvents(input, streamingOnly(make));
+}

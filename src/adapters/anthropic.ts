@@ -1,0 +1,212 @@
+/**
+ * Anthropic Messages streams (`POST /v1/messages` with `stream: true`) as protocol events.
+ *
+ * Block indices are Anthropic's own. `text` is a text block, `thinking` a reasoning block (its
+ * signature, needed to send the block back, in `extras.signature`), `tool_use` a tool call,
+ * `server_tool_use` a server tool call, a `*_tool_result` block a `server_tool_result`, and any
+ * other block (`redacted_thinking`, …) a `non_standard` block holding it.
+ *
+ * @module
+ */
+import { ChatModelStream, type ChatModelStreamOptions } from "../chat-model-stream.ts";
+import { eventTransformer, type ResponseInput } from "../decoders/response-events.ts";
+import { isRecord, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
+import type { ServerSentEvent } from "../sse/parse.ts";
+import { count, details, ProviderConverter, providerEvents, record, text, usage } from "./adapter.ts";
+
+/**
+ * Anthropic's counts in LangChain's names: `input_tokens` there excludes the cache, so here it
+ * adds cache reads and writes, which also go to `input_token_details`.
+ */
+function anthropicUsage(raw: RawEvent): UsageMetadata {
+  const cacheRead = raw["cache_read_input_tokens"];
+  const cacheCreation = raw["cache_creation_input_tokens"];
+  const input = count(raw, "input_tokens") + count(raw, "cache_read_input_tokens") + count(raw, "cache_creation_input_tokens");
+  const output = count(raw, "output_tokens");
+  return usage(input, output, input + output, details({ cache_read: cacheRead, cache_creation: cacheCreation }), undefined);
+}
+
+class AnthropicConverter extends ProviderConverter {
+  /** The raw usage so far: `message_start`'s, updated by each `message_delta` (whose counts are cumulative). */
+  #raw: RawEvent = {};
+  #reason: string | undefined = undefined;
+  #stopSequence: string | undefined = undefined;
+
+  protected onMessage(message: ServerSentEvent, position: number): void {
+    const data = this.json(message, position, "Anthropic");
+    const type = typeof data["type"] === "string" ? data["type"] : message.event;
+    switch (type) {
+      case "message_start": {
+        const start = record(data, "message");
+        if (this.started) return;
+        this.messageStart(start?.["id"], "anthropic", start?.["model"]);
+        const raw = record(start, "usage");
+        if (raw !== undefined) {
+          this.#raw = { ...raw };
+          this.out.push({ event: "usage", usage: anthropicUsage(this.#raw) });
+        }
+        return;
+      }
+      case "content_block_start":
+        return this.#blockStart(data);
+      case "content_block_delta":
+        return this.#blockDelta(data);
+      case "content_block_stop":
+        return this.blocks.finish(indexOf(data));
+      case "message_delta": {
+        const delta = record(data, "delta");
+        const reason = text(delta, "stop_reason");
+        if (reason !== undefined) this.#reason = reason;
+        const stop = text(delta, "stop_sequence");
+        if (stop !== undefined) this.#stopSequence = stop;
+        const raw = record(data, "usage");
+        if (raw !== undefined) for (const key in raw) if (raw[key] != null) this.#raw[key] = raw[key];
+        return;
+      }
+      case "message_stop":
+        return this.#finish();
+      case "error":
+        return this.error(record(data, "error") ?? data);
+      default:
+        return; // ping, and event types this version does not know
+    }
+  }
+
+  protected onCutOff(): void {
+    this.#finish();
+  }
+
+  #blockStart(data: RawEvent): void {
+    const index = indexOf(data);
+    const block = record(data, "content_block");
+    if (index < 0 || block === undefined) return;
+    if (!this.started) this.messageStart(undefined, "anthropic", undefined);
+    const type = block["type"];
+    switch (type) {
+      case "text":
+        return this.blocks.start(index, "text", {}, text(block, "text") ?? "");
+      case "thinking":
+        this.blocks.start(index, "reasoning", {}, text(block, "thinking") ?? "");
+        return this.#sign(index, text(block, "signature"));
+      case "tool_use":
+      case "server_tool_use": {
+        const fields: RawEvent = {};
+        const id = text(block, "id");
+        const name = text(block, "name");
+        if (id !== undefined) fields["id"] = id;
+        if (name !== undefined) fields["name"] = name;
+        // The input streams as JSON text; a block that starts with a whole input is its first slice.
+        const input = block["input"];
+        const seed = isRecord(input) && Object.keys(input).length > 0 ? JSON.stringify(input) : "";
+        return this.blocks.start(index, type === "tool_use" ? "tool_call_chunk" : "server_tool_call_chunk", fields, seed);
+      }
+      default: {
+        if (typeof type === "string" && type.endsWith("_tool_result")) {
+          const content = block["content"];
+          const failed = isRecord(content) && typeof content["type"] === "string" && content["type"].endsWith("_error");
+          const fields: RawEvent = { tool_call_id: block["tool_use_id"], status: failed ? "error" : "success", output: content };
+          return this.blocks.start(index, "server_tool_result", fields);
+        }
+        return this.blocks.start(index, "non_standard", { value: block });
+      }
+    }
+  }
+
+  #blockDelta(data: RawEvent): void {
+    const index = indexOf(data);
+    const delta = record(data, "delta");
+    if (index < 0 || delta === undefined) return;
+    switch (delta["type"]) {
+      case "text_delta":
+        return this.blocks.append(index, "text", text(delta, "text") ?? "");
+      case "thinking_delta":
+        return this.blocks.append(index, "reasoning", text(delta, "thinking") ?? "");
+      case "input_json_delta":
+        return this.blocks.slice(index, text(delta, "partial_json") ?? "");
+      case "signature_delta":
+        return this.#sign(index, text(delta, "signature"));
+      case "citations_delta": {
+        const fields = this.blocks.fields(index);
+        if (fields !== undefined && delta["citation"] != null) {
+          const annotations = (fields["annotations"] ??= []) as unknown[];
+          annotations.push({ type: "non_standard_annotation", value: delta["citation"] });
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Signatures arrive whole in one `signature_delta`; should one come in pieces, they join. */
+  #sign(index: number, signature: string | undefined): void {
+    const fields = this.blocks.fields(index);
+    if (fields === undefined || signature === undefined) return;
+    const extras = (fields["extras"] ??= {}) as RawEvent;
+    extras["signature"] = typeof extras["signature"] === "string" ? extras["signature"] + signature : signature;
+  }
+
+  #finish(): void {
+    const usage = Object.keys(this.#raw).length > 0 ? anthropicUsage(this.#raw) : undefined;
+    this.messageFinish(this.#reason, usage, this.#stopSequence !== undefined ? { stop_sequence: this.#stopSequence } : undefined);
+  }
+}
+
+function indexOf(data: RawEvent): number {
+  const index = data["index"];
+  return typeof index === "number" && Number.isInteger(index) && index >= 0 ? index : -1;
+}
+
+/**
+ * The bytes of an Anthropic Messages stream in, protocol events out, for `pipeThrough`.
+ *
+ * @example
+ * ```ts
+ * const response = await fetch("https://api.anthropic.com/v1/messages", init);
+ * const events = response.body!.pipeThrough(new AnthropicDecoderStream());
+ * ```
+ *
+ * Cancellation and errors: after `message_stop` or `error` the stream terminates, which (through
+ * `pipeThrough`) cancels the body. An `error` event becomes an `error` protocol event (its
+ * `message`, and its `type` as `code`, such as `"overloaded_error"`). Data that is not a JSON
+ * object errors the stream with a `TypeError` naming the message's position. Input that ends
+ * without `message_stop` gets the block and message finishes it was owed, with what arrived.
+ */
+export class AnthropicDecoderStream extends TransformStream<Uint8Array, ProtocolEvent> {
+  constructor() {
+    super(eventTransformer(new AnthropicConverter()));
+  }
+}
+
+/**
+ * A `ChatModelStream` over an Anthropic Messages stream: text, extended thinking (with its
+ * signature), tool use (parallel calls included), server tool use and results, `stop_reason`
+ * and usage. `message-start` carries the message `id`, `model_provider: "anthropic"` and the
+ * `model`, followed by a `usage` snapshot of the input tokens (so an aborted stream's `partial`
+ * still says what the prompt cost). The finish reason is `stop_reason` as sent (`"end_turn"`,
+ * `"tool_use"`, `"max_tokens"`, …); a `stop_sequence` goes to the finish metadata.
+ *
+ * @example
+ * ```ts
+ * const response = await fetch("https://api.anthropic.com/v1/messages", {
+ *   method: "POST",
+ *   headers: { "x-api-key": env.ANTHROPIC_API_KEY, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+ *   body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 1024, messages, stream: true }),
+ *   signal: request.signal,
+ * });
+ * const stream = fromAnthropic(response, { signal: request.signal });
+ * ```
+ *
+ * Cancellation and errors: lazy (the body is read only when something consumes); cancelling the
+ * stream cancels the body. A non-OK response fails it with an `HTTPError` (`status`, `headers`,
+ * the provider's `message`, its error `type` as `code`); a JSON response (a request without
+ * `stream: true`) with a `TypeError` saying so; an `error` event (such as `overloaded_error`) with
+ * an `Error` carrying its message and code; data that is not JSON with a `TypeError` naming the
+ * position. A stream cut off before `message_stop` ends with a finish built from what arrived.
+ */
+export function fromAnthropic(input: ResponseInput, options?: ChatModelStreamOptions): ChatModelStream {
+  return ChatModelStream.from(
+    providerEvents(input, () => new AnthropicConverter()),
+    options,
+  );
+}

@@ -1,0 +1,159 @@
+/**
+ * OpenAI Chat Completions streams (`POST /v1/chat/completions` with `stream: true`), and the many
+ * servers that speak the same format, as protocol events.
+ *
+ * Blocks are numbered in order of first appearance: the reasoning (`reasoning_content` or
+ * `reasoning`, as DeepSeek, vLLM, OpenRouter and others send it), the text, and one block per
+ * tool call `index`. They finish, and the message with them, at `[DONE]`, so the usage chunk that
+ * `stream_options: {include_usage: true}` adds after the `finish_reason` is part of the finish.
+ *
+ * @module
+ */
+import { ChatModelStream, type ChatModelStreamOptions } from "../chat-model-stream.ts";
+import { eventTransformer, type ResponseInput } from "../decoders/response-events.ts";
+import { isRecord, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
+import type { ServerSentEvent } from "../sse/parse.ts";
+import { count, details, ProviderConverter, providerEvents, record, text, usage } from "./adapter.ts";
+
+/** `usage` of a chunk, in LangChain's names. */
+function chatUsage(raw: RawEvent): UsageMetadata {
+  const input = count(raw, "prompt_tokens");
+  const output = count(raw, "completion_tokens");
+  const promptDetails = record(raw, "prompt_tokens_details");
+  const completionDetails = record(raw, "completion_tokens_details");
+  return usage(
+    input,
+    output,
+    typeof raw["total_tokens"] === "number" ? raw["total_tokens"] : input + output,
+    details({ audio: promptDetails?.["audio_tokens"], cache_read: promptDetails?.["cached_tokens"] }),
+    details({ audio: completionDetails?.["audio_tokens"], reasoning: completionDetails?.["reasoning_tokens"] }),
+  );
+}
+
+class OpenAIChatConverter extends ProviderConverter {
+  #reasoning = -1;
+  #text = -1;
+  /** Block index by the provider's tool-call `index`. */
+  readonly #tools: number[] = [];
+  #reason: string | undefined = undefined;
+  #usage: UsageMetadata | undefined = undefined;
+  readonly #metadata: RawEvent = {};
+
+  protected onMessage(message: ServerSentEvent, position: number): void {
+    if (message.data === "[DONE]") return this.#finish();
+    const chunk = this.json(message, position, "OpenAI chat");
+    if (chunk["error"] != null) return this.error(chunk["error"]);
+    if (!this.started) this.messageStart(chunk["id"], "openai", chunk["model"]);
+    const usage = record(chunk, "usage");
+    if (usage !== undefined) this.#usage = chatUsage(usage);
+    const fingerprint = text(chunk, "system_fingerprint");
+    if (fingerprint !== undefined) this.#metadata["system_fingerprint"] = fingerprint;
+    const tier = text(chunk, "service_tier");
+    if (tier !== undefined) this.#metadata["service_tier"] = tier;
+    const choices = chunk["choices"];
+    if (!Array.isArray(choices)) return;
+    // With `n` > 1 the choices interleave; this message is choice 0.
+    for (const choice of choices) {
+      if (isRecord(choice) && (choice["index"] == null || choice["index"] === 0)) return this.#choice(choice);
+    }
+  }
+
+  protected onCutOff(): void {
+    this.#finish();
+  }
+
+  #choice(choice: RawEvent): void {
+    const delta = record(choice, "delta");
+    if (delta !== undefined) {
+      const reasoning = text(delta, "reasoning_content") ?? text(delta, "reasoning");
+      if (reasoning !== undefined) {
+        if (this.#reasoning < 0) this.#reasoning = this.blocks.allocate();
+        this.blocks.append(this.#reasoning, "reasoning", reasoning);
+      }
+      const content = text(delta, "content");
+      if (content !== undefined) {
+        if (this.#text < 0) this.#text = this.blocks.allocate();
+        this.blocks.append(this.#text, "text", content);
+      }
+      const calls = delta["tool_calls"];
+      if (Array.isArray(calls)) for (let i = 0; i < calls.length; i++) this.#toolCall(calls[i], i);
+    }
+    const reason = text(choice, "finish_reason");
+    if (reason !== undefined) this.#reason = reason;
+  }
+
+  #toolCall(call: unknown, position: number): void {
+    const fn = record(call, "function");
+    const id = text(call, "id");
+    const name = text(fn, "name");
+    const args = text(fn, "arguments") ?? "";
+    const at = isRecord(call) ? call["index"] : undefined;
+    const key = typeof at === "number" && at >= 0 ? at : position;
+    let index = this.#tools[key];
+    if (index === undefined) {
+      index = this.#tools[key] = this.blocks.allocate();
+      const fields: RawEvent = {};
+      if (id !== undefined) fields["id"] = id;
+      if (name !== undefined) fields["name"] = name;
+      this.blocks.start(index, "tool_call_chunk", fields, args);
+    } else {
+      this.blocks.slice(index, args, id, name);
+    }
+  }
+
+  #finish(): void {
+    this.messageFinish(this.#reason, this.#usage, this.#metadata);
+  }
+}
+
+/**
+ * The bytes of an OpenAI Chat Completions stream in, protocol events out, for `pipeThrough`.
+ *
+ * @example
+ * ```ts
+ * const response = await fetch("https://api.openai.com/v1/chat/completions", init);
+ * const events = response.body!.pipeThrough(new OpenAIChatDecoderStream());
+ * ```
+ *
+ * Cancellation and errors: after `[DONE]` or an `error` chunk the stream terminates, which
+ * (through `pipeThrough`) cancels the body. An `error` chunk becomes an `error` event (its
+ * `message`, and its `code` or `type`). Data that is not a JSON object errors the stream with a
+ * `TypeError` naming the message's position. Input that ends without `[DONE]` gets the block and
+ * message finishes it was owed, with what arrived.
+ */
+export class OpenAIChatDecoderStream extends TransformStream<Uint8Array, ProtocolEvent> {
+  constructor() {
+    super(eventTransformer(new OpenAIChatConverter()));
+  }
+}
+
+/**
+ * A `ChatModelStream` over an OpenAI Chat Completions stream (or an OpenAI-compatible server's):
+ * text, reasoning, parallel tool calls, `finish_reason` and usage (ask for it with
+ * `stream_options: {include_usage: true}`). `message-start` carries `model_provider: "openai"`
+ * and the chunk's `model`; the finish carries `finish_reason` as the server sent it.
+ *
+ * @example
+ * ```ts
+ * const response = await fetch("https://api.openai.com/v1/chat/completions", {
+ *   method: "POST",
+ *   headers: { authorization: `Bearer ${env.OPENAI_API_KEY}`, "content-type": "application/json" },
+ *   body: JSON.stringify({ model: "gpt-4.1-mini", messages, stream: true, stream_options: { include_usage: true } }),
+ *   signal: request.signal,
+ * });
+ * const stream = fromOpenAIChat(response, { signal: request.signal });
+ * ```
+ *
+ * Cancellation and errors: lazy (the body is read only when something consumes); cancelling the
+ * stream cancels the body. A non-OK response fails it with an `HTTPError` (`status`, `headers`,
+ * the provider's `message` and `code`); a JSON response (a request without `stream: true`) with
+ * a `TypeError` saying so; an `error` chunk with an `Error` carrying its message and code; data
+ * that is not JSON with a `TypeError` naming the position. A stream cut off before `[DONE]` ends
+ * with a finish built from what arrived.
+ */
+export function fromOpenAIChat(input: ResponseInput, options?: ChatModelStreamOptions): ChatModelStream {
+  return ChatModelStream.from(
+    providerEvents(input, () => new OpenAIChatConverter()),
+    options,
+  );
+}

@@ -1,0 +1,187 @@
+/**
+ * Decoders for this package's own wire formats, the inverse of the encoders:
+ *
+ * - SSE: one message per protocol event, `id: <n>` (from 1), `event: <the event's name>`,
+ *   `data: <the event as JSON>`, then a blank line; `:` comments are heartbeats; the stream ends
+ *   after the terminal event (`message-finish` or `error`).
+ * - NDJSON: one protocol event as JSON per line.
+ *
+ * @module
+ */
+import { ChatModelStream, type ChatModelStreamOptions } from "../chat-model-stream.ts";
+import type { ProtocolEvent } from "../protocol.ts";
+import { SSEParser, type ServerSentEvent } from "../sse/parse.ts";
+import { StringBuilder } from "../string-builder.ts";
+import { eventTransformer, parseJSON, responseEvents, type EventConverter, type ResponseInput } from "./response-events.ts";
+
+function isTerminal(event: unknown): boolean {
+  const name = (event as { event?: unknown } | null)?.event;
+  return name === "message-finish" || name === "error";
+}
+
+/** Our SSE: each message's `data` is one protocol event; `id` and `event` repeat what it says. */
+class SSEConverter implements EventConverter {
+  readonly out: ProtocolEvent[] = [];
+  done = false;
+  #position = 0;
+  readonly #parser = new SSEParser((message) => this.#message(message));
+
+  write(text: string): void {
+    if (!this.done) this.#parser.write(text);
+  }
+
+  end(): void {
+    this.#parser.end();
+  }
+
+  #message(message: ServerSentEvent): void {
+    if (this.done) return;
+    const event = parseJSON(message.data, "SSE event data", this.#position++) as ProtocolEvent;
+    this.out.push(event);
+    if (isTerminal(event)) this.done = true;
+  }
+}
+
+const NON_BLANK = /\S/;
+
+/** NDJSON: one event per LF-terminated line (a CR before the LF, blank lines and a last line without LF are fine). */
+class NDJSONConverter implements EventConverter {
+  readonly out: ProtocolEvent[] = [];
+  done = false;
+  #position = 0;
+  readonly #line = new StringBuilder();
+
+  write(text: string): void {
+    let pos = 0;
+    let lf = text.indexOf("\n");
+    while (lf !== -1 && !this.done) {
+      let line = text.slice(pos, lf);
+      if (this.#line.length > 0) {
+        this.#line.push(line);
+        line = this.#line.take();
+      }
+      pos = lf + 1;
+      this.#processLine(line);
+      lf = text.indexOf("\n", pos);
+    }
+    if (pos < text.length && !this.done) this.#line.push(pos === 0 ? text : text.slice(pos));
+  }
+
+  end(): void {
+    if (!this.done) this.#processLine(this.#line.take());
+  }
+
+  #processLine(line: string): void {
+    // JSON.parse skips the whitespace around a value (a CR included); U+FEFF is not JSON whitespace.
+    if (!NON_BLANK.test(line)) return;
+    if (this.#position === 0 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    const event = parseJSON(line, "NDJSON line", this.#position++) as ProtocolEvent;
+    this.out.push(event);
+    if (isTerminal(event)) this.done = true;
+  }
+}
+
+const NOTHING: ProtocolEvent[] = [];
+const NOT_SPACE = /[^\s]/;
+
+/** Neither content type said which: the first character that is not whitespace (or a BOM) decides. */
+class SniffingConverter implements EventConverter {
+  #inner: EventConverter | undefined;
+  #head = "";
+
+  get out(): ProtocolEvent[] {
+    return this.#inner?.out ?? NOTHING;
+  }
+
+  get done(): boolean {
+    return this.#inner?.done ?? false;
+  }
+
+  write(text: string): void {
+    if (this.#inner !== undefined) return this.#inner.write(text);
+    const at = text.search(NOT_SPACE);
+    if (at === -1) {
+      this.#head += text;
+      return;
+    }
+    this.#inner = text.charCodeAt(at) === 0x7b /* { */ ? new NDJSONConverter() : new SSEConverter();
+    this.#inner.write(this.#head + text);
+    this.#head = "";
+  }
+
+  end(): void {
+    this.#inner?.end();
+  }
+}
+
+const NDJSON_TYPES = new Set(["application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines"]);
+
+function converterFor(contentType: string | null): EventConverter {
+  const type = contentType?.split(";", 1)[0]!.trim().toLowerCase();
+  if (type === "text/event-stream") return new SSEConverter();
+  if (type !== undefined && NDJSON_TYPES.has(type)) return new NDJSONConverter();
+  return new SniffingConverter();
+}
+
+/**
+ * Rehydrates a stream of protocol events that `toResponse` (or `SSEEncoderStream` /
+ * `NDJSONEncoderStream`) sent, on a client: a browser, another Worker, Node. The format is chosen
+ * by the response's `content-type` (`text/event-stream` is SSE, `application/x-ndjson` is
+ * NDJSON), else by the first byte that is not whitespace (`{` is NDJSON, anything else SSE). The
+ * stream is lazy: the body is read only when something consumes, and no faster than its readers.
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController();
+ * const response = await fetch("/chat", { method: "POST", body: prompt, signal: controller.signal });
+ * const stream = fromResponse(response, { signal: controller.signal });
+ * for await (const text of stream.text) append(text);
+ * const message = await stream.output;
+ * ```
+ *
+ * Cancellation and errors: cancelling the stream (`aclose()`, the `signal` option, the last reader
+ * cancelling) cancels the response body. A non-OK response fails the stream with an `HTTPError`
+ * carrying `status`, `headers` and the provider's message. Data that is not JSON fails it with a
+ * `TypeError` naming the event's position; a malformed event fails it as `dispatch` would. An
+ * `error` event fails it with that error. A body that ends without a terminal event gets a
+ * synthesized `message-finish`; an empty one fails with "No generation chunks were returned". A
+ * response whose body was already read throws a `TypeError` at once.
+ */
+export function fromResponse(input: ResponseInput, options?: ChatModelStreamOptions): ChatModelStream {
+  return ChatModelStream.from(responseEvents(input, converterFor), options);
+}
+
+/**
+ * The bytes of our SSE format in, protocol events out, for `pipeThrough`.
+ *
+ * @example
+ * ```ts
+ * const events = response.body!.pipeThrough(new SSEDecoderStream());
+ * ```
+ *
+ * Cancellation and errors: after the terminal event the stream terminates, which (through
+ * `pipeThrough`) cancels the body. `data` that is not JSON errors it with a `TypeError` naming
+ * the event's position. Events are passed on unchecked: `ChatModelStream.from` checks them.
+ */
+export class SSEDecoderStream extends TransformStream<Uint8Array, ProtocolEvent> {
+  constructor() {
+    super(eventTransformer(new SSEConverter()));
+  }
+}
+
+/**
+ * The bytes of NDJSON protocol events in, protocol events out, for `pipeThrough`.
+ *
+ * @example
+ * ```ts
+ * const stream = ChatModelStream.from(response.body!.pipeThrough(new NDJSONDecoderStream()));
+ * ```
+ *
+ * Cancellation and errors: as `SSEDecoderStream`; a line that is not JSON errors it with a
+ * `TypeError` naming the line's position (blank lines are skipped and not counted).
+ */
+export class NDJSONDecoderStream extends TransformStream<Uint8Array, ProtocolEvent> {
+  constructor() {
+    super(eventTransformer(new NDJSONConverter()));
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * The plumbing every "bytes in" decoder shares: a converter turns text into protocol events, and
+ * this module runs it either as a `TransformStream` or as a lazy pull source over a `Response`
+ * (or a body stream) that reads nothing until asked, fails on a non-OK status, and cancels the body
+ * when its reader cancels.
+ *
+ * @module
+ */
+import type { ProtocolEvent } from "../protocol.ts";
+
+/**
+ * Text in, protocol events out, pushed to `out` for the caller to drain.
+ *
+ * @internal
+ */
+export interface EventConverter {
+  /** Events produced and not yet taken; the caller empties it. */
+  readonly out: ProtocolEvent[];
+  /** A terminal event (`message-finish` or `error`) was produced: the rest of the input is irrelevant. */
+  readonly done: boolean;
+  /** The next piece of decoded text. */
+  write(text: string): void;
+  /** The input ended (a converter may add a synthesized finish). */
+  end(): void;
+}
+
+/** What the decoders read: a fetch `Response`, or the bytes of a body. */
+export type ResponseInput = Response | ReadableStream<Uint8Array>;
+
+/**
+ * A response that came back with a non-OK status. The body (its first 64 KiB) is read for the
+ * provider's error message.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await fromOpenAIChat(await fetch(url, init)).output;
+ * } catch (error) {
+ *   if (error instanceof HTTPError && error.status === 429) retryAfter(error.headers.get("retry-after"));
+ * }
+ * ```
+ *
+ * Cancellation and errors: it is the error, passed to every reader and await of the stream.
+ */
+export class HTTPError extends Error {
+  /** The HTTP status, such as 429. */
+  readonly status: number;
+  /** The status text, often empty over HTTP/2. */
+  readonly statusText: string;
+  /** The response headers (for `retry-after` and request ids). */
+  readonly headers: Headers;
+  /** The start of the response body, as text. */
+  readonly body: string;
+  /** The provider's error code or type, when the body says one. */
+  readonly code: string | undefined;
+
+  constructor(response: Response, body: string) {
+    const detail = errorDetail(body);
+    const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
+    super(`HTTP ${status}${detail.message ? `: ${detail.message}` : ""}`);
+    this.name = "HTTPError";
+    this.status = response.status;
+    this.statusText = response.statusText;
+    this.headers = response.headers;
+    this.body = body;
+    this.code = detail.code;
+  }
+}
+
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+/** `{error: {message, code | type}}` (OpenAI, Anthropic), else the body's start. */
+function errorDetail(body: string): { message: string; code: string | undefined } {
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: unknown; code?: unknown; type?: unknown } | string };
+    const error = parsed?.error;
+    if (typeof error === "string") return { message: error, code: undefined };
+    if (error !== null && typeof error === "object") {
+      const code = typeof error.code === "string" ? error.code : typeof error.type === "string" ? error.type : undefined;
+      if (typeof error.message === "string") return { message: error.message, code };
+    }
+  } catch {
+    // not JSON: fall through to the text
+  }
+  const text = body.trim();
+  return { message: text.length > 200 ? `${text.slice(0, 200)}…` : text, code: undefined };
+}
+
+async function readErrorBody(body: ReadableStream<Uint8Array> | null): Promise<string> {
+  if (body === null) return "";
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return text + decoder.decode();
+      text += decoder.decode(value, { stream: true });
+      if (text.length >= ERROR_BODY_LIMIT) {
+        reader.cancel().catch(() => {});
+        return text.slice(0, ERROR_BODY_LIMIT);
+      }
+    }
+  } catch {
+    return text; // the status is the error; a body that broke off adds nothing
+  }
+}
+
+function drain(converter: EventConverter, controller: { enqueue(event: ProtocolEvent): void }): boolean {
+  const out = converter.out;
+  const n = out.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) controller.enqueue(out[i]!);
+  out.length = 0;
+  return true;
+}
+
+/**
+ * A `Transformer` from bytes to protocol events through a converter. After a terminal event the
+ * stream terminates, which (through `pipeThrough`) cancels the rest of the input. When the
+ * converter throws, the events of the same chunk before the bad data are enqueued, then the
+ * stream errors (as any `TransformStream` does, that drops what its reader had not yet read).
+ *
+ * @internal
+ */
+export function eventTransformer(converter: EventConverter): Transformer<Uint8Array, ProtocolEvent> {
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  return {
+    transform(chunk, controller) {
+      try {
+        converter.write(decoder.decode(chunk, { stream: true }));
+      } finally {
+        drain(converter, controller);
+      }
+      if (converter.done) controller.terminate();
+    },
+    flush(controller) {
+      converter.write(decoder.decode());
+      converter.end();
+      drain(converter, controller);
+    },
+  };
+}
+
+/**
+ * The protocol events of a response, as a pull-only `ReadableStream`: nothing is read before the
+ * first read, a non-OK status errors it with an `HTTPError`, a terminal event closes it and cancels
+ * the rest of the body, and cancelling it cancels the body.
+ *
+ * `converterFor` runs at the first read with the response's content type (`null` for a bare body);
+ * what it throws errors the stream.
+ *
+ * @internal
+ */
+export function responseEvents(
+  input: ResponseInput,
+  converterFor: (contentType: string | null) => EventConverter,
+): ReadableStream<ProtocolEvent> {
+  const response = isResponse(input) ? input : undefined;
+  const body = response !== undefined ? response.body : (input as ReadableStream<Uint8Array>);
+  if (response?.bodyUsed) throw new TypeError("The response body was already read");
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let converter: EventConverter | undefined;
+  let cancelled = false;
+  let failure: { error: unknown } | undefined;
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+  const open = async (): Promise<EventConverter> => {
+    if (response !== undefined && !response.ok) throw new HTTPError(response, await readErrorBody(body));
+    const made = converterFor(response !== undefined ? response.headers.get("content-type") : null);
+    if (body !== null) reader = body.getReader();
+    return made;
+  };
+
+  return new ReadableStream<ProtocolEvent>(
+    {
+      async pull(controller) {
+        if (failure !== undefined) throw failure.error;
+        try {
+          converter ??= await open();
+          for (;;) {
+            const chunk = reader === undefined ? { done: true as const } : await reader.read();
+            if (cancelled) return;
+            if (chunk.done) {
+              converter.write(decoder.decode());
+              converter.end();
+              drain(converter, controller);
+              controller.close();
+              return;
+            }
+            converter.write(decoder.decode(chunk.value, { stream: true }));
+            if (drain(converter, controller)) {
+              if (converter.done) {
+                controller.close();
+                reader?.cancel().catch(() => {});
+              }
+              return;
+            }
+          }
+        } catch (error) {
+          if (!cancelled) reader?.cancel(error).catch(() => {});
+          // Events parsed before the bad data go out first; the error comes with the next read.
+          if (converter === undefined || !drain(converter, controller)) throw error;
+          failure = { error };
+        }
+      },
+      cancel(reason) {
+        cancelled = true;
+        if (reader !== undefined) return reader.cancel(reason);
+        if (body !== null && !body.locked) return body.cancel(reason);
+        return undefined;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** Duck-typed, so a `Response` from another fetch implementation counts too. */
+function isResponse(input: ResponseInput): input is Response {
+  return typeof (input as Partial<Response>).status === "number" && typeof (input as Partial<Response>).headers === "object";
+}
+
+/** Turns one JSON text into a value, or a `TypeError` that names what and where. */
+export function parseJSON(text: string, what: string, position: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+    throw new TypeError(`Invalid ${what} at position ${position}: not JSON: ${JSON.stringify(shown)}`, { cause: error });
+  }
+}

@@ -1,0 +1,250 @@
+/**
+ * `toResponse`: a `ChatModelStream` as a streaming HTTP `Response`, in one of three formats, with
+ * the headers that keep runtimes and proxies from buffering it.
+ *
+ * @module
+ */
+import type { ChatModelStream } from "../chat-model-stream.ts";
+import type { ProtocolEvent } from "../protocol.ts";
+import { Heartbeat } from "./heartbeat.ts";
+import { ndjsonLine } from "./ndjson-encoder-stream.ts";
+import { DEFAULT_HEARTBEAT_MS, isTerminal, PING, sseFrame } from "./sse-encoder-stream.ts";
+
+/** What the body carries: the text projection, or the raw protocol events as SSE or NDJSON. */
+export type ResponseFormat = "text" | "sse" | "ndjson";
+
+/** The closing `error` event written when the stream fails without one. */
+export interface ErrorEventFields {
+  message: string;
+  code?: string;
+}
+
+/** Options of `toResponse`. */
+export interface ToResponseOptions {
+  /** `"text"`: the text as UTF-8; `"sse"` / `"ndjson"`: every protocol event, lossless. */
+  format: ResponseFormat;
+  /** Extra headers; they replace the defaults of the same name. */
+  headers?: HeadersInit;
+  /** The HTTP status (default 200). */
+  status?: number;
+  /**
+   * SSE only: idle time in milliseconds after which a `: ping` comment is sent while the client
+   * waits (default 15 000; 0 turns heartbeats off). A ping follows at least this much silence and
+   * at most twice that.
+   */
+  heartbeatMs?: number;
+  /**
+   * SSE and NDJSON: the `message` and `code` of the closing `error` event written when the stream
+   * fails without an `error` event of its own. The default sends the error's message, with code
+   * `"aborted"` (cancelled), `"timeout"` (cancelled by a `TimeoutError`), `"bad_input"` (a
+   * malformed event), the error's own string `code`, or `"source_error"`. Replace it to keep
+   * internal messages from clients.
+   */
+  onError?: (error: unknown) => ErrorEventFields;
+}
+
+const CONTENT_TYPES: Record<ResponseFormat, string> = {
+  text: "text/plain; charset=utf-8",
+  sse: "text/event-stream",
+  ndjson: "application/x-ndjson",
+};
+
+const TEXT = 0;
+const SSE = 1;
+const NDJSON = 2;
+
+/**
+ * The message as a streaming `Response`: its text (`format: "text"`), or every protocol event as
+ * Server-Sent Events (`"sse"`) or newline-delimited JSON (`"ndjson"`), which `fromResponse`
+ * turns back into a `ChatModelStream` on the client. Each delta or event is its own chunk of
+ * bytes, written as it arrives. The headers say `cache-control: no-cache`,
+ * `content-encoding: identity` and `x-accel-buffering: no`, so neither Miniflare / `wrangler dev`
+ * (which gzips, and so buffers, text and JSON) nor nginx-style proxies hold the body back; text
+ * adds `x-content-type-options: nosniff`, so browsers don't wait for bytes to sniff.
+ *
+ * SSE writes per event `id: <n>` (from 1), `event: <name>` and `data: <JSON>`, and a `: ping`
+ * comment while the client waits and nothing came for `heartbeatMs`. SSE and NDJSON end with the
+ * terminal event: `message-finish`, or an `error` event.
+ *
+ * Nothing is read from the model before the body is.
+ *
+ * @example
+ * ```ts
+ * export default {
+ *   async fetch(request: Request): Promise<Response> {
+ *     // In workerd, only request.signal tells you that the client went away.
+ *     const stream = ChatModelStream.from(callModel(request), { signal: request.signal });
+ *     return toResponse(stream, { format: "sse" });
+ *   },
+ * };
+ * ```
+ *
+ * Cancellation and errors: cancelling the body cancels this reader of the stream; when it was the
+ * last reader and nothing awaits the stream (no `ctx.waitUntil(stream.output...)`) and no
+ * `keepAlive`, that is `aclose()`, and the model call stops. workerd does not cancel a body when the
+ * client disconnects: pass `request.signal` as the stream's `signal` for that. When the stream fails
+ * without an `error` event (an abort, bad input, a throwing source), SSE and NDJSON write a closing
+ * `{event: "error", message, code}` (see `onError`) and end normally. Text has no way to say so: an
+ * abort ends the text body where the text stopped, and any other failure errors the body, so the
+ * client sees a broken transfer. The heartbeat timer is cleared at the
+ * end, on failure and on cancel. An unknown `format` or a bad `heartbeatMs` throws a `TypeError` /
+ * `RangeError` at once.
+ */
+export function toResponse(stream: ChatModelStream, options: ToResponseOptions): Response {
+  const format = options.format;
+  const mode = format === "text" ? TEXT : format === "sse" ? SSE : format === "ndjson" ? NDJSON : -1;
+  if (mode === -1) throw new TypeError(`toResponse: format must be "text", "sse" or "ndjson", got ${String(format)}`);
+
+  const headers = new Headers({
+    "content-type": CONTENT_TYPES[format],
+    "cache-control": "no-cache",
+    "content-encoding": "identity",
+    "x-accel-buffering": "no",
+  });
+  if (mode === TEXT) headers.set("x-content-type-options", "nosniff");
+  if (options.headers !== undefined) new Headers(options.headers).forEach((value, name) => headers.set(name, value));
+
+  const heartbeatMs = mode === SSE ? (options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS) : 0;
+  const source = new BodySource(stream, mode, heartbeatMs, options.onError ?? describeError);
+  // highWaterMark 0: the model is read only as fast as the client takes the bytes.
+  const body = new ReadableStream<Uint8Array>(source, { highWaterMark: 0 });
+  return new Response(body, { status: options.status ?? 200, headers });
+}
+
+/** The default fields of the closing `error` event for a failure. */
+function describeError(error: unknown): ErrorEventFields {
+  const e = error as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown } | null | undefined;
+  const message = typeof e?.message === "string" ? e.message : String(error);
+  let code: string;
+  if (e?.name === "AbortError") {
+    code = (e.cause as { name?: unknown } | undefined)?.name === "TimeoutError" ? "timeout" : "aborted";
+  } else if (error instanceof TypeError) code = "bad_input";
+  else if (typeof e?.code === "string") code = e.code;
+  else code = "source_error";
+  return { message, code };
+}
+
+const noop = (): void => {};
+
+/** The body's underlying source: reads one chunk of the stream per pull and writes its bytes. */
+class BodySource implements UnderlyingDefaultSource<Uint8Array> {
+  readonly #mode: number;
+  readonly #reader: ReadableStreamDefaultReader<unknown>;
+  readonly #encoder = new TextEncoder();
+  readonly #heartbeat: Heartbeat;
+  readonly #onError: (error: unknown) => ErrorEventFields;
+  #controller: ReadableStreamDefaultController<Uint8Array> | undefined = undefined;
+  /** Events written so far (SSE ids count from 1). */
+  #count = 0;
+  /** A pull is waiting for the model: the client waits for bytes. */
+  #waiting = false;
+  /** Closed, errored or cancelled: write nothing more. */
+  #done = false;
+  /** A high surrogate held back until its pair arrives in the next text delta. */
+  #carry = "";
+
+  constructor(stream: ChatModelStream, mode: number, heartbeatMs: number, onError: (error: unknown) => ErrorEventFields) {
+    this.#mode = mode;
+    // A reader attaches to the stream on its first read, so this costs nothing until the body is read.
+    this.#reader = (mode === TEXT ? stream.text : stream.events).getReader();
+    this.#heartbeat = new Heartbeat(heartbeatMs, () => this.#ping());
+    this.#onError = onError;
+  }
+
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.#controller = controller;
+  }
+
+  async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    // Armed by the first read: a client is connected and waiting, perhaps for the first token.
+    this.#heartbeat.start();
+    while (!this.#done) {
+      let result: ReadableStreamReadResult<unknown>;
+      this.#waiting = true;
+      try {
+        result = await this.#reader.read();
+      } catch (error) {
+        if (!this.#done) this.#fail(controller, error);
+        return;
+      } finally {
+        this.#waiting = false;
+      }
+      if (this.#done) return; // cancelled while waiting
+      if (result.done) return this.#close(controller);
+      try {
+        if (this.#write(controller, result.value)) return;
+      } catch (error) {
+        // Our own refusal of a value (an event name with a line break): stop reading the model.
+        this.#reader.cancel(error).catch(noop);
+        this.#fail(controller, error);
+        return;
+      }
+    }
+  }
+
+  cancel(reason: unknown): void {
+    this.#done = true;
+    this.#heartbeat.stop();
+    // This reader's cancel; the stream's reference count decides whether the model call stops.
+    this.#reader.cancel(reason).catch(noop);
+  }
+
+  /** Writes one chunk; returns whether any bytes were written. */
+  #write(controller: ReadableStreamDefaultController<Uint8Array>, value: unknown): boolean {
+    const mode = this.#mode;
+    if (mode === TEXT) {
+      let text = this.#carry === "" ? (value as string) : this.#carry + (value as string);
+      this.#carry = "";
+      const last = text.charCodeAt(text.length - 1);
+      if (last >= 0xd800 && last <= 0xdbff) {
+        this.#carry = text.slice(-1);
+        text = text.slice(0, -1);
+        if (text === "") return false;
+      }
+      controller.enqueue(this.#encoder.encode(text));
+      return true;
+    }
+    const id = ++this.#count;
+    let bytes: string;
+    let name: string;
+    if (mode === SSE) ({ frame: bytes, name } = sseFrame(id, value));
+    else ({ line: bytes, name } = ndjsonLine(id - 1, value));
+    controller.enqueue(this.#encoder.encode(bytes));
+    this.#heartbeat.mark();
+    if (isTerminal(name)) this.#close(controller);
+    return true;
+  }
+
+  #close(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    if (this.#carry !== "") controller.enqueue(this.#encoder.encode(this.#carry));
+    this.#done = true;
+    this.#heartbeat.stop();
+    controller.close();
+  }
+
+  #fail(controller: ReadableStreamDefaultController<Uint8Array>, error: unknown): void {
+    if (this.#mode === TEXT) {
+      // Cancelled (most often: the client left): end the text where it stopped. Erroring the body
+      // would only make workerd log an "Uncaught AbortError" for a client that is gone.
+      if ((error as { name?: unknown } | null)?.name === "AbortError") return this.#close(controller);
+      // Text has no way to say "failed" but a broken transfer.
+      this.#done = true;
+      controller.error(error);
+      return;
+    }
+    let event: ProtocolEvent;
+    try {
+      const { message, code } = this.#onError(error);
+      event = code === undefined ? { event: "error", message } : { event: "error", message, code };
+    } catch {
+      // A throwing onError must not leave the client without a terminal event.
+      event = { event: "error", message: "The chat model stream failed", code: "source_error" };
+    }
+    this.#write(controller, event);
+  }
+
+  #ping(): void {
+    if (!this.#waiting || this.#done) return;
+    this.#controller!.enqueue(this.#encoder.encode(PING));
+  }
+}

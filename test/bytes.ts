@@ -1,0 +1,75 @@
+// Helpers for the "bytes in" tests: bodies made of chosen chunks, and the re-chunkings a network may produce.
+// Web-standard APIs only: these run in Node and workerd. Bytes are `Uint8Array<ArrayBuffer>`, what
+// `TextEncoder` gives and what `TextDecoderStream` accepts.
+
+/** Bytes as the tests make them. */
+export type Bytes = Uint8Array<ArrayBuffer>;
+
+const encoder = new TextEncoder();
+
+/** The UTF-8 bytes of a text. */
+export function bytesOf(text: string): Bytes {
+  return encoder.encode(text);
+}
+
+/** A body that hands out exactly these chunks, one per read, and records whether it was cancelled. */
+export interface ChunkedBody {
+  readonly body: ReadableStream<Bytes>;
+  /** Chunks handed out so far. */
+  readonly pulled: number;
+  /** The reason of the underlying `cancel`, if it was called. */
+  readonly cancelled: { reason: unknown } | undefined;
+}
+
+/** A body with these chunks; `endless` keeps it open after them (a stream that never finishes). */
+export function chunkedBody(chunks: readonly Bytes[], endless = false): ChunkedBody {
+  let pulled = 0;
+  let cancelled: { reason: unknown } | undefined;
+  const body = new ReadableStream<Bytes>(
+    {
+      pull(controller) {
+        if (pulled < chunks.length) controller.enqueue(chunks[pulled++]!);
+        else if (!endless) controller.close();
+        else return new Promise<void>(() => {}); // nothing more, ever
+        return undefined;
+      },
+      cancel(reason) {
+        cancelled = { reason };
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return {
+    body,
+    get pulled() {
+      return pulled;
+    },
+    get cancelled() {
+      return cancelled;
+    },
+  };
+}
+
+/** The bytes as a body in the given chunks. */
+export function bodyOf(...chunks: Bytes[]): ReadableStream<Bytes> {
+  return chunkedBody(chunks).body;
+}
+
+/** The bytes split into two chunks at `at` (either may be empty). */
+export function splitAt(bytes: Bytes, at: number): Bytes[] {
+  return [bytes.subarray(0, at), bytes.subarray(at)];
+}
+
+/** The bytes one per chunk. */
+export function oneByteChunks(bytes: Bytes): Bytes[] {
+  return Array.from(bytes, (_, i) => bytes.subarray(i, i + 1));
+}
+
+/** A `Response` with an event-stream content type (or `contentType`) and this text as its body. */
+export function responseOf(text: string, init: ResponseInit & { contentType?: string } = {}): Response {
+  const { contentType = "text/event-stream", ...rest } = init;
+  return new Response(bodyOf(bytesOf(text)), {
+    ...rest,
+    headers: { "content-type": contentType, ...(rest.headers as Record<string, string> | undefined) },
+  });
+}

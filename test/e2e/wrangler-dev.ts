@@ -1,0 +1,126 @@
+// Starts `wrangler dev` on the example Worker (what `npm start` runs) on a free localhost port, with
+// a fresh local state directory, and collects its log. Node only.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+interface NodeProcess {
+  readonly execPath: string;
+  readonly env: Record<string, string | undefined>;
+  kill(pid: number, signal?: string): void;
+  cwd(): string;
+}
+const { process } = globalThis as unknown as { process: NodeProcess };
+
+export interface WranglerDev {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  /** Every line wrangler and the Worker printed so far. */
+  readonly lines: string[];
+  /** Resolves with the first line from index `from` on that matches (waiting for it if needed). */
+  waitForLine(pattern: RegExp, from?: number): Promise<string>;
+  /** Stops wrangler (and its workerd) and removes the state directory. */
+  stop(): Promise<void>;
+}
+
+/** A port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** Starts wrangler dev with these extra `--var`s; resolves once it is ready. */
+export async function startWranglerDev(vars: Record<string, string>): Promise<WranglerDev> {
+  const [port, inspectorPort] = [await freePort(), await freePort()];
+  const state = await mkdtemp(join(tmpdir(), "chat-model-stream-wrangler-"));
+  const args = [
+    join(process.cwd(), "node_modules/wrangler/bin/wrangler.js"),
+    "dev",
+    "--config", "examples/worker/wrangler.toml",
+    "--ip", "127.0.0.1",
+    "--port", String(port),
+    "--inspector-port", String(inspectorPort),
+    "--persist-to", state,
+    "--show-interactive-dev-session=false",
+    ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
+  ];
+  const child: ChildProcess = spawn(process.execPath, args, {
+    // Its own process group, so stop() ends workerd too.
+    detached: true,
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      // No banner, and so no registry lookup for a newer wrangler.
+      WRANGLER_HIDE_BANNER: "true",
+      FORCE_COLOR: "0",
+      NO_COLOR: "1",
+      CI: "true",
+    },
+  });
+
+  const lines: string[] = [];
+  const watchers: { pattern: RegExp; from: number; resolve(line: string): void }[] = [];
+  let partial = "";
+  const onData = (chunk: { toString(): string }): void => {
+    partial += chunk.toString();
+    const parts = partial.split("\n");
+    partial = parts.pop()!;
+    for (const line of parts) {
+      lines.push(line);
+      for (let i = watchers.length - 1; i >= 0; i--) {
+        const w = watchers[i]!;
+        if (lines.length - 1 >= w.from && w.pattern.test(line)) {
+          watchers.splice(i, 1);
+          w.resolve(line);
+        }
+      }
+    }
+  };
+  child.stdout.on("data", onData);
+  child.stderr.on("data", onData);
+
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    child.on("exit", () => {
+      exited = true;
+      resolve();
+    }),
+  );
+
+  const waitForLine = (pattern: RegExp, from = 0): Promise<string> => {
+    const found = lines.slice(from).find((line) => pattern.test(line));
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise((resolve) => watchers.push({ pattern, from, resolve }));
+  };
+
+  const stop = async (): Promise<void> => {
+    if (!exited && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      await exit;
+    }
+    await rm(state, { recursive: true, force: true });
+  };
+
+  const url = `http://127.0.0.1:${port}`;
+  const ready = await Promise.race([
+    waitForLine(new RegExp(`Ready on ${url.replace(/\./g, "\\.")}`)).then(() => true),
+    exit.then(() => false),
+  ]);
+  if (!ready) {
+    await stop();
+    throw new Error(`wrangler dev exited before it was ready:\n${lines.join("\n")}`);
+  }
+  return { url, lines, waitForLine, stop };
+}

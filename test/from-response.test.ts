@@ -1,0 +1,293 @@
+// fromResponse: our own SSE and NDJSON wire formats, read back into a ChatModelStream.
+import { describe, expect, it } from "vitest";
+import { ChatModelStream, fromAnthropic, fromResponse, HTTPError, NDJSONDecoderStream, SSEDecoderStream, toResponse } from "../src/index.ts";
+import { bodyOf, bytesOf, chunkedBody, oneByteChunks, responseOf, splitAt } from "./bytes.ts";
+import * as anthropic from "./fixtures/anthropic.ts";
+import { failure, readAll, readUntilError, settle, type Event } from "./helpers.ts";
+import { outcome } from "./rechunk.ts";
+
+const usage = { input_tokens: 12, output_tokens: 9, total_tokens: 21, input_token_details: { cache_read: 4 } };
+
+/** A message with reasoning, non-ASCII text, a tool call and usage. */
+const events = [
+  { event: "message-start", role: "ai", id: "m1", metadata: { model_provider: "test", model_name: "scripted" } },
+  { event: "content-block-start", index: 0, content: { type: "reasoning", reasoning: "" } },
+  { event: "content-block-delta", index: 0, delta: { type: "reasoning-delta", reasoning: "Greet, then search." } },
+  { event: "content-block-finish", index: 0, content: { type: "reasoning", reasoning: "Greet, then search." } },
+  { event: "content-block-start", index: 1, content: { type: "text", text: "" } },
+  { event: "content-block-delta", index: 1, delta: { type: "text-delta", text: "Grüß" } },
+  { event: "content-block-delta", index: 1, delta: { type: "text-delta", text: " dich 👋\n" } },
+  { event: "content-block-finish", index: 1, content: { type: "text", text: "Grüß dich 👋\n" } },
+  { event: "content-block-start", index: 2, content: { type: "tool_call_chunk", id: "c1", name: "search", args: "" } },
+  { event: "content-block-delta", index: 2, delta: { type: "tool_call_chunk", args: '{"q":' } },
+  { event: "content-block-delta", index: 2, delta: { type: "tool_call_chunk", args: '"Köln"}' } },
+  { event: "content-block-finish", index: 2, content: { type: "tool_call", id: "c1", name: "search", args: { q: "Köln" } } },
+  { event: "usage", usage },
+  { event: "message-finish", reason: "tool_calls", usage },
+] as Event[];
+
+/** Our SSE format: `id` from 1, `event` = the event's name, `data` = the event as JSON; `:` heartbeats. */
+function sseOf(list: readonly Event[], heartbeat = false): string {
+  return list.map((e, i) => `${heartbeat ? ":\n\n" : ""}id: ${i + 1}\nevent: ${e.event}\ndata: ${JSON.stringify(e)}\n\n`).join("");
+}
+
+function ndjsonOf(list: readonly Event[], newline = "\n"): string {
+  return list.map((e) => JSON.stringify(e) + newline).join("");
+}
+
+const expected = await ChatModelStream.from(events).output;
+
+describe("our SSE format", () => {
+  it("rehydrates the message the events make", async () => {
+    expect(await fromResponse(responseOf(sseOf(events))).output).toEqual(expected);
+  });
+
+  it("gives the same deltas to a text reader", async () => {
+    expect((await readAll(fromResponse(responseOf(sseOf(events))).text)).join("")).toBe("Grüß dich 👋\n");
+  });
+
+  it("skips heartbeat comments", async () => {
+    expect(await fromResponse(responseOf(sseOf(events, true))).output).toEqual(expected);
+  });
+
+  it("gives the same message however the bytes are split in two", async () => {
+    const bytes = bytesOf(sseOf(events));
+    const bad: number[] = [];
+    for (let at = 0; at <= bytes.length; at++) {
+      const got = await fromResponse(bodyOf(...splitAt(bytes, at))).output;
+      if (JSON.stringify(got) !== JSON.stringify(expected)) bad.push(at);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it("gives the same message from one-byte chunks", async () => {
+    expect(await fromResponse(bodyOf(...oneByteChunks(bytesOf(sseOf(events))))).output).toEqual(expected);
+  });
+
+  it("stops reading after the terminal event and cancels the rest of the body", async () => {
+    const source = chunkedBody([bytesOf(sseOf(events)), bytesOf("data: not read\n\n")], true);
+    await fromResponse(source.body).output;
+    await settle();
+    expect({ pulled: source.pulled, cancelled: source.cancelled !== undefined }).toEqual({ pulled: 1, cancelled: true });
+  });
+
+  it("fails with a TypeError naming the position when data is not JSON", async () => {
+    const error = await failure(fromResponse(responseOf(`${sseOf(events.slice(0, 2))}data: {oops\n\n`)).output);
+    expect([error.name, error.message]).toEqual(["TypeError", 'Invalid SSE event data at position 2: not JSON: "{oops"']);
+  });
+
+  it("hands readers what arrived before the bad data, then the error", async () => {
+    const text = [events[0]!, events[4]!, events[5]!, events[6]!];
+    const { chunks, error } = await readUntilError(fromResponse(responseOf(`${sseOf(text)}data: nope\n\n`)).text);
+    expect({ text: chunks.join(""), error: (error as Error).name }).toEqual({ text: "Grüß dich 👋\n", error: "TypeError" });
+  });
+
+  it("fails with the body's own error when the connection breaks", async () => {
+    const broken = new Error("connection reset");
+    let sent = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent) return controller.error(broken);
+        sent = true;
+        controller.enqueue(bytesOf(sseOf(events.slice(0, 6))));
+      },
+    });
+    expect(await failure(fromResponse(body).output)).toBe(broken);
+  });
+
+  it("fails with the error an error event carries", async () => {
+    const failed = [events[0]!, { event: "error", message: "model overloaded", code: "overloaded" } as Event];
+    const error = (await failure(fromResponse(responseOf(sseOf(failed))).output)) as Error & { code?: string };
+    expect([error.message, error.code]).toEqual(["model overloaded", "overloaded"]);
+  });
+
+  it("adds the missing finish when the body ends without a terminal event", async () => {
+    const message = await fromResponse(responseOf(sseOf(events.slice(0, 8)))).output;
+    expect(message.content).toEqual([expected.content[0], expected.content[1]]);
+  });
+});
+
+describe("NDJSON", () => {
+  const ndjson = { contentType: "application/x-ndjson" };
+
+  it("rehydrates the message the events make", async () => {
+    expect(await fromResponse(responseOf(ndjsonOf(events), ndjson)).output).toEqual(expected);
+  });
+
+  it("accepts CRLF line ends, blank lines and a last line without a line end", async () => {
+    const text = `\r\n${ndjsonOf(events, "\r\n\r\n").trimEnd()}`;
+    expect(await fromResponse(responseOf(text, ndjson)).output).toEqual(expected);
+  });
+
+  it("gives the same message however the bytes are split in two", async () => {
+    const bytes = bytesOf(ndjsonOf(events));
+    const bad: number[] = [];
+    for (let at = 0; at <= bytes.length; at++) {
+      const got = await fromResponse(bodyOf(...splitAt(bytes, at))).output;
+      if (JSON.stringify(got) !== JSON.stringify(expected)) bad.push(at);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it("fails with a TypeError naming the line when a line is not JSON", async () => {
+    const error = await failure(fromResponse(responseOf(`${ndjsonOf(events.slice(0, 3))}oops\n`, ndjson)).output);
+    expect(error.message).toBe('Invalid NDJSON line at position 3: not JSON: "oops"');
+  });
+});
+
+describe("choosing the format", () => {
+  it("text/event-stream with parameters is SSE", async () => {
+    const response = responseOf(sseOf(events), { contentType: "Text/Event-Stream; charset=utf-8" });
+    expect(await fromResponse(response).output).toEqual(expected);
+  });
+
+  it("application/x-ndjson with parameters is NDJSON", async () => {
+    const response = responseOf(ndjsonOf(events), { contentType: "application/x-ndjson; charset=utf-8" });
+    expect(await fromResponse(response).output).toEqual(expected);
+  });
+
+  it("a bare body starting with { is NDJSON", async () => {
+    expect(await fromResponse(bodyOf(bytesOf(ndjsonOf(events)))).output).toEqual(expected);
+  });
+
+  it("a bare body starting with a field or a comment is SSE", async () => {
+    const outputs = await Promise.all(
+      [sseOf(events), `: hi\n\n${sseOf(events)}`].map((text) => fromResponse(bodyOf(bytesOf(text))).output),
+    );
+    expect(outputs).toEqual([expected, expected]);
+  });
+
+  it("leading whitespace and a BOM do not decide, even split across chunks", async () => {
+    const bytes = bytesOf(`\uFEFF \n\t${ndjsonOf(events)}`);
+    expect(await fromResponse(bodyOf(...oneByteChunks(bytes))).output).toEqual(expected);
+  });
+
+  it("another content type is sniffed", async () => {
+    expect(await fromResponse(responseOf(ndjsonOf(events), { contentType: "text/plain" })).output).toEqual(expected);
+  });
+
+  it("an empty body fails as an empty source does", async () => {
+    expect((await failure(fromResponse(responseOf("")).output)).message).toBe("No generation chunks were returned");
+  });
+});
+
+describe("HTTP errors", () => {
+  it("a non-OK response fails with an HTTPError carrying status, message and code", async () => {
+    const body = JSON.stringify({ error: { message: "Rate limit reached", type: "requests", code: "rate_limit_exceeded" } });
+    const response = new Response(body, { status: 429, statusText: "Too Many Requests", headers: { "retry-after": "2" } });
+    const error = (await failure(fromResponse(response).output)) as HTTPError;
+    expect({
+      isHTTPError: error instanceof HTTPError,
+      status: error.status,
+      message: error.message,
+      code: error.code,
+      retryAfter: error.headers.get("retry-after"),
+    }).toEqual({
+      isHTTPError: true,
+      status: 429,
+      message: "HTTP 429 Too Many Requests: Rate limit reached",
+      code: "rate_limit_exceeded",
+      retryAfter: "2",
+    });
+  });
+
+  it("a non-JSON error body is quoted in the message", async () => {
+    const error = await failure(fromResponse(new Response("upstream timed out\n", { status: 504, statusText: "Gateway Timeout" })).output);
+    expect(error.message).toBe("HTTP 504 Gateway Timeout: upstream timed out");
+  });
+
+  it("a response whose body was already read is refused at once", async () => {
+    const response = responseOf(sseOf(events));
+    await response.text();
+    expect(() => fromResponse(response)).toThrow(TypeError);
+  });
+});
+
+describe("laziness and cancellation", () => {
+  const firstEvents = bytesOf(sseOf(events.slice(0, 6)));
+
+  it("reads nothing before something consumes", async () => {
+    const source = chunkedBody([firstEvents]);
+    const stream = fromResponse(source.body);
+    void stream.text; // a view that is never read
+    await settle();
+    expect(source.pulled).toBe(0);
+  });
+
+  it("aclose() cancels the body", async () => {
+    const source = chunkedBody([firstEvents], true);
+    const stream = fromResponse(source.body);
+    await stream.text.getReader().read();
+    await stream.aclose();
+    await settle();
+    expect(source.cancelled).toBeDefined();
+  });
+
+  it("aborting the signal cancels the body", async () => {
+    const source = chunkedBody([firstEvents], true);
+    const controller = new AbortController();
+    const stream = fromResponse(source.body, { signal: controller.signal });
+    await stream.text.getReader().read();
+    controller.abort(new Error("client went away"));
+    await settle();
+    expect(source.cancelled).toBeDefined();
+  });
+
+  it("a signal aborted before anything was read cancels the unread body", async () => {
+    const source = chunkedBody([firstEvents], true);
+    fromResponse(source.body, { signal: AbortSignal.abort() });
+    await settle();
+    expect({ pulled: source.pulled, cancelled: source.cancelled !== undefined }).toEqual({ pulled: 0, cancelled: true });
+  });
+
+  it("the last reader cancelling cancels the body", async () => {
+    const source = chunkedBody([firstEvents], true);
+    const reader = fromResponse(source.body).text.getReader();
+    await reader.read();
+    await reader.cancel();
+    await settle();
+    expect(source.cancelled).toBeDefined();
+  });
+
+  it("an await keeps reading after the last reader cancelled", async () => {
+    const source = chunkedBody(oneByteChunks(bytesOf(sseOf(events))));
+    const stream = fromResponse(source.body);
+    const output = stream.output.then((message) => message); // a pending await
+    const reader = stream.text.getReader();
+    await reader.read();
+    await reader.cancel();
+    expect(await output).toEqual(expected);
+  });
+});
+
+describe("the decoder streams", () => {
+  it("SSEDecoderStream turns our SSE bytes into the events", async () => {
+    expect(await readAll(bodyOf(...oneByteChunks(bytesOf(sseOf(events)))).pipeThrough(new SSEDecoderStream()))).toEqual(events);
+  });
+
+  it("NDJSONDecoderStream turns NDJSON bytes into the events", async () => {
+    expect(await readAll(bodyOf(...oneByteChunks(bytesOf(ndjsonOf(events)))).pipeThrough(new NDJSONDecoderStream()))).toEqual(
+      events,
+    );
+  });
+
+  it("SSEDecoderStream ends at the terminal event and cancels the rest of its input", async () => {
+    const source = chunkedBody([bytesOf(sseOf(events)), bytesOf("data: {}\n\n")], true);
+    const decoded = await readAll(source.body.pipeThrough(new SSEDecoderStream()));
+    await settle();
+    expect({ count: decoded.length, cancelled: source.cancelled !== undefined }).toEqual({ count: events.length, cancelled: true });
+  });
+});
+
+describe("a round trip through toResponse", () => {
+  for (const format of ["sse", "ndjson"] as const) {
+    it(`${format}: a provider stream re-served and read back ends the same, failures included`, async () => {
+      const names = Object.keys(anthropic) as (keyof typeof anthropic)[];
+      const direct = await Promise.all(names.map((name) => outcome(fromAnthropic(responseOf(anthropic[name])))));
+      const served = await Promise.all(
+        names.map((name) => outcome(fromResponse(toResponse(fromAnthropic(responseOf(anthropic[name])), { format })))),
+      );
+      expect(served).toEqual(direct);
+    });
+  }
+});
