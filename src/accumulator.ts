@@ -82,6 +82,8 @@ class Block {
   open: boolean;
   /** A tool-call chunk was emitted for this block. */
   emitted = false;
+  /** The args readers saw, once a snapshot rewrote them (else they are `buf`). */
+  shown: StringBuilder | undefined = undefined;
 
   constructor(index: number, kind: number, fields: RawEvent) {
     this.index = index;
@@ -239,9 +241,10 @@ export class MessageAccumulator {
     const name = "message-start";
     optionalString(ev, "role", position, name);
     const id = optionalString(ev, "id", position, name);
-    if (id !== undefined) this.#id = id;
-    this.#startMeta = optionalRecord(ev, "metadata", position, name);
+    const meta = optionalRecord(ev, "metadata", position, name);
     const usage = optionalUsage(ev, "usage", position, name);
+    if (id !== undefined) this.#id = id;
+    this.#startMeta = meta;
     if (usage === undefined) return 0;
     this.#usage = usage;
     return EMIT_USAGE;
@@ -269,15 +272,20 @@ export class MessageAccumulator {
     const content = blockField(ev, position, name, "content");
     const kind = kindOf(content["type"]);
     const grow = GROWING[kind]!;
-    const b = this.#block(index, kind);
     const { [grow]: seed, ...fields } = content;
     if (kind === TOOL || kind === SERVER_TOOL) {
+      const where = `${name}.content`;
+      const id = optionalString(content, "id", position, where);
+      const toolName = optionalString(content, "name", position, where);
+      const args = optionalString(content, "args", position, where);
       delete fields["id"];
       delete fields["name"];
+      const b = this.#block(index, kind);
       b.fields = { ...b.fields, ...fields };
-      return this.#slice(b, content, position, name);
+      return this.#slice(b, id, toolName, args);
     }
     if (seed != null && typeof seed !== "string") throw badEvent(position, name, `content.${grow}`, "a string", seed);
+    const b = this.#block(index, kind);
     b.fields = { ...b.fields, ...fields };
     if (kind === OTHER) {
       if (seed) b.buf.set(seed);
@@ -301,11 +309,16 @@ export class MessageAccumulator {
         return this.#text(index, REASONING, optionalString(d, "reasoning", position, "content-block-delta.delta") ?? "");
       case "tool-call-delta":
       case "tool_call_chunk":
-        return this.#slice(this.#block(index, TOOL), d, position, "content-block-delta.delta");
-      case "server_tool_call_chunk":
-        return this.#slice(this.#block(index, SERVER_TOOL), d, position, "content-block-delta.delta");
+      case "server_tool_call_chunk": {
+        const where = "content-block-delta.delta";
+        const id = optionalString(d, "id", position, where);
+        const toolName = optionalString(d, "name", position, where);
+        const args = optionalString(d, "args", position, where);
+        return this.#slice(this.#block(index, d["type"] === "server_tool_call_chunk" ? SERVER_TOOL : TOOL), id, toolName, args);
+      }
       case "data-delta": {
         const data = requiredString(d, "data", position, "content-block-delta.delta");
+        optionalString(d, "encoding", position, "content-block-delta.delta");
         const b = this.#block(index, OTHER);
         if (b.kind === OTHER) b.buf.push(data);
         return 0;
@@ -313,14 +326,18 @@ export class MessageAccumulator {
       case "block-delta": {
         const fields = optionalRecord(d, "fields", position, "content-block-delta.delta");
         if (fields === undefined) throw badEvent(position, name, "delta.fields", "an object", d["fields"]);
-        return this.#merge(this.#block(index, kindOf(fields["type"])), fields, position);
+        const kind = this.#blocks.get(index)?.kind ?? kindOf(fields["type"]);
+        checkSnapshot(fields, kind, position);
+        return this.#merge(this.#block(index, kind), fields);
       }
       default: {
         // An older partial block of another type: merge it like a block-delta.
         const { type, ...fields } = d;
-        const b = this.#block(index, kindOf(type));
+        const kind = this.#blocks.get(index)?.kind ?? kindOf(type);
+        checkSnapshot(fields, kind, position);
+        const b = this.#block(index, kind);
         if (b.fields["type"] === undefined) b.fields["type"] = type;
-        return this.#merge(b, fields, position);
+        return this.#merge(b, fields);
       }
     }
   }
@@ -330,12 +347,13 @@ export class MessageAccumulator {
     const index = checkIndex(ev, position, name);
     const content = blockField(ev, position, name, "content");
     const type = content["type"] as string;
-    const b = this.#block(index, kindOf(type));
+    const where = `${name}.content`;
     switch (type) {
       case "text":
       case "reasoning": {
         const kind = type === "text" ? TEXT : REASONING;
-        const full = optionalString(content, type, position, `${name}.content`);
+        const full = optionalString(content, type, position, where);
+        const b = this.#block(index, kind);
         if (b.kind !== kind && b.buf.length === 0) b.kind = kind;
         let flags = 0;
         if (full) {
@@ -353,14 +371,18 @@ export class MessageAccumulator {
       case "tool_call": {
         const args = content["args"];
         if (args != null && !isRecord(args)) throw badEvent(position, name, "content.args", "an object", args);
+        const id = optionalString(content, "id", position, where);
+        const toolName = optionalString(content, "name", position, where);
+        let json: string | undefined;
+        try {
+          json = JSON.stringify(args ?? {});
+        } catch (error) {
+          // A BigInt or a cycle is not JSON; an object too deep to serialise here is still an object.
+          if (!(error instanceof RangeError)) throw badEvent(position, name, "content.args", "a JSON object", args);
+        }
+        const b = this.#block(index, OTHER);
         const { index: _dropped, ...rest } = content;
-        const call = {
-          ...rest,
-          type: "tool_call",
-          id: optionalString(content, "id", position, `${name}.content`) ?? b.id ?? "",
-          name: optionalString(content, "name", position, `${name}.content`) ?? b.name ?? "",
-          args: args ?? {},
-        } as ToolCall;
+        const call = { ...rest, type: "tool_call", id: id ?? b.id ?? "", name: toolName ?? b.name ?? "", args: args ?? {} } as ToolCall;
         b.finished = call;
         b.open = false;
         this.#toolCalls.push(call);
@@ -370,12 +392,15 @@ export class MessageAccumulator {
         if (b.kind === OTHER) b.kind = TOOL;
         b.id = call.id;
         b.name = call.name;
-        b.buf.set(JSON.stringify(call.args));
+        b.buf.set(json ?? "");
         b.emitted = true;
-        this.chunk = { type: "tool_call_chunk", index, id: call.id, name: call.name, args: b.buf.toString() };
+        this.chunk = { type: "tool_call_chunk", index, id: call.id, name: call.name };
+        if (json !== undefined) this.chunk.args = json;
         return EMIT_TOOL;
       }
       case "invalid_tool_call": {
+        for (const field of ["id", "name", "args", "error"]) optionalString(content, field, position, where);
+        const b = this.#block(index, OTHER);
         const { index: _dropped, ...rest } = content;
         const invalid = { ...rest } as InvalidToolCall;
         b.finished = invalid;
@@ -388,6 +413,7 @@ export class MessageAccumulator {
       case "server_tool_call_chunk":
         return 0; // not a finished form: the sweep at message-finish finalises the chunk
       default: {
+        const b = this.#block(index, kindOf(type));
         if (type === "server_tool_call") b.open = false;
         const merged: RawEvent = { ...b.fields };
         if (b.kind === OTHER && b.buf.length > 0) merged["data"] = b.buf.toString();
@@ -443,15 +469,15 @@ export class MessageAccumulator {
     if (track.arrival === null) track.arrival = new StringBuilder(this.#join(kind));
   }
 
-  /** A tool-call slice: args concatenate, the first non-empty id and name stick. */
-  #slice(b: Block, d: RawEvent, position: number, where: string): number {
+  /** A tool-call slice (already checked): args concatenate, the first non-empty id and name stick. */
+  #slice(b: Block, id: string | undefined, name: string | undefined, args: string | undefined): number {
     if (b.kind !== TOOL && b.kind !== SERVER_TOOL) return 0;
-    const id = optionalString(d, "id", position, where);
-    const name = optionalString(d, "name", position, where);
-    const args = optionalString(d, "args", position, where);
     if (id && b.id === undefined) b.id = id;
     if (name && b.name === undefined) b.name = name;
-    if (args) b.buf.push(args);
+    if (args) {
+      b.buf.push(args);
+      b.shown?.push(args);
+    }
     if (b.kind === SERVER_TOOL || !(id || name || args)) return 0;
     const chunk: ToolCallChunk = { type: "tool_call_chunk", index: b.index };
     if (id) chunk.id = id;
@@ -462,8 +488,8 @@ export class MessageAccumulator {
     return EMIT_TOOL;
   }
 
-  /** A `block-delta`: every defined field is a snapshot that replaces the one before. */
-  #merge(b: Block, fields: RawEvent, position: number): number {
+  /** A `block-delta` (already checked): every defined field is a snapshot that replaces the one before. */
+  #merge(b: Block, fields: RawEvent): number {
     const grow = GROWING[b.kind]!;
     let flags = 0;
     let changed: ToolCallChunk | undefined;
@@ -472,7 +498,7 @@ export class MessageAccumulator {
       const value = fields[key];
       if (value == null) continue; // null counts as absent: the last defined value wins
       if (key === grow) {
-        if (typeof value !== "string") throw badEvent(position, "content-block-delta", `delta.fields.${key}`, "a string", value);
+        if (typeof value !== "string") continue; // checked: cannot happen
         const sofar = b.buf.toString();
         if (value === sofar) continue;
         const extends_ = value.length > sofar.length && value.startsWith(sofar);
@@ -484,12 +510,20 @@ export class MessageAccumulator {
           }
           continue;
         }
+        if (!tool) {
+          b.buf.set(value);
+          continue;
+        }
+        // Readers get what was added; a snapshot that rewrites earlier args is not sent (as for
+        // text), and what readers saw is kept apart so a late reader's catch-up matches theirs.
+        if (extends_) {
+          const tail = value.slice(sofar.length);
+          b.shown?.push(tail);
+          (changed ??= { type: "tool_call_chunk", index: b.index }).args = tail;
+        } else b.shown ??= new StringBuilder(sofar);
         b.buf.set(value);
-        // Readers get what was added; a snapshot that rewrites earlier args is sent whole.
-        if (tool) (changed ??= { type: "tool_call_chunk", index: b.index }).args = extends_ ? value.slice(sofar.length) : value;
       } else if (tool && (key === "id" || key === "name")) {
-        if (typeof value !== "string") throw badEvent(position, "content-block-delta", `delta.fields.${key}`, "a string", value);
-        if (b[key] === value) continue;
+        if (typeof value !== "string" || b[key] === value) continue;
         b[key] = value;
         (changed ??= { type: "tool_call_chunk", index: b.index })[key] = value;
       } else if (key !== "type" || b.fields["type"] === undefined) {
@@ -579,7 +613,8 @@ export class MessageAccumulator {
       const chunk: ToolCallChunk = { type: "tool_call_chunk", index: b.index };
       if (b.id) chunk.id = b.id;
       if (b.name) chunk.name = b.name;
-      if (b.buf.length > 0) chunk.args = b.buf.toString();
+      const shown = (b.shown ?? b.buf).toString();
+      if (shown !== "") chunk.args = shown;
       out.push(chunk);
     }
     return out;
@@ -629,8 +664,8 @@ export class MessageAccumulator {
   }
 
   /**
-   * Events that fold to the current state: message-start; per block in index order one start and
-   * one delta with its content so far; the finishes in the order they came (a swept chunk is left
+   * Events that fold to the current state: message-start; per block in the order blocks opened one
+   * start and one delta with its content so far; the finishes in the order they came (a swept chunk is left
    * to the sweep, which keeps `tool_calls` in the same order); then the finish or the latest usage.
    */
   replay(): ProtocolEvent[] {
@@ -639,7 +674,9 @@ export class MessageAccumulator {
     if (this.#id !== undefined) start["id"] = this.#id;
     if (this.#startMeta !== undefined) start["metadata"] = this.#startMeta;
     out.push(start);
-    for (const b of this.#ordered()) {
+    // In the order the blocks opened: a bare-string content (no block finished) is text in arrival
+    // order, which this reproduces whenever each block's deltas came together.
+    for (const b of this.#blocks.values()) {
       const index = b.index;
       const type = b.fields["type"] ?? TYPE_OF_KIND[b.kind];
       // A block known only from its finish, or from deltas that name no type, has no start.
@@ -661,6 +698,19 @@ export class MessageAccumulator {
     return out as unknown as ProtocolEvent[];
   }
 }
+
+/** In a snapshot, the block's growing field and a tool call's id and name must be strings. */
+function checkSnapshot(fields: RawEvent, kind: number, position: number): void {
+  const keys = kind === TOOL || kind === SERVER_TOOL ? TOOL_STRINGS : [GROWING[kind]!];
+  for (const key of keys) {
+    const value = fields[key];
+    if (value != null && typeof value !== "string") {
+      throw badEvent(position, "content-block-delta", `delta.fields.${key}`, "a string", value);
+    }
+  }
+}
+
+const TOOL_STRINGS = ["args", "id", "name"] as const;
 
 const TYPE_OF_KIND = ["text", "reasoning", "tool_call_chunk", "server_tool_call_chunk", undefined] as const;
 

@@ -4,11 +4,33 @@
  * @module
  */
 import { EVENTS, Hub, OUTPUT, REASONING, TEXT, TOOL_CALLS, USAGE, type SourceOpener } from "./fan-out.ts";
+import type { LimitOptions } from "./limits.ts";
 import { cursorSource, Projection } from "./projection.ts";
 import type { AIMessage, ProtocolEvent, ToolCall, ToolCallChunk, UsageMetadata } from "./protocol.ts";
 
-/** Options of a `ChatModelStream`. */
-export interface ChatModelStreamOptions {
+/**
+ * Options of a `ChatModelStream`, its limits and timeouts included (all off by default).
+ *
+ * @example
+ * ```ts
+ * const stream = ChatModelStream.from(events, {
+ *   signal: request.signal,
+ *   firstTokenTimeoutMs: 30_000, // the model must start answering within 30 s
+ *   idleTimeoutMs: 20_000,       // and never go quiet for 20 s while a reader waits
+ *   totalTimeoutMs: 300_000,     // and finish within 5 minutes
+ *   maxBytes: 4_000_000,         // of at most about 4 MB of content
+ * });
+ * ```
+ *
+ * Cancellation and errors: a timeout fails the stream with a `DOMException` named `TimeoutError`
+ * whose message names the option; `maxEvents` and `maxBytes` fail it, closed, with a `RangeError`
+ * naming the limit and the position of the refused event (which is not folded). Either way the
+ * error carries `partial` (the message so far, open tool-call chunks swept), readers get what is
+ * queued for them and then the error, `signal` aborts with the error and the source is cancelled.
+ * An option that is not a positive number throws a `RangeError` from the constructor. The clocks
+ * start at the first read or await (lazy start), and no timer outlives the stream.
+ */
+export interface ChatModelStreamOptions extends LimitOptions {
   /** Graph namespace path of the message (informational). */
   namespace?: string[];
   /** Graph node that produced the message (informational). */
@@ -53,7 +75,9 @@ export type EventSource =
  * readers and awaits then fail with an `AbortError` carrying `partial`, the message so far. An
  * `error` event or `fail(err)` fails readers (after what is queued for them) and awaits with that
  * error. A malformed event fails the stream with a `TypeError` naming the field and the event's
- * position. The stream itself is not thenable: write `await stream.output`.
+ * position; a timeout with a `TimeoutError`, a limit with a `RangeError` (see
+ * `ChatModelStreamOptions`), both carrying `partial`. The stream itself is not thenable: write
+ * `await stream.output`.
  */
 export class ChatModelStream implements AsyncIterable<ProtocolEvent>, AsyncDisposable {
   #hub: Hub;

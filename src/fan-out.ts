@@ -16,6 +16,7 @@ import {
   FINISHED,
   MessageAccumulator,
 } from "./accumulator.ts";
+import { type LimitOptions, type Limits, limitsFor } from "./limits.ts";
 import type { AIMessage, ErrorWithPartial } from "./protocol.ts";
 import { StringBuilder } from "./string-builder.ts";
 
@@ -103,7 +104,7 @@ const RESOLVED: Promise<void> = Promise.resolve();
 const noop = (): void => {};
 
 /** @internal Options the hub takes from the stream. */
-export interface HubOptions {
+export interface HubOptions extends LimitOptions {
   messageId?: string | undefined;
   highWaterMark?: number | undefined;
   keepAlive?: boolean | undefined;
@@ -141,6 +142,9 @@ export class Hub {
   /** The producer's own work after the finish: the rest of a `from` source, a pump in flight. */
   #work: Promise<unknown> = RESOLVED;
   #unlink: () => void = noop;
+  #linked: { signal: AbortSignal; onAbort: () => void } | undefined = undefined;
+  /** Timeouts and limits, when any is set. */
+  #limits: Limits | undefined;
 
   constructor(options: HubOptions = {}) {
     this.acc = new MessageAccumulator(options.messageId);
@@ -151,6 +155,7 @@ export class Hub {
     this.highWaterMark = Math.floor(hwm);
     this.#limit = Math.max(1, this.highWaterMark);
     this.keepAlive = options.keepAlive ?? false;
+    this.#limits = limitsFor(options);
   }
 
   // -- wiring ---------------------------------------------------------------------------------
@@ -173,10 +178,12 @@ export class Hub {
     if (this.#state === FAILED_STATE) this.#cancelSource(this.#error);
   }
 
-  /** Ties the stream to an outside signal; the link is dropped when the stream ends. */
+  /**
+   * Ties the stream to an outside signal. The listener is added at the first consumption and
+   * removed at the end, so streams made and never read leave nothing on a long-lived signal.
+   */
   link(signal: AbortSignal, onAbort: () => void): void {
-    signal.addEventListener("abort", onAbort, { once: true });
-    this.#unlink = () => signal.removeEventListener("abort", onAbort);
+    this.#linked = { signal, onAbort };
   }
 
   get terminal(): boolean {
@@ -201,7 +208,7 @@ export class Hub {
   close(): void {
     if (this.#state >= FINISHED_STATE) return;
     if (this.acc.count === 0) this.fail(new Error("No generation chunks were returned"));
-    else this.#accept({ event: "message-finish" });
+    else this.#accept({ event: "message-finish" }, false);
   }
 
   get desiredSize(): number | null {
@@ -227,8 +234,16 @@ export class Hub {
     }
   }
 
-  #accept(event: unknown): void {
+  /** Folds and hands on one event; `counted` is false for the finish that `close()` adds. */
+  #accept(event: unknown, counted = true): void {
     this.#seq++;
+    if (this.#limits !== undefined && counted) {
+      const refused = this.#limits.refuse(event, this.acc.count);
+      if (refused !== undefined) {
+        this.fail(withPartial(refused, this.acc));
+        return;
+      }
+    }
     const acc = this.acc;
     let flags: number;
     try {
@@ -274,7 +289,23 @@ export class Hub {
   /** Something consumes: start the stream if it has not started. */
   #consume(): void {
     if (this.#state !== IDLE) return;
+    const linked = this.#linked;
+    if (linked !== undefined) {
+      this.#linked = undefined;
+      if (linked.signal.aborted) {
+        linked.onAbort();
+        return;
+      }
+      linked.signal.addEventListener("abort", linked.onAbort, { once: true });
+      this.#unlink = () => linked.signal.removeEventListener("abort", linked.onAbort);
+    }
     this.#state = STARTING;
+    this.#limits?.start({
+      events: () => this.#seq,
+      waiting: () => this.#state === RUNNING && this.#wantsMore(),
+      tokens: () => this.acc.textSoFar() !== "" || this.acc.reasoningSoFar() !== "" || this.acc.toolChunksSoFar().length > 0,
+      timedOut: (error) => this.fail(Object.assign(error, { partial: this.acc.message() })),
+    });
     const start = this.#start;
     this.#start = undefined;
     let result: unknown;
@@ -334,6 +365,7 @@ export class Hub {
   }
 
   #kick(): void {
+    this.#limits?.wake(); // the stream may wait for its source again
     if (this.#pumping || this.#state !== RUNNING || this.#pumpIdle) return;
     if (this.#source === undefined && this.#pump === undefined) return;
     if (!this.#wantsMore()) return;
@@ -564,6 +596,7 @@ export class Hub {
   #finish(): void {
     this.#state = FINISHED_STATE;
     this.#unlink();
+    this.#limits?.stop();
     const finals = this.#finals;
     for (let kind = 0; kind < finals.length; kind++) finals[kind]?.resolve(this.#value(kind));
     for (const c of this.#releaseCursors()) {
@@ -618,9 +651,11 @@ export class Hub {
     this.#aborted = now;
     this.acc.stop();
     this.#unlink();
+    this.#limits?.stop();
     for (const d of this.#finals) d?.reject(error);
     for (const c of this.#releaseCursors()) {
-      if (now || !c.queued) {
+      // Chunks already handed to the reader's stream (desiredSize < 0) are lost by error(): wait.
+      if (now || (!c.queued && (c.controller!.desiredSize ?? 0) >= 0)) {
         c.text?.set("");
         c.items = [];
         this.#errorCursor(c, error);

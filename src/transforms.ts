@@ -12,9 +12,11 @@ type Pick<T> = (acc: MessageAccumulator, flags: number) => T | undefined;
 
 function fold<T>(pick: Pick<T>, atEnd?: (acc: MessageAccumulator) => T | undefined): Transformer<ProtocolEvent, T> {
   const acc = new MessageAccumulator();
-  const fail = (error: unknown): never => {
+  // controller.error() rather than a throw: workerd reports a throwing transform() as an unhandled
+  // rejection even when every promise of the pipe is handled.
+  const fail = (controller: TransformStreamDefaultController<T>, error: unknown): void => {
     if (error instanceof Error) (error as ErrorWithPartial).partial = acc.message();
-    throw error;
+    controller.error(error);
   };
   return {
     transform(event, controller) {
@@ -22,16 +24,23 @@ function fold<T>(pick: Pick<T>, atEnd?: (acc: MessageAccumulator) => T | undefin
       try {
         flags = acc.apply(event);
       } catch (error) {
-        return fail(error);
+        fail(controller, error);
+        return;
       }
       if (flags === 0) return;
-      if (flags & FAILED) return fail(acc.error);
+      if (flags & FAILED) {
+        fail(controller, acc.error);
+        return;
+      }
       const out = pick(acc, flags);
       if (out !== undefined) controller.enqueue(out);
     },
     flush(controller) {
       const finishedBefore = acc.done;
-      if (!acc.end()) throw new Error("No generation chunks were returned");
+      if (!acc.end()) {
+        controller.error(new Error("No generation chunks were returned"));
+        return;
+      }
       if (!finishedBefore && atEnd !== undefined) {
         const out = atEnd(acc);
         if (out !== undefined) controller.enqueue(out);
