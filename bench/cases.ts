@@ -13,6 +13,8 @@ export interface Case {
   group: "floor" | "baseline" | "ours" | "langchain" | "ai-sdk";
   /** The LangChain.js case this one is compared with. */
   versus?: string;
+  /** The largest N it runs at (the AI SDK's cost per event grows with N: 172 µs at 1M, once). */
+  maxN?: number;
   run(w: Workload): Promise<number>;
 }
 
@@ -146,11 +148,13 @@ export const cases: Case[] = [
   {
     name: "ai-sdk: await text",
     group: "ai-sdk",
+    maxN: 100_000,
     run: async (w) => (await streamText({ model: aiSdkModel(w), prompt: "bench", tools }).text).length,
   },
   {
     name: "ai-sdk: textStream + fullStream",
     group: "ai-sdk",
+    maxN: 100_000,
     run: async (w) => {
       const result = streamText({ model: aiSdkModel(w), prompt: "bench", tools });
       const counts = await Promise.all([drain(result.textStream), drain(result.fullStream)]);

@@ -49,6 +49,10 @@ for (const n of sizes) {
   const events = w.events.length;
   const byName = new Map<string, number>();
   for (const c of cases) {
+    if (c.maxN !== undefined && n > c.maxN) {
+      process.stderr.write(`${String(n).padStart(8)}  ${c.name.padEnd(48)} skipped above N=${c.maxN}\n`);
+      continue;
+    }
     // Warm-up: twice on small sizes, once on 1M (the peers take seconds there).
     const warm = await time(() => c.run(w), undefined);
     if (n < 1_000_000) await time(() => c.run(w), warm.value);
