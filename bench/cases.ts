@@ -6,12 +6,13 @@ import { ChatModelStream as LangChainStream } from "@langchain/core/language_mod
 import { jsonSchema, streamText, tool } from "ai";
 import { MockLanguageModelV3 } from "ai/test";
 import { ChatModelStream } from "../src/index.ts";
+import { adapterText, eventsourceParserText, ourParserText } from "./sse.ts";
 import { iterate, readableOf, type Workload } from "./workload.ts";
 
 export interface Case {
   name: string;
-  group: "floor" | "baseline" | "ours" | "langchain" | "ai-sdk";
-  /** The LangChain.js case this one is compared with. */
+  group: "floor" | "baseline" | "ours" | "langchain" | "ai-sdk" | "sse";
+  /** The LangChain.js case (or, for the SSE path, the eventsource-parser case) it is compared with. */
   versus?: string;
   /** The largest N it runs at (the AI SDK's cost per event grows with N: 172 µs at 1M, once). */
   maxN?: number;
@@ -160,5 +161,20 @@ export const cases: Case[] = [
       const counts = await Promise.all([drain(result.textStream), drain(result.fullStream)]);
       return counts[0]! + counts[1]!;
     },
+  },
+  { name: "sse: eventsource-parser + JSON.parse", group: "sse", maxN: 100_000, run: eventsourceParserText },
+  {
+    name: "sse: our SSEParser + JSON.parse",
+    group: "sse",
+    maxN: 100_000,
+    versus: "sse: eventsource-parser + JSON.parse",
+    run: ourParserText,
+  },
+  {
+    name: "sse: fromOpenAIChat → await text",
+    group: "sse",
+    maxN: 100_000,
+    versus: "sse: eventsource-parser + JSON.parse",
+    run: adapterText,
   },
 ];

@@ -97,6 +97,12 @@ const targets = [
     limit: 1.25,
     unit: "×",
   },
+  {
+    target: "SSE path (bytes → fromOpenAIChat → text) ≤ 1.5× eventsource-parser + JSON.parse, at 100k",
+    value: at("sse: fromOpenAIChat → await text", 100_000)?.vsLangChain ?? at("sse: fromOpenAIChat → await text", 10_000)?.vsLangChain,
+    limit: 1.5,
+    unit: "×",
+  },
   { target: `≤ 8 MB retained at ${memoryN / 1000}k events with only text piped`, value: memText.mb, limit: 8, unit: " MB" },
   { target: "≈ 0 B more for a projection accessed but never read (≤ 0.25 MB noise)", value: memUnread.mb - memText.mb, limit: 0.25, unit: " MB" },
 ];
@@ -110,7 +116,7 @@ lines.push(
     ` ${quick ? "Quick run (--quick)." : "Full run."} Median of ${runs} runs after warm-up; ns per event of W(N).`,
   ``,
 );
-lines.push(`| case | N | ns/event | × LangChain.js | × floor |`, `| --- | ---: | ---: | ---: | ---: |`);
+lines.push(`| case | N | ns/event | × LangChain.js (SSE rows: × eventsource-parser) | × floor |`, `| --- | ---: | ---: | ---: | ---: |`);
 for (const r of rows) lines.push(`| ${r.case} | ${r.n.toLocaleString("en")} | ${r.nsPerEvent.toFixed(0)} | ${fmt(r.vsLangChain)} | ${fmt(r.vsFloor, 1)} |`);
 lines.push(``, `Heap retained after gc at the end of W(${memoryN.toLocaleString("en")}), stream still referenced, each in a fresh process:`, ``);
 lines.push(`| case | MB retained |`, `| --- | ---: |`);

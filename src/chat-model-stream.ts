@@ -52,6 +52,12 @@ export type EventSource =
   | Iterable<ProtocolEvent>;
 
 /**
+ * @internal A stream over a source the hub reads directly (the decoders' byte sources answer events
+ * they already parsed at once, without a promise each).
+ */
+export let fromOpener: (opener: SourceOpener, options?: ChatModelStreamOptions) => ChatModelStream;
+
+/**
  * One chat-model response as Web Streams. Content-block protocol events go in (`dispatch`, a pump
  * set with `setRequestMore`, or a source given to `from`); projections come out: `text`,
  * `reasoning`, `toolCalls`, `usage`, `output` and the raw `events`, each a `ReadableStream` of
@@ -117,9 +123,15 @@ export class ChatModelStream implements AsyncIterable<ProtocolEvent>, AsyncDispo
    * throws fails the stream with its own error.
    */
   static from(source: EventSource, options?: ChatModelStreamOptions): ChatModelStream {
-    const stream = new ChatModelStream(options);
-    stream.#hub.setSource(openerFor(source));
-    return stream;
+    return fromOpener(openerFor(source), options);
+  }
+
+  static {
+    fromOpener = (opener, options) => {
+      const stream = new ChatModelStream(options);
+      stream.#hub.setSource(opener);
+      return stream;
+    };
   }
 
   // -- producer side --------------------------------------------------------------------------

@@ -6,6 +6,7 @@
  * @module
  */
 import { INVALID_ARGS } from "../accumulator.ts";
+import type { SourceOpener } from "../fan-out.ts";
 import { parseJSON, responseEvents, type EventConverter, type ResponseInput } from "../decoders/response-events.ts";
 import { isRecord, type ContentBlock, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
 import { SSEParser, type ServerSentEvent } from "../sse/parse.ts";
@@ -296,6 +297,6 @@ function streamingOnly(make: () => EventConverter): (contentType: string | null)
 }
 
 /** @internal The events of a provider response, lazily, through a fresh converter. */
-export function providerEvents(input: ResponseInput, make: () => EventConverter): ReadableStream<ProtocolEvent> {
+export function providerEvents(input: ResponseInput, make: () => EventConverter): SourceOpener {
   return responseEvents(input, streamingOnly(make));
 }

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { ChatModelStream, type ChatModelStreamOptions } from "../chat-model-stream.ts";
+import { fromOpener, type ChatModelStream, type ChatModelStreamOptions } from "../chat-model-stream.ts";
 import { eventTransformer, type ResponseInput } from "../decoders/response-events.ts";
 import { isRecord, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
@@ -205,7 +205,7 @@ export class AnthropicDecoderStream extends TransformStream<Uint8Array, Protocol
  * position. A stream cut off before `message_stop` ends with a finish built from what arrived.
  */
 export function fromAnthropic(input: ResponseInput, options?: ChatModelStreamOptions): ChatModelStream {
-  return ChatModelStream.from(
+  return fromOpener(
     providerEvents(input, () => new AnthropicConverter()),
     options,
   );

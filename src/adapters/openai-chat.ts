@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { ChatModelStream, type ChatModelStreamOptions } from "../chat-model-stream.ts";
+import { fromOpener, type ChatModelStream, type ChatModelStreamOptions } from "../chat-model-stream.ts";
 import { eventTransformer, type ResponseInput } from "../decoders/response-events.ts";
 import { isRecord, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
@@ -152,7 +152,7 @@ export class OpenAIChatDecoderStream extends TransformStream<Uint8Array, Protoco
  * with a finish built from what arrived.
  */
 export function fromOpenAIChat(input: ResponseInput, options?: ChatModelStreamOptions): ChatModelStream {
-  return ChatModelStream.from(
+  return fromOpener(
     providerEvents(input, () => new OpenAIChatConverter()),
     options,
   );

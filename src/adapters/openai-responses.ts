@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { ChatModelStream, type ChatModelStreamOptions } from "../chat-model-stream.ts";
+import { fromOpener, type ChatModelStream, type ChatModelStreamOptions } from "../chat-model-stream.ts";
 import { eventTransformer, type ResponseInput } from "../decoders/response-events.ts";
 import type { ProtocolEvent, RawEvent, UsageMetadata } from "../protocol.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
@@ -212,7 +212,7 @@ export class OpenAIResponsesDecoderStream extends TransformStream<Uint8Array, Pr
  * built from what arrived (no reason, no usage).
  */
 export function fromOpenAIResponses(input: ResponseInput, options?: ChatModelStreamOptions): ChatModelStream {
-  return ChatModelStream.from(
+  return fromOpener(
     providerEvents(input, () => new OpenAIResponsesConverter()),
     options,
   );

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { ChatModelStream, type ChatModelStreamOptions } from "../chat-model-stream.ts";
+import { fromOpener, type ChatModelStream, type ChatModelStreamOptions } from "../chat-model-stream.ts";
 import type { ProtocolEvent } from "../protocol.ts";
 import { SSEParser, type ServerSentEvent } from "../sse/parse.ts";
 import { StringBuilder } from "../string-builder.ts";
@@ -148,7 +148,7 @@ function converterFor(contentType: string | null): EventConverter {
  * response whose body was already read throws a `TypeError` at once.
  */
 export function fromResponse(input: ResponseInput, options?: ChatModelStreamOptions): ChatModelStream {
-  return ChatModelStream.from(responseEvents(input, converterFor), options);
+  return fromOpener(responseEvents(input, converterFor), options);
 }
 
 /**

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { PullSource, SourceOpener } from "../fan-out.ts";
 import type { ProtocolEvent } from "../protocol.ts";
 
 /**
@@ -143,76 +144,136 @@ export function eventTransformer(converter: EventConverter): Transformer<Uint8Ar
 }
 
 /**
- * The protocol events of a response, as a pull-only `ReadableStream`: nothing is read before the
- * first read, a non-OK status errors it with an `HTTPError`, a terminal event closes it and cancels
- * the rest of the body, and cancelling it cancels the body.
+ * The protocol events of a response, as a source `ChatModelStream` reads directly: nothing is read
+ * before the first read; events already parsed are answered at once (one body chunk holds many), and
+ * only the next body chunk is awaited. A non-OK status fails it with an `HTTPError`; a terminal event
+ * ends it and cancels the rest of the body; cancelling it cancels the body.
  *
  * `converterFor` runs at the first read with the response's content type (`null` for a bare body);
- * what it throws errors the stream.
+ * what it throws fails the stream.
  *
  * @internal
  */
 export function responseEvents(
   input: ResponseInput,
   converterFor: (contentType: string | null) => EventConverter,
-): ReadableStream<ProtocolEvent> {
+): SourceOpener {
   const response = isResponse(input) ? input : undefined;
   const body = response !== undefined ? response.body : (input as ReadableStream<Uint8Array>);
   if (response?.bodyUsed) throw new TypeError("The response body was already read");
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  let converter: EventConverter | undefined;
-  let cancelled = false;
-  let failure: { error: unknown } | undefined;
-  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-
-  const open = async (): Promise<EventConverter> => {
-    if (response !== undefined && !response.ok) throw new HTTPError(response, await readErrorBody(body));
-    const made = converterFor(response !== undefined ? response.headers.get("content-type") : null);
-    if (body !== null) reader = body.getReader();
-    return made;
+  return {
+    open: () => new ResponseSource(response, body, converterFor),
+    cancelUnopened: (reason) => (body !== null && !body.locked ? body.cancel(reason) : undefined),
   };
+}
 
-  return new ReadableStream<ProtocolEvent>(
-    {
-      async pull(controller) {
-        if (failure !== undefined) throw failure.error;
-        try {
-          converter ??= await open();
-          for (;;) {
-            const chunk = reader === undefined ? { done: true as const } : await reader.read();
-            if (cancelled) return;
-            if (chunk.done) {
-              converter.write(decoder.decode());
-              converter.end();
-              drain(converter, controller);
-              controller.close();
-              return;
-            }
-            converter.write(decoder.decode(chunk.value, { stream: true }));
-            if (drain(converter, controller)) {
-              if (converter.done) {
-                controller.close();
-                reader?.cancel().catch(() => {});
-              }
-              return;
-            }
-          }
-        } catch (error) {
-          if (!cancelled) reader?.cancel(error).catch(() => {});
-          // Events parsed before the bad data go out first; the error comes with the next read.
-          if (converter === undefined || !drain(converter, controller)) throw error;
-          failure = { error };
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+class ResponseSource implements PullSource {
+  readonly #response: Response | undefined;
+  readonly #body: ReadableStream<Uint8Array> | null;
+  readonly #converterFor: (contentType: string | null) => EventConverter;
+  readonly #decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  #converter: EventConverter | undefined;
+  /** Parsed events not yet read, from `#next` on. */
+  #ready: ProtocolEvent[] = [];
+  #next = 0;
+  /** No more events after `#ready`. */
+  #ended = false;
+  #cancelled = false;
+  /** Delivered once the events parsed before the bad data were read. */
+  #failure: { error: unknown } | undefined;
+
+  constructor(
+    response: Response | undefined,
+    body: ReadableStream<Uint8Array> | null,
+    converterFor: (contentType: string | null) => EventConverter,
+  ) {
+    this.#response = response;
+    this.#body = body;
+    this.#converterFor = converterFor;
+  }
+
+  read(): IteratorResult<ProtocolEvent> | Promise<IteratorResult<ProtocolEvent>> {
+    if (this.#next < this.#ready.length) return { done: false, value: this.#ready[this.#next++]! };
+    if (this.#failure !== undefined) return this.#rejected(this.#failure.error);
+    if (this.#ended) return DONE;
+    return this.#fill().then(() => this.#settled());
+  }
+
+  /**
+   * A rejection made and awaited at once. (A rejected promise returned from a `then` callback is
+   * adopted a microtask later, and workerd reports it as unhandled in between.)
+   */
+  async #rejected(error: unknown): Promise<never> {
+    throw error;
+  }
+
+  /** After a fill: the next event, the end, or the failure (thrown, so the derived promise rejects). */
+  #settled(): IteratorResult<ProtocolEvent> {
+    if (this.#next < this.#ready.length) return { done: false, value: this.#ready[this.#next++]! };
+    if (this.#failure !== undefined) throw this.#failure.error;
+    return DONE; // ended, or cancelled while reading
+  }
+
+  cancel(reason: unknown): unknown {
+    this.#cancelled = true;
+    this.#ended = true;
+    if (this.#reader !== undefined) return this.#reader.cancel(reason);
+    if (this.#body !== null && !this.#body.locked) return this.#body.cancel(reason);
+    return undefined;
+  }
+
+  /** Reads body chunks until events are parsed or the body ends. */
+  async #fill(): Promise<void> {
+    try {
+      const converter = (this.#converter ??= await this.#open());
+      for (;;) {
+        const chunk = this.#reader === undefined ? DONE : await this.#reader.read();
+        if (this.#cancelled) return;
+        if (chunk.done) {
+          converter.write(this.#decoder.decode());
+          converter.end();
+          this.#take(converter);
+          this.#ended = true;
+          return;
         }
-      },
-      cancel(reason) {
-        cancelled = true;
-        if (reader !== undefined) return reader.cancel(reason);
-        if (body !== null && !body.locked) return body.cancel(reason);
-        return undefined;
-      },
-    },
-    { highWaterMark: 0 },
-  );
+        converter.write(this.#decoder.decode(chunk.value, { stream: true }));
+        if (this.#take(converter)) {
+          if (converter.done) {
+            this.#ended = true;
+            this.#reader?.cancel().catch(() => {});
+          }
+          return;
+        }
+      }
+    } catch (error) {
+      if (!this.#cancelled) this.#reader?.cancel(error).catch(() => {});
+      // Events parsed before the bad data go out first; the error comes with the read after them.
+      if (this.#converter !== undefined) this.#take(this.#converter);
+      this.#failure = { error };
+    }
+  }
+
+  async #open(): Promise<EventConverter> {
+    const response = this.#response;
+    const body = this.#body;
+    if (response !== undefined && !response.ok) throw new HTTPError(response, await readErrorBody(body));
+    const converter = this.#converterFor(response !== undefined ? response.headers.get("content-type") : null);
+    if (body !== null) this.#reader = body.getReader();
+    return converter;
+  }
+
+  /** Moves the converter's new events to the ready list. */
+  #take(converter: EventConverter): boolean {
+    const out = converter.out;
+    if (out.length === 0) return false;
+    this.#ready = out.slice();
+    this.#next = 0;
+    out.length = 0;
+    return true;
+  }
 }
 
 /** Duck-typed, so a `Response` from another fetch implementation counts too. */
