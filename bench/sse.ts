@@ -35,41 +35,39 @@ export function openAIChatBytes(w: Workload): Uint8Array[] {
   return chunks;
 }
 
-/** eventsource-parser and JSON.parse, accumulating text: what a hand-written client does. */
-export async function eventsourceParserText(w: Workload): Promise<number> {
-  const parts: string[] = [];
-  const parser = createParser({
-    onEvent(event) {
-      if (event.data === "[DONE]") return;
-      const content = JSON.parse(event.data).choices[0]?.delta?.content;
-      if (content) parts.push(content);
-    },
-  });
+/** Reads the transcript as a client does, handing each decoded piece of text to `write`. */
+async function readText(w: Workload, write: (text: string) => void): Promise<void> {
   const decoder = new TextDecoder();
   const reader = readableOf(openAIChatBytes(w)).getReader();
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) break;
-    parser.feed(decoder.decode(value, { stream: true }));
+    if (done) return;
+    write(decoder.decode(value, { stream: true }));
   }
+}
+
+/** What both parsers do with each event: JSON.parse and keep the text. */
+function collect(parts: string[]): (event: { data: string }) => void {
+  return (event) => {
+    if (event.data === "[DONE]") return;
+    const content = JSON.parse(event.data).choices[0]?.delta?.content;
+    if (content) parts.push(content);
+  };
+}
+
+/** eventsource-parser and JSON.parse, accumulating text: what a hand-written client does. */
+export async function eventsourceParserText(w: Workload): Promise<number> {
+  const parts: string[] = [];
+  const parser = createParser({ onEvent: collect(parts) });
+  await readText(w, (text) => parser.feed(text));
   return parts.join("").length;
 }
 
 /** Our SSE parser alone (its push form, as eventsource-parser's), with the same JSON.parse and accumulation. */
 export async function ourParserText(w: Workload): Promise<number> {
   const parts: string[] = [];
-  const parser = new SSEParser((event) => {
-    if (event.data === "[DONE]") return;
-    const content = JSON.parse(event.data).choices[0]?.delta?.content;
-    if (content) parts.push(content);
-  });
-  const decoder = new TextDecoder();
-  const reader = readableOf(openAIChatBytes(w)).getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parser.write(decoder.decode(value, { stream: true }));
-  }
+  const parser = new SSEParser(collect(parts));
+  await readText(w, (text) => parser.write(text));
   parser.end();
   return parts.join("").length;
 }
