@@ -5,7 +5,7 @@
  */
 import { EVENTS, Hub, OUTPUT, REASONING, TEXT, TOOL_CALLS, USAGE, type SourceOpener } from "./fan-out.ts";
 import type { LimitOptions } from "./limits.ts";
-import { cursorSource, Projection } from "./projection.ts";
+import { CursorStream, Projection } from "./projection.ts";
 import type { AIMessage, ProtocolEvent, ToolCall, ToolCallChunk, UsageMetadata } from "./protocol.ts";
 
 /**
@@ -212,30 +212,13 @@ export class ChatModelStream implements AsyncIterable<ProtocolEvent>, AsyncDispo
   }
 
   /** The raw protocol events (a late reader first gets a synthesized replay of the state so far). */
-  get events(): ReadableStream<ProtocolEvent> {
-    const [source, strategy] = cursorSource<ProtocolEvent>(this.#hub, EVENTS);
-    return new ReadableStream(source, strategy);
+  get events(): CursorStream<ProtocolEvent> {
+    return new CursorStream(this.#hub, EVENTS);
   }
 
   /** Iterates the raw protocol events; breaking out cancels this reader. */
-  async *[Symbol.asyncIterator](): AsyncIterator<ProtocolEvent> {
-    const reader = this.events.getReader();
-    let ended = false;
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) {
-          ended = true;
-          return;
-        }
-        yield value;
-      }
-    } catch (error) {
-      ended = true;
-      throw error;
-    } finally {
-      if (!ended) reader.cancel("the iteration stopped").catch(() => {});
-    }
+  [Symbol.asyncIterator](): AsyncIterator<ProtocolEvent> {
+    return this.events[Symbol.asyncIterator]();
   }
 
   /**

@@ -54,10 +54,21 @@ export interface SourceOpener {
   cancelUnopened(reason: unknown): unknown;
 }
 
+/**
+ * @internal Where a cursor's chunks go: its `ReadableStream`'s controller, or the direct iterator
+ * of `for await` (see projection.ts). `desiredSize` below 0 means chunks wait there unread.
+ */
+export interface CursorSink {
+  enqueue(chunk: unknown): void;
+  close(): void;
+  error(error: unknown): void;
+  readonly desiredSize: number | null;
+}
+
 /** @internal One reader's place in one projection. */
 export class Cursor {
   readonly kind: number;
-  controller: ReadableStreamDefaultController<unknown> | undefined = undefined;
+  controller: CursorSink | undefined = undefined;
   attached = false;
   /** The reader asked for a chunk and none was queued. */
   waiting = false;

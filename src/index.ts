@@ -4,7 +4,7 @@
  * @module
  */
 export { ChatModelStream, type ChatModelStreamOptions, type EventSource } from "./chat-model-stream.ts";
-export { Projection } from "./projection.ts";
+export { CursorStream, Projection } from "./projection.ts";
 export { MessageStream, ReasoningDeltaStream, TextDeltaStream, ToolCallChunkStream } from "./transforms.ts";
 export {
   toResponse,
