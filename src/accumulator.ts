@@ -353,8 +353,12 @@ export class MessageAccumulator {
       case "reasoning": {
         const kind = type === "text" ? TEXT : REASONING;
         const full = optionalString(content, type, position, where);
+        const known = this.#blocks.get(index);
+        if (known !== undefined && known.kind !== kind && known.buf.length > 0) {
+          throw badEvent(position, name, "content.type", `the type of block ${index}'s deltas`, type);
+        }
         const b = this.#block(index, kind);
-        if (b.kind !== kind && b.buf.length === 0) b.kind = kind;
+        if (b.kind !== kind) b.kind = kind;
         let flags = 0;
         if (full) {
           const sofar = b.buf.toString();

@@ -181,6 +181,7 @@ export class ChatModelStream implements AsyncIterable<ProtocolEvent>, AsyncDispo
 
   /** Aborted when the stream is cancelled or fails: hand it to the model call. */
   get signal(): AbortSignal {
+    this.#hub.checkLinked();
     return this.#hub.abort.signal;
   }
 

@@ -223,6 +223,7 @@ export class Hub {
   }
 
   get desiredSize(): number | null {
+    this.checkLinked();
     if (this.#state === FAILED_STATE) return null;
     if (this.#state !== RUNNING) return 0;
     if (this.#awaited) return this.#limit;
@@ -233,7 +234,10 @@ export class Hub {
   }
 
   get ready(): Promise<void> {
+    this.checkLinked();
     if (this.#state >= FINISHED_STATE || (this.desiredSize ?? 1) > 0) return RESOLVED;
+    this.#watch(); // a producer waiting here must hear of an abort
+    if (this.#state >= FINISHED_STATE) return RESOLVED;
     return (this.#ready ??= deferred()).promise as Promise<void>;
   }
 
@@ -298,18 +302,35 @@ export class Hub {
   // -- the source loop ------------------------------------------------------------------------
 
   /** Something consumes: start the stream if it has not started. */
+  /** An outside signal that aborted before anything consumed: close now (no listener was added yet). */
+  checkLinked(): void {
+    const linked = this.#linked;
+    if (linked?.signal.aborted) {
+      this.#linked = undefined;
+      linked.onAbort();
+    }
+  }
+
+  /**
+   * Starts listening to the outside signal: at the first consumption, or when a producer waits on
+   * `ready`. Returns false when it had already aborted (the stream is closed now).
+   */
+  #watch(): boolean {
+    const linked = this.#linked;
+    if (linked === undefined) return true;
+    this.#linked = undefined;
+    if (linked.signal.aborted) {
+      linked.onAbort();
+      return false;
+    }
+    linked.signal.addEventListener("abort", linked.onAbort, { once: true });
+    this.#unlink = () => linked.signal.removeEventListener("abort", linked.onAbort);
+    return true;
+  }
+
   #consume(): void {
     if (this.#state !== IDLE) return;
-    const linked = this.#linked;
-    if (linked !== undefined) {
-      this.#linked = undefined;
-      if (linked.signal.aborted) {
-        linked.onAbort();
-        return;
-      }
-      linked.signal.addEventListener("abort", linked.onAbort, { once: true });
-      this.#unlink = () => linked.signal.removeEventListener("abort", linked.onAbort);
-    }
+    if (!this.#watch()) return;
     this.#state = STARTING;
     this.#limits?.start({
       events: () => this.#seq,

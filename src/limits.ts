@@ -214,6 +214,15 @@ function contentBytes(event: unknown): number {
       if (typeof value === "string") bytes += utf8Length(value);
     }
   }
+  // A finished tool call carries its arguments as an object: count them as the JSON they were.
+  const args = b["args"];
+  if (typeof args === "object" && args !== null) {
+    try {
+      bytes += utf8Length(JSON.stringify(args));
+    } catch {
+      // Not JSON (a cycle, a BigInt): the fold rejects it as bad input.
+    }
+  }
   return bytes;
 }
 

@@ -61,7 +61,8 @@ export class CursorStream<T> extends ReadableStream<T> {
    * once the stream was read another way, it is the standard iterator.
    */
   override values(options?: ReadableStreamIteratorOptions): ReadableStreamAsyncIterator<T> {
-    if (options?.preventCancel || this.#cursor.attached || this.locked) return super.values(options);
+    const cursor = this.#cursor;
+    if (options?.preventCancel || cursor.attached || cursor.closed || this.locked) return super.values(options);
     const reader = this.getReader(); // the stream is now locked; chunks go to the iterator instead
     return new DirectIterator<T>(this.#hub, this.#cursor, reader) as unknown as ReadableStreamAsyncIterator<T>;
   }

@@ -87,9 +87,8 @@ function errorDetail(body: string): { message: string; code: string | undefined 
   return { message: text.length > 200 ? `${text.slice(0, 200)}…` : text, code: undefined };
 }
 
-async function readErrorBody(body: ReadableStream<Uint8Array> | null): Promise<string> {
-  if (body === null) return "";
-  const reader = body.getReader();
+async function readErrorBody(reader: ReadableStreamDefaultReader<Uint8Array> | undefined): Promise<string> {
+  if (reader === undefined) return "";
   const decoder = new TextDecoder();
   let text = "";
   try {
@@ -259,10 +258,10 @@ class ResponseSource implements PullSource {
   async #open(): Promise<EventConverter> {
     const response = this.#response;
     const body = this.#body;
-    if (response !== undefined && !response.ok) throw new HTTPError(response, await readErrorBody(body));
-    const converter = this.#converterFor(response !== undefined ? response.headers.get("content-type") : null);
+    // One reader for the body, taken first, so cancel() reaches it even while an error body is read.
     if (body !== null) this.#reader = body.getReader();
-    return converter;
+    if (response !== undefined && !response.ok) throw new HTTPError(response, await readErrorBody(this.#reader));
+    return this.#converterFor(response !== undefined ? response.headers.get("content-type") : null);
   }
 
   /** Moves the converter's new events to the ready list. */
