@@ -190,19 +190,12 @@ export class Hub {
   }
 
   /**
-   * Ties the stream to an outside signal. The listener is added at the first consumption and
-   * removed at the end, so streams made and never read leave nothing on a long-lived signal.
+   * Ties the stream to an outside signal. The listener is added at the first consumption (or when a
+   * producer waits on `ready`) and removed at the end, so streams made and never read leave nothing
+   * on a long-lived signal; before that, an abort is checked whenever the stream is used.
    */
   link(signal: AbortSignal, onAbort: () => void): void {
     this.#linked = { signal, onAbort };
-  }
-
-  get terminal(): boolean {
-    return this.#state >= FINISHED_STATE;
-  }
-
-  get finished(): boolean {
-    return this.#state === FINISHED_STATE;
   }
 
   // -- producer side --------------------------------------------------------------------------
@@ -301,7 +294,6 @@ export class Hub {
 
   // -- the source loop ------------------------------------------------------------------------
 
-  /** Something consumes: start the stream if it has not started. */
   /** An outside signal that aborted before anything consumed: close now (no listener was added yet). */
   checkLinked(): void {
     const linked = this.#linked;
@@ -328,6 +320,7 @@ export class Hub {
     return true;
   }
 
+  /** Something consumes: start the stream if it has not started. */
   #consume(): void {
     if (this.#state !== IDLE) return;
     if (!this.#watch()) return;
