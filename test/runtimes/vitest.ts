@@ -1,0 +1,131 @@
+// What the spec files import from "vitest", for Deno, Bun and Chromium: the bundles alias "vitest" to
+// this module. `describe`/`it` and the hooks are vitest's own runner (@vitest/runner, the one vitest's
+// browser mode runs in a page), `expect` is vitest's own chai-based expect built the way vitest builds
+// it, and `vi` is the fake-timer part of vitest's `vi` over the same library (@sinonjs/fake-timers)
+// with vitest's defaults. So a spec file means the same thing in all five runtimes.
+import * as FakeTimers from "@sinonjs/fake-timers";
+import {
+  ASYMMETRIC_MATCHERS_OBJECT,
+  ChaiStyleAssertions,
+  chai,
+  GLOBAL_EXPECT,
+  getState,
+  JestAsymmetricMatchers,
+  JestChaiExpect,
+  JestExtend,
+  setState,
+  type ExpectStatic,
+} from "@vitest/expect";
+import { getCurrentTest, type Test } from "@vitest/runner";
+
+export { afterAll, afterEach, beforeAll, beforeEach, describe, it, onTestFailed, onTestFinished, suite, test } from "@vitest/runner";
+
+chai.use(JestExtend);
+chai.use(JestChaiExpect);
+chai.use(ChaiStyleAssertions);
+chai.use(JestAsymmetricMatchers);
+
+type Expect = ExpectStatic & { getState(): ReturnType<typeof getState>; setState(state: object): void };
+type Global = Record<symbol, unknown>;
+
+/** vitest's `createExpect`, less snapshots and `expect.poll` (no spec file uses them). */
+export function createExpect(task?: Test): Expect {
+  const expect = ((value: unknown, message?: string) => {
+    const { assertionCalls } = getState(expect);
+    setState({ assertionCalls: assertionCalls + 1 }, expect);
+    const assertion = chai.expect(value, message) as Chai.Assertion & { withTest(test: Test): Chai.Assertion };
+    const current = task ?? getCurrentTest();
+    return current ? assertion.withTest(current) : assertion;
+  }) as unknown as Expect;
+  Object.assign(expect, chai.expect);
+  Object.assign(expect, (globalThis as Global)[ASYMMETRIC_MATCHERS_OBJECT]);
+  expect.getState = () => getState(expect);
+  expect.setState = (state) => setState(state, expect);
+  const globalState = getState((globalThis as Global)[GLOBAL_EXPECT] as Expect) ?? {};
+  setState(
+    {
+      ...globalState,
+      assertionCalls: 0,
+      isExpectingAssertions: false,
+      isExpectingAssertionsError: null,
+      expectedAssertionsNumber: null,
+      expectedAssertionsNumberErrorGen: null,
+      currentTestName: task ? (task.fullTestName ?? "") : (globalState.currentTestName ?? ""),
+    },
+    expect,
+  );
+  Object.assign(expect, {
+    assert: chai.assert,
+    extend: (matchers: object) => (chai.expect as unknown as { extend(e: Expect, m: object): void }).extend(expect, matchers),
+    soft: (value: unknown, message?: string) => (expect(value, message) as unknown as { withContext(c: object): unknown }).withContext({ soft: true }),
+    unreachable: (message?: string) => chai.assert.fail(`expected${message ? ` "${message}" ` : " "}not to be reached`),
+  });
+  return expect;
+}
+
+export const expect: Expect = createExpect();
+Object.defineProperty(globalThis, GLOBAL_EXPECT, { value: expect, writable: true, configurable: true });
+
+type Clock = ReturnType<ReturnType<typeof FakeTimers.withGlobal>["install"]>;
+
+// vitest/dist FakeTimers: every timer API the global has except nextTick and queueMicrotask, the
+// clock starting at the real time, `loopLimit` and `shouldClearNativeTimers` from vitest's defaults.
+const fakeTimers = FakeTimers.withGlobal(globalThis);
+let clock: Clock | undefined;
+
+function faked(): Clock {
+  if (clock === undefined) {
+    throw new Error("A function to advance timers was called but the timers APIs are not mocked. Call `vi.useFakeTimers()` in the test file first.");
+  }
+  return clock;
+}
+
+interface Vi {
+  useFakeTimers(): Vi;
+  useRealTimers(): Vi;
+  isFakeTimers(): boolean;
+  getTimerCount(): number;
+  advanceTimersByTime(ms: number): Vi;
+  advanceTimersByTimeAsync(ms: number): Promise<Vi>;
+  runAllTimers(): Vi;
+  runAllTimersAsync(): Promise<Vi>;
+}
+
+/** The part of vitest's `vi` the spec files use: fake timers. */
+export const vi: Vi = {
+  useFakeTimers(): Vi {
+    clock?.uninstall();
+    const toFake = Object.keys(fakeTimers.timers).filter((name) => name !== "nextTick" && name !== "queueMicrotask");
+    clock = fakeTimers.install({
+      now: Date.now(),
+      loopLimit: 10_000,
+      shouldClearNativeTimers: true,
+      toFake: toFake as FakeTimers.FakeMethod[],
+      ignoreMissingTimers: true,
+    });
+    return vi;
+  },
+  useRealTimers(): Vi {
+    clock?.uninstall();
+    clock = undefined;
+    return vi;
+  },
+  isFakeTimers: (): boolean => clock !== undefined,
+  getTimerCount: (): number => clock?.countTimers() ?? 0,
+  advanceTimersByTime(ms: number): Vi {
+    faked().tick(ms);
+    return vi;
+  },
+  async advanceTimersByTimeAsync(ms: number): Promise<Vi> {
+    await faked().tickAsync(ms);
+    return vi;
+  },
+  runAllTimers(): Vi {
+    faked().runAll();
+    return vi;
+  },
+  async runAllTimersAsync(): Promise<Vi> {
+    await faked().runAllAsync();
+    return vi;
+  },
+};
