@@ -14,14 +14,10 @@ import {
   readAll,
   readUntilError,
   settle,
+  textDelta,
   textMessage,
 } from "./helpers.ts";
 
-const textDelta = (index: number, text: string): Event => ({
-  event: "content-block-delta",
-  index,
-  delta: { type: "text-delta", text },
-});
 
 const hello = textMessage("Hel", "lo");
 const deltas = Array.from({ length: 20 }, (_, i) => `d${i}.`);

@@ -15,18 +15,10 @@ import {
   readAll,
   settle,
   textMessage,
+  reasoningDelta,
+  textDelta,
 } from "./helpers.ts";
 
-const textDelta = (index: number, text: string): Event => ({
-  event: "content-block-delta",
-  index,
-  delta: { type: "text-delta", text },
-});
-const reasoningDelta = (index: number, reasoning: string): Event => ({
-  event: "content-block-delta",
-  index,
-  delta: { type: "reasoning-delta", reasoning },
-});
 
 const hello = textMessage("Hel", "lo");
 const deltas = Array.from({ length: 20 }, (_, i) => `d${i}.`);

@@ -10,6 +10,16 @@ export type Failure = Error & { partial?: Message };
 type Options = ConstructorParameters<typeof ChatModelStream>[0];
 
 export const messageStart: Event = { event: "message-start" };
+
+/** A text delta for block `index`. */
+export function textDelta(index: number, text: string): Event {
+  return { event: "content-block-delta", index, delta: { type: "text-delta", text } };
+}
+
+/** A reasoning delta for block `index`. */
+export function reasoningDelta(index: number, reasoning: string): Event {
+  return { event: "content-block-delta", index, delta: { type: "reasoning-delta", reasoning } };
+}
 export const messageFinish: Event = { event: "message-finish" };
 
 /** One text block (index 0) fed with these deltas; the block never finishes, so content is a bare string. */
@@ -75,8 +85,12 @@ export async function readAll<T>(readable: ReadableStream<T>): Promise<T[]> {
 }
 
 /** The chunks read before the stream errored, and the error (`undefined` if it closed normally). */
-export async function readUntilError<T>(readable: ReadableStream<T>): Promise<{ chunks: T[]; error: unknown }> {
-  const reader = readable.getReader();
+export function readUntilError<T>(readable: ReadableStream<T>): Promise<{ chunks: T[]; error: unknown }> {
+  return readOn(readable.getReader());
+}
+
+/** Reads on with a reader already taken until the end: the chunks, and the error if the stream failed. */
+export async function readOn<T>(reader: ReadableStreamDefaultReader<T>): Promise<{ chunks: T[]; error: unknown }> {
   const chunks: T[] = [];
   try {
     for (;;) {

@@ -4,7 +4,7 @@
 // Time is faked (vi.useFakeTimers), so the tests are exact and take no time.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ChatModelStream, type ChatModelStreamOptions } from "../src/index.ts";
-import { type Event, type Failure, feed, messageStart, pushAll, textMessage } from "./helpers.ts";
+import { type Event, type Failure, feed, messageStart, pushAll, readOn, textMessage } from "./helpers.ts";
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -83,19 +83,6 @@ function quietAfter(events: readonly Event[]): { readable: ReadableStream<Event>
   };
 }
 
-/** Reads on until the end: the chunks, and the error if the stream failed. */
-async function readOn<T>(reader: ReadableStreamDefaultReader<T>): Promise<{ chunks: T[]; error: unknown }> {
-  const chunks: T[] = [];
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return { chunks, error: undefined };
-      chunks.push(value);
-    }
-  } catch (error) {
-    return { chunks, error };
-  }
-}
 
 const isTimeout = (error: unknown): boolean => error instanceof DOMException && error.name === "TimeoutError";
 
