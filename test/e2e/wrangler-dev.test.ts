@@ -8,20 +8,10 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ScriptedModel } from "../../examples/worker/scripted-model.ts";
 import { startWranglerDev, type WranglerDev } from "./wrangler-dev.ts";
+import { CHROMIUM, CHROMIUM_FLAGS } from "../chromium.ts";
 
 const { process } = globalThis as unknown as { process: { env: Record<string, string | undefined> } };
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-quic",
-];
 const DELAY_MS = 30; // the demo's own pace: about 3 s per answer
 const EVENTS = new ScriptedModel().script("hi").length;
 

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { build, type Plugin } from "esbuild";
 import { chromium } from "playwright-core";
 import { RESULT_MARKER, type RuntimeResult } from "./result.ts";
+import { CHROMIUM, CHROMIUM_FLAGS } from "../chromium.ts";
 
 interface NodeProcess {
   readonly argv: string[];
@@ -22,17 +23,6 @@ const { process } = globalThis as unknown as { process: NodeProcess };
 const RUNTIMES = ["node", "workers", "deno", "bun", "chromium"] as const;
 type Runtime = (typeof RUNTIMES)[number];
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-quic",
-];
 /** A whole runtime's run; the suite takes well under a minute in each. */
 const RUN_TIMEOUT_MS = 5 * 60_000;
 const root = process.cwd();
