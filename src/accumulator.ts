@@ -101,6 +101,12 @@ class Block {
 class Track {
   last = -1;
   arrival: StringBuilder | null = null;
+  /**
+   * Once deltas came out of index order: the arrival order as runs, `[index, length, …]`, so a
+   * replay can give the deltas back in that order (one entry per change of block: bounded by the
+   * text). Null before that, or once a replaced text made arrival order unrecoverable.
+   */
+  runs: number[] | null = null;
 }
 
 /**
@@ -456,8 +462,19 @@ export class MessageAccumulator {
   /** Appends to a text or reasoning block and reports it as a delta. */
   #append(b: Block, piece: string): number {
     const track = this.#tracks[b.kind as 0 | 1];
-    if (track.arrival !== null) track.arrival.push(piece);
-    else if (b.index < track.last) {
+    if (track.arrival !== null) {
+      track.arrival.push(piece);
+      const runs = track.runs;
+      if (runs !== null) {
+        if (runs[runs.length - 2] === b.index) runs[runs.length - 1]! += piece.length;
+        else runs.push(b.index, piece.length);
+      }
+    } else if (b.index < track.last) {
+      // Until now arrival order was index order: each block so far is one run.
+      const runs: number[] = [];
+      for (const other of this.#ordered()) if (other.kind === b.kind && other.buf.length > 0) runs.push(other.index, other.buf.length);
+      runs.push(b.index, piece.length);
+      track.runs = runs;
       track.arrival = new StringBuilder(this.#join(b.kind));
       track.arrival.push(piece);
     }
@@ -471,6 +488,7 @@ export class MessageAccumulator {
   #diverge(kind: number): void {
     const track = this.#tracks[kind as 0 | 1];
     if (track.arrival === null) track.arrival = new StringBuilder(this.#join(kind));
+    track.runs = null; // the replaced text is no longer made of the pieces readers saw
   }
 
   /** A tool-call slice (already checked): args concatenate, the first non-empty id and name stick. */
@@ -668,9 +686,10 @@ export class MessageAccumulator {
   }
 
   /**
-   * Events that fold to the current state: message-start; per block in the order blocks opened one
-   * start and one delta with its content so far; the finishes in the order they came (a swept chunk is left
-   * to the sweep, which keeps `tool_calls` in the same order); then the finish or the latest usage.
+   * Events that fold to the current state: message-start; per block in index order one start and
+   * one delta with its content so far (text that came out of index order: run by run, in arrival
+   * order); the finishes in the order they came (a swept chunk is left to the sweep, which keeps
+   * `tool_calls` in the same order); then the finish or the latest usage.
    */
   replay(): ProtocolEvent[] {
     const out: RawEvent[] = [];
@@ -678,15 +697,31 @@ export class MessageAccumulator {
     if (this.#id !== undefined) start["id"] = this.#id;
     if (this.#startMeta !== undefined) start["metadata"] = this.#startMeta;
     out.push(start);
-    // In the order the blocks opened: a bare-string content (no block finished) is text in arrival
-    // order, which this reproduces whenever each block's deltas came together.
-    for (const b of this.#blocks.values()) {
+    // In index order, which is the text's arrival order until deltas come out of index order; from
+    // then on the text is given back run by run, in arrival order (a bare-string content is text in
+    // arrival order).
+    const runs = this.#tracks[TEXT].runs;
+    for (const b of this.#ordered()) {
       const index = b.index;
       const type = b.fields["type"] ?? TYPE_OF_KIND[b.kind];
       // A block known only from its finish, or from deltas that name no type, has no start.
       if (type !== undefined) out.push({ event: "content-block-start", index, content: { ...b.fields, type } });
+      if (runs !== null && b.kind === TEXT) continue; // given run by run below
       if (b.buf.length > 0 || b.id !== undefined || b.name !== undefined) {
         out.push({ event: "content-block-delta", index, delta: replayDelta(b) });
+      }
+    }
+    if (runs !== null) {
+      // Text that came out of index order: the same runs in the same order, so it folds back to
+      // the same arrival-order text (a bare-string content).
+      const taken = new Map<number, number>();
+      for (let i = 0; i < runs.length; i += 2) {
+        const index = runs[i]!;
+        const from = taken.get(index) ?? 0;
+        const to = from + runs[i + 1]!;
+        taken.set(index, to);
+        const text = this.#blocks.get(index)!.buf.toString().slice(from, to);
+        out.push({ event: "content-block-delta", index, delta: { type: "text-delta", text } });
       }
     }
     for (const b of this.#finishes) out.push({ event: "content-block-finish", index: b.index, content: b.finished });

@@ -1,7 +1,7 @@
 // Regressions found in the review of the direct iterator, the response source and the limits.
 import { describe, expect, it } from "vitest";
-import { ChatModelStream, fromResponse, type ErrorWithPartial } from "../src/index.ts";
-import { messageStart, promiseState, settle, textMessage, type Event } from "./helpers.ts";
+import { ChatModelStream, fromResponse, MessageStream, type ErrorWithPartial } from "../src/index.ts";
+import { messageStart, promiseState, readAll, settle, textMessage, type Event } from "./helpers.ts";
 
 describe("for await on a view cancelled before its first read", () => {
   it("ends at once", async () => {
@@ -77,5 +77,22 @@ describe("a text finish at an index whose deltas were tool-call arguments", () =
       (e: unknown) => e,
     )) as ErrorWithPartial;
     expect({ type: error instanceof TypeError, names: /content\.type/.test(error.message) }).toEqual({ type: true, names: true });
+  });
+});
+
+describe("a late events reader after text blocks interleaved", () => {
+  it("gets a replay that folds to the same arrival-order content", async () => {
+    const events: Event[] = [
+      messageStart,
+      { event: "content-block-delta", index: 0, delta: { type: "text-delta", text: "a" } },
+      { event: "content-block-delta", index: 1, delta: { type: "text-delta", text: "b" } },
+      { event: "content-block-delta", index: 0, delta: { type: "text-delta", text: "c" } },
+      { event: "content-block-delta", index: 1, delta: { type: "text-delta", text: "d" } },
+      { event: "message-finish" },
+    ];
+    const stream = ChatModelStream.from(events);
+    const message = await stream.output;
+    const [folded] = await readAll(stream.events.pipeThrough(new MessageStream()));
+    expect([message.content, folded?.content]).toEqual(["abcd", "abcd"]);
   });
 });
