@@ -1,12 +1,10 @@
 // fromOpenAIChat / OpenAIChatDecoderStream: OpenAI Chat Completions streams as protocol events.
 import { describe, expect, it } from "vitest";
 import { fromOpenAIChat, HTTPError, OpenAIChatDecoderStream } from "../src/index.ts";
-import { bodyOf, bytesOf, chunkedBody, responseOf, type Bytes } from "./bytes.ts";
+import { bodyOf, bytesOf, chunkedBody, responseOf } from "./bytes.ts";
 import * as fixtures from "./fixtures/openai-chat.ts";
 import { failure, readAll, settle, type Message } from "./helpers.ts";
-import { badSplits, oneByteOutcome, outcome, type Outcome } from "./rechunk.ts";
-
-const open = (body: ReadableStream<Bytes>) => fromOpenAIChat(body);
+import { itGivesTheFixturesOutcomes, outcome, type Outcome } from "./rechunk.ts";
 
 /** One `data:` message per chunk object, then `[DONE]` unless `done` is false. */
 function sse(chunks: readonly object[], done = true): string {
@@ -126,21 +124,7 @@ const expected: Record<keyof typeof fixtures, Outcome> = {
 };
 
 describe("the fixtures", () => {
-  for (const name of Object.keys(fixtures) as (keyof typeof fixtures)[]) {
-    const bytes = bytesOf(fixtures[name]);
-
-    it(`${name}: gives the expected outcome`, async () => {
-      expect(await outcome(fromOpenAIChat(responseOf(fixtures[name])))).toEqual(expected[name]);
-    });
-
-    it(`${name}: gives the same outcome split in two at every byte`, async () => {
-      expect(await badSplits(bytes, open)).toEqual([]);
-    }, 60_000);
-
-    it(`${name}: gives the same outcome from one-byte chunks`, async () => {
-      expect(await oneByteOutcome(bytes, open)).toEqual(expected[name]);
-    });
-  }
+  itGivesTheFixturesOutcomes(fixtures, expected, fromOpenAIChat);
 
   it("CRLF line ends give the same outcome", async () => {
     expect(await outcome(fromOpenAIChat(responseOf(fixtures.toolCalls.replaceAll("\n", "\r\n"))))).toEqual(expected.toolCalls);

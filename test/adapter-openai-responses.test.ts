@@ -1,12 +1,10 @@
 // fromOpenAIResponses / OpenAIResponsesDecoderStream: OpenAI Responses streams as protocol events.
 import { describe, expect, it } from "vitest";
 import { fromOpenAIResponses, HTTPError, OpenAIResponsesDecoderStream } from "../src/index.ts";
-import { bodyOf, bytesOf, responseOf, type Bytes } from "./bytes.ts";
+import { bodyOf, bytesOf, responseOf } from "./bytes.ts";
 import * as fixtures from "./fixtures/openai-responses.ts";
 import { failure, readAll } from "./helpers.ts";
-import { badSplits, oneByteOutcome, outcome, type Outcome } from "./rechunk.ts";
-
-const open = (body: ReadableStream<Bytes>) => fromOpenAIResponses(body);
+import { itGivesTheFixturesOutcomes, type Outcome } from "./rechunk.ts";
 
 /** A provider event: its `type` and whatever else it carries. */
 type Payload = { type: string; [field: string]: unknown };
@@ -106,21 +104,7 @@ const expected: Record<keyof typeof fixtures, Outcome> = {
 };
 
 describe("the fixtures", () => {
-  for (const name of Object.keys(fixtures) as (keyof typeof fixtures)[]) {
-    const bytes = bytesOf(fixtures[name]);
-
-    it(`${name}: gives the expected outcome`, async () => {
-      expect(await outcome(fromOpenAIResponses(responseOf(fixtures[name])))).toEqual(expected[name]);
-    });
-
-    it(`${name}: gives the same outcome split in two at every byte`, async () => {
-      expect(await badSplits(bytes, open)).toEqual([]);
-    }, 60_000);
-
-    it(`${name}: gives the same outcome from one-byte chunks`, async () => {
-      expect(await oneByteOutcome(bytes, open)).toEqual(expected[name]);
-    });
-  }
+  itGivesTheFixturesOutcomes(fixtures, expected, fromOpenAIResponses);
 });
 
 describe("the events", () => {

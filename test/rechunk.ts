@@ -1,6 +1,7 @@
 // What a ChatModelStream from bytes ends with, and whether every way of chunking the bytes ends the same.
-import type { ChatModelStream } from "../src/index.ts";
-import { bodyOf, oneByteChunks, splitAt, type Bytes } from "./bytes.ts";
+import { expect, it } from "vitest";
+import type { ChatModelStream, ResponseInput } from "../src/index.ts";
+import { bodyOf, bytesOf, oneByteChunks, responseOf, splitAt, type Bytes } from "./bytes.ts";
 import type { Message } from "./helpers.ts";
 
 /** How a stream ended: its message, or its error (name, message, code and the partial message). */
@@ -30,4 +31,30 @@ export async function badSplits(bytes: Bytes, open: (body: ReadableStream<Bytes>
 /** The outcome with the bytes handed over one per chunk. */
 export function oneByteOutcome(bytes: Bytes, open: (body: ReadableStream<Bytes>) => ChatModelStream): Promise<Outcome> {
   return outcome(open(bodyOf(...oneByteChunks(bytes))));
+}
+
+/**
+ * Per fixture: the expected outcome from a Response, the same outcome split in two at every byte,
+ * and from one-byte chunks. Call it inside a describe block.
+ */
+export function itGivesTheFixturesOutcomes<K extends string>(
+  fixtures: Record<K, string>,
+  expected: Record<K, Outcome>,
+  from: (input: ResponseInput) => ChatModelStream,
+): void {
+  for (const name of Object.keys(fixtures) as K[]) {
+    const bytes = bytesOf(fixtures[name]);
+
+    it(`${name}: gives the expected outcome`, async () => {
+      expect(await outcome(from(responseOf(fixtures[name])))).toEqual(expected[name]);
+    });
+
+    it(`${name}: gives the same outcome split in two at every byte`, async () => {
+      expect(await badSplits(bytes, from)).toEqual([]);
+    }, 60_000);
+
+    it(`${name}: gives the same outcome from one-byte chunks`, async () => {
+      expect(await oneByteOutcome(bytes, from)).toEqual(expected[name]);
+    });
+  }
 }
