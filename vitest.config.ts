@@ -42,19 +42,21 @@ export default defineConfig({
         },
       },
       {
-        // The example Worker in workerd with its own wrangler.toml (its KV namespace included),
-        // reached through SELF and its fetch handler.
+        // The example Worker in workerd with the top-level wrangler.toml (what `wrangler dev` serves,
+        // its KV namespace included), reached through SELF and its fetch handler. SELF skips the static
+        // assets (the page's browser module): the "browser" project checks those under wrangler dev.
         plugins: [
           cloudflareTest({
             main: "./examples/worker/index.ts",
-            wrangler: { configPath: "./examples/worker/wrangler.toml" },
+            wrangler: { configPath: "./wrangler.toml" },
             miniflare: { bindings: { MODEL: "scripted", MODEL_DELAY_MS: "5" } },
           }),
         ],
         test: {
           name: "example",
-          // A fake OpenAI / Anthropic on 127.0.0.1 for the Worker's real-provider branch.
-          globalSetup: ["./test/e2e/fake-provider.ts"],
+          // The page's browser module (the config's assets directory must exist), and a fake OpenAI /
+          // Anthropic on 127.0.0.1 for the Worker's real-provider branch.
+          globalSetup: ["./test/e2e/build-demo.ts", "./test/e2e/fake-provider.ts"],
           setupFiles: ["./test/setup/workers.ts"],
           include: ["test/e2e/worker.test.ts"],
         },

@@ -1,18 +1,20 @@
 /**
  * The example Worker: a chat answer streamed to a browser, to curl, or to another program.
  *
- *   npm start                                         # wrangler dev on http://127.0.0.1:8787
- *   open http://127.0.0.1:8787/                       # the demo page: reasoning, text, tool calls live
- *   curl -N 'http://127.0.0.1:8787/text?q=hello'      # the text, word by word
- *   curl -N 'http://127.0.0.1:8787/chat?q=hello'      # every protocol event, as SSE
- *   curl 'http://127.0.0.1:8787/messages/<id>'        # the saved message (id: the x-message-id header)
+ *   npm start                                          # wrangler dev on http://127.0.0.1:8787 (PORT=… or -- --port …)
+ *   open http://127.0.0.1:8787/                        # the demo page: reasoning, text, tool calls live
+ *   curl -N 'http://127.0.0.1:8787/text?q=hello'       # the text, word by word
+ *   curl -sN -D - 'http://127.0.0.1:8787/chat?q=hello' # every protocol event as SSE, after the headers
+ *   curl -N -d 'hello' http://127.0.0.1:8787/chat      # the same, with the prompt as a POST body
+ *   curl 'http://127.0.0.1:8787/messages/<id>'         # the saved message (id: the x-message-id header)
  *
- * The built-in scripted model needs no key. With OPENAI_API_KEY or ANTHROPIC_API_KEY in
- * `examples/worker/.dev.vars` the Worker calls that provider instead (see `providers.ts`).
+ * The built-in scripted model needs no key. With OPENAI_API_KEY or ANTHROPIC_API_KEY in `.dev.vars`
+ * (next to wrangler.toml) the Worker calls that provider instead (see `providers.ts`).
  *
- * Press Ctrl-C in curl, or Stop on the page: `request.signal` aborts, the stream cancels the model
- * call, and the partial message is saved with status "aborted". Let it finish: the final message is
- * saved by `ctx.waitUntil`, after the response, even if the client stopped reading.
+ * Press Ctrl-C in curl, or Stop on the page: `request.signal` aborts (with the compatibility flag
+ * `enable_request_signal`), the stream cancels the model call, and the partial message is saved with
+ * status "aborted". Let it finish: the final message is saved by `ctx.waitUntil`, after the response,
+ * even if the client stopped reading.
  */
 import { ChatModelStream, toResponse, type AIMessage, type ErrorWithPartial, type ResponseFormat } from "../../src/index.ts";
 import { PAGE } from "./page.ts";
@@ -57,26 +59,58 @@ const DEFAULT_PROMPT = "How do I stream a chat answer on the edge?";
 /** Saved messages expire after a day. */
 const TTL_SECONDS = 86_400;
 
+/** The longest prompt a POST body may carry, in bytes. */
+const MAX_PROMPT_BYTES = 16_384;
+/** KV refuses longer keys. */
+const MAX_KEY_BYTES = 512;
+
 /** Routes one request. */
 export async function handle(request: Request, env: Env, ctx: Context, options: Options = {}): Promise<Response> {
   const url = new URL(request.url);
-  if (request.method !== "GET") return new Response("Method Not Allowed", { status: 405, headers: { allow: "GET" } });
-  if (url.pathname === "/chat") return answer(request, env, ctx, "sse", options);
-  if (url.pathname === "/text") return answer(request, env, ctx, "text", options);
-  if (url.pathname === "/") {
-    // Browsers get the demo page; curl and programs get the streamed text, as before.
-    if (request.headers.get("accept")?.includes("text/html")) {
-      return new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } });
-    }
-    return answer(request, env, ctx, "text", options);
+  if (url.pathname.startsWith("/messages/")) {
+    if (request.method !== "GET") return methodNotAllowed("GET");
+    return savedMessage(env, url.pathname.slice("/messages/".length), options);
   }
-  if (url.pathname.startsWith("/messages/")) return savedMessage(env, decodeURIComponent(url.pathname.slice(10)));
-  return new Response("Not Found", { status: 404 });
+  const format = url.pathname === "/chat" ? "sse" : url.pathname === "/text" || url.pathname === "/" ? "text" : undefined;
+  if (format === undefined) return new Response("Not Found\n", { status: 404 });
+  if (request.method !== "GET" && request.method !== "POST") return methodNotAllowed("GET, POST");
+  // Browsers get the demo page; curl and programs get the streamed text, as before.
+  if (url.pathname === "/" && request.method === "GET" && request.headers.get("accept")?.includes("text/html")) {
+    return new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } });
+  }
+  const prompt = await readPrompt(request);
+  if (prompt === undefined) return new Response(`The prompt is longer than ${MAX_PROMPT_BYTES} bytes\n`, { status: 413 });
+  return answer(request, prompt, env, ctx, format, options);
+}
+
+function methodNotAllowed(allow: string): Response {
+  return new Response("Method Not Allowed\n", { status: 405, headers: { allow } });
+}
+
+/** The prompt: a POST's body (`fetch("/chat", { method: "POST", body })`), else `?q=`; undefined when too long. */
+async function readPrompt(request: Request): Promise<string | undefined> {
+  const query = new URL(request.url).searchParams.get("q");
+  if (request.method !== "POST" || request.body === null) return query || DEFAULT_PROMPT;
+  const reader = request.body.getReader();
+  const decoder = new TextDecoder();
+  let prompt = "";
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > MAX_PROMPT_BYTES) {
+      await reader.cancel();
+      return undefined;
+    }
+    prompt += decoder.decode(value, { stream: true });
+  }
+  prompt += decoder.decode();
+  return prompt.trim() || query || DEFAULT_PROMPT;
 }
 
 /** Streams the model's answer in `format`, and saves the message once it ended. */
-async function answer(request: Request, env: Env, ctx: Context, format: ResponseFormat, options: Options): Promise<Response> {
-  const prompt = new URL(request.url).searchParams.get("q") || DEFAULT_PROMPT;
+async function answer(request: Request, prompt: string, env: Env, ctx: Context, format: ResponseFormat, options: Options): Promise<Response> {
   const log = options.log ?? console.log;
   const key = crypto.randomUUID();
 
@@ -84,13 +118,19 @@ async function answer(request: Request, env: Env, ctx: Context, format: Response
   const signal = request.signal;
   let stream: ChatModelStream | undefined;
   if (options.model === undefined) {
+    let called: Awaited<ReturnType<typeof callProvider>>;
     try {
-      stream = await callProvider(env, prompt, signal);
+      called = await callProvider(env, prompt, signal);
     } catch (error) {
       // The provider could not be asked at all (no network): nothing was streamed yet.
       log(`provider request failed: ${String(error)}`);
       return new Response(`The model could not be reached: ${String(error)}\n`, { status: 502 });
     }
+    if (called instanceof Response) {
+      log(`the provider refused: HTTP ${called.status}`);
+      return called;
+    }
+    stream = called;
   }
   let model: ScriptedModel | undefined;
   if (stream === undefined) {
@@ -120,11 +160,66 @@ async function answer(request: Request, env: Env, ctx: Context, format: Response
       }),
   );
 
-  return toResponse(stream, { format, headers: { "x-message-id": key } });
+  const response = toResponse(stream, { format, headers: { "x-message-id": key } });
+  // SSE ends a failed stream with an `error` event. A text body has no way to say "failed" once it
+  // started (on Workers it just ends, with status 200), so wait for its first bytes: a model that
+  // fails before answering then gets a real status.
+  return format === "text" ? withFirstChunk(response) : response;
 }
 
-async function savedMessage(env: Env, key: string): Promise<Response> {
-  const saved = (await env.MESSAGES?.get(key)) ?? null;
+/**
+ * `response` once its body produced its first chunk (or ended); a body that fails before that
+ * becomes a 502 with the error's message.
+ */
+async function withFirstChunk(response: Response): Promise<Response> {
+  if (response.body === null) return response;
+  const reader = response.body.getReader();
+  let first: ReadableStreamReadResult<Uint8Array>;
+  try {
+    first = await reader.read();
+  } catch (error) {
+    return new Response(`The model failed: ${error instanceof Error ? error.message : String(error)}\n`, {
+      status: 502,
+      headers: { "x-message-id": response.headers.get("x-message-id") ?? "" },
+    });
+  }
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        if (first.done) controller.close();
+        else controller.enqueue(first.value);
+      },
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(body, { status: response.status, headers: response.headers });
+}
+
+/** `/messages/:id`: 400 for a key KV can't hold, 404 for one it does not have (yet). */
+async function savedMessage(env: Env, encodedKey: string, options: Options): Promise<Response> {
+  let key: string;
+  try {
+    key = decodeURIComponent(encodedKey);
+  } catch {
+    return new Response("Bad message id: malformed percent-encoding\n", { status: 400 });
+  }
+  if (key === "" || key === "." || key === "..") return new Response("Bad message id: empty\n", { status: 400 });
+  if (new TextEncoder().encode(key).byteLength > MAX_KEY_BYTES) {
+    return new Response(`Bad message id: longer than ${MAX_KEY_BYTES} bytes\n`, { status: 400 });
+  }
+  let saved: string | null;
+  try {
+    saved = (await env.MESSAGES?.get(key)) ?? null;
+  } catch (error) {
+    (options.log ?? console.log)(`reading message ${key} failed: ${String(error)}`);
+    return new Response("The message store is unavailable\n", { status: 503 });
+  }
   if (saved === null) return new Response("No such message (yet)\n", { status: 404 });
   return new Response(saved, { headers: { "content-type": "application/json; charset=utf-8" } });
 }

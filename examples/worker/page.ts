@@ -1,69 +1,66 @@
 /**
- * The demo page: plain HTML and one small inline script, no build step. It fetches `/chat` (our
- * SSE of protocol events), shows reasoning, text and tool calls live in their own panes and the
- * usage at the end; Stop aborts the fetch, which aborts the Worker's `request.signal` and so stops
- * the model. The script reads only this Worker's own SSE (LF line ends, one `data:` line per
- * message), so a dozen lines parse it; a client of any SSE should use `fromResponse`.
+ * The demo page: plain HTML and one small inline module. It fetches `/chat` (our SSE of protocol
+ * events) and reads it with the package's own client, `fromResponse`, from `/chat-model-stream.js`
+ * (src/index.ts bundled for the browser by `npm run build:demo`, served as a static asset). It shows
+ * reasoning, text and tool calls live in their own panes and the usage at the end. Stop aborts the
+ * fetch, which aborts the Worker's `request.signal` and so stops the model; the link to the saved
+ * message appears once the Worker saved it.
  */
 const SCRIPT = String.raw`
+import { fromResponse } from "/chat-model-stream.js";
+
 const $ = (id) => document.getElementById(id);
 let controller;
 
 $("ask").addEventListener("submit", async (e) => {
   e.preventDefault();
   controller?.abort();
-  controller = new AbortController();
+  const current = (controller = new AbortController());
   for (const id of ["reasoning", "text", "tools", "usage", "link"]) $(id).textContent = "";
   setStatus("streaming");
   $("stop").disabled = false;
+  let id = null;
   try {
-    const response = await fetch("/chat?q=" + encodeURIComponent($("q").value), { signal: controller.signal });
-    const id = response.headers.get("x-message-id");
-    if (id) showLink(id);
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = "";
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      buffer += value;
-      let end;
-      while ((end = buffer.indexOf("\n\n")) !== -1) {
-        const data = buffer.slice(0, end).split("\n").find((line) => line.startsWith("data: "));
-        buffer = buffer.slice(end + 2);
-        if (data) onEvent(JSON.parse(data.slice(6)));
-      }
-    }
+    const response = await fetch("/chat?q=" + encodeURIComponent($("q").value), { signal: current.signal });
+    id = response.headers.get("x-message-id");
+    // A refusal (429, 502) is not a stream: fromResponse fails with its status and message.
+    const stream = fromResponse(response, { signal: current.signal });
+    // Read the projections side by side: one left unread would hold the others back.
+    await Promise.all([
+      appendAll(stream.reasoning, $("reasoning")),
+      appendAll(stream.text, $("text")),
+      showToolCalls(stream.toolCalls),
+    ]);
+    const message = await stream.output;
+    const u = message.usage_metadata;
+    $("usage").textContent = u ? u.input_tokens + " in · " + u.output_tokens + " out · " + u.total_tokens + " total tokens" : "no usage reported";
+    const reason = message.response_metadata.finish_reason;
+    setStatus("done" + (reason ? " (" + reason + ")" : ""));
   } catch (error) {
     setStatus(error.name === "AbortError" ? "stopped" : "failed: " + error.message);
   } finally {
-    $("stop").disabled = true;
+    if (controller === current) $("stop").disabled = true;
   }
+  if (id) await linkWhenSaved(id, current);
 });
 
 $("stop").addEventListener("click", () => controller?.abort());
 
-const tools = [];
-function onEvent(ev) {
-  if (ev.event === "content-block-start" && ev.content.type === "tool_call_chunk") {
-    const el = document.createElement("div");
-    el.className = "tool";
-    el.append(Object.assign(document.createElement("b"), { textContent: ev.content.name || "tool" }), "(", "", ")");
-    $("tools").append(el);
-    tools[ev.index] = el;
-  } else if (ev.event === "content-block-delta") {
-    const d = ev.delta;
-    if (d.type === "reasoning-delta" || d.type === "reasoning") $("reasoning").append(d.reasoning ?? "");
-    else if (d.type === "text-delta" || d.type === "text") $("text").append(d.text ?? "");
-    else if ((d.type === "tool_call_chunk" || d.type === "tool-call-delta") && tools[ev.index]) {
-      const args = tools[ev.index].childNodes[2];
-      args.textContent += d.args ?? "";
+async function appendAll(projection, element) {
+  for await (const delta of projection) element.append(delta);
+}
+
+async function showToolCalls(projection) {
+  const calls = [];
+  for await (const chunk of projection) {
+    let call = calls[chunk.index];
+    if (call === undefined) {
+      call = calls[chunk.index] = document.createElement("div");
+      call.className = "tool";
+      call.append(Object.assign(document.createElement("b"), { textContent: chunk.name || "tool" }), "(", "", ")");
+      $("tools").append(call);
     }
-  } else if (ev.event === "message-finish") {
-    const u = ev.usage;
-    $("usage").textContent = u ? u.input_tokens + " in · " + u.output_tokens + " out · " + u.total_tokens + " total tokens" : "no usage reported";
-    setStatus("done" + (ev.reason ? " (" + ev.reason + ")" : ""));
-  } else if (ev.event === "error") {
-    setStatus("failed: " + ev.message);
+    call.childNodes[2].textContent += chunk.args ?? "";
   }
 }
 
@@ -72,9 +69,20 @@ function setStatus(text) {
   document.body.dataset.status = text.split(/[ :]/)[0];
 }
 
-function showLink(id) {
-  const a = Object.assign(document.createElement("a"), { href: "/messages/" + id, textContent: "saved message" });
-  $("link").append(a);
+/** The Worker saves the message after the response (ctx.waitUntil): ask until it is there. */
+async function linkWhenSaved(id, asked) {
+  const deadline = Date.now() + 15000;
+  // Until it is saved, or a later question replaced this one.
+  while (Date.now() < deadline && controller === asked) {
+    const reply = await fetch("/messages/" + encodeURIComponent(id));
+    if (reply.ok) {
+      const saved = await reply.json();
+      const a = Object.assign(document.createElement("a"), { href: "/messages/" + id, textContent: "saved message (" + saved.status + ")" });
+      $("link").append(a);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 `;
 

@@ -1,9 +1,9 @@
 /**
- * The real models behind the demo: with `OPENAI_API_KEY` or `ANTHROPIC_API_KEY` set (in
- * `examples/worker/.dev.vars`, or as a secret), `/chat` and `/text` stream that provider's answer
- * through this package's adapters instead of the scripted model.
+ * The real models behind the demo: with `OPENAI_API_KEY` or `ANTHROPIC_API_KEY` set (in `.dev.vars`
+ * next to wrangler.toml, or as a secret), `/chat` and `/text` stream that provider's answer through
+ * this package's adapters instead of the scripted model.
  *
- *   # examples/worker/.dev.vars
+ *   # .dev.vars (cp examples/worker/.dev.vars.example .dev.vars)
  *   OPENAI_API_KEY=sk-...
  *   # optional: OPENAI_MODEL=gpt-4.1-mini, OPENAI_BASE_URL=https://api.openai.com/v1 (any
  *   # OpenAI-compatible server), ANTHROPIC_MODEL=claude-sonnet-4-5, ANTHROPIC_BASE_URL, MODEL=scripted
@@ -49,11 +49,11 @@ export function chooseModel(env: ProviderEnv): "scripted" | "openai" | "anthropi
 /**
  * Starts the provider's streaming call and returns its answer as a `ChatModelStream`, or
  * `undefined` when the scripted model should answer. `signal` (the request's) aborts the call and
- * cancels the stream, so a client that leaves stops the billing. A provider that answers with an
- * error status fails the stream with an `HTTPError`, which the SSE body ends with as an `error`
- * event; only a fetch that fails outright (no network) rejects here.
+ * cancels the stream, so a client that leaves stops the billing. A provider that refuses (a status
+ * that is not 2xx: a bad key, a rate limit, an overload) has no stream to relay: that becomes the
+ * `Response` to send instead (see `refusal`). Only a fetch that fails outright (no network) rejects.
  */
-export async function callProvider(env: ProviderEnv, prompt: string, signal: AbortSignal): Promise<ChatModelStream | undefined> {
+export async function callProvider(env: ProviderEnv, prompt: string, signal: AbortSignal): Promise<ChatModelStream | Response | undefined> {
   switch (chooseModel(env)) {
     case "openai": {
       const response = await fetch(`${trimSlash(env.OPENAI_BASE_URL ?? "https://api.openai.com/v1")}/chat/completions`, {
@@ -71,6 +71,7 @@ export async function callProvider(env: ProviderEnv, prompt: string, signal: Abo
         }),
         signal,
       });
+      if (!response.ok) return refusal(response);
       return fromOpenAIChat(response, { signal });
     }
     case "anthropic": {
@@ -92,11 +93,34 @@ export async function callProvider(env: ProviderEnv, prompt: string, signal: Abo
         }),
         signal,
       });
+      if (!response.ok) return refusal(response);
       return fromAnthropic(response, { signal });
     }
     default:
       return undefined;
   }
+}
+
+/**
+ * What the client gets when the provider refuses: a 429 stays a 429 (with its `retry-after`, so the
+ * client can wait and retry); anything else is the gateway's failure, 502. The body is JSON with the
+ * provider's status and the start of its message (never the key or the request).
+ */
+async function refusal(upstream: Response): Promise<Response> {
+  const text = (await upstream.text()).slice(0, 2000);
+  let message = text;
+  try {
+    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const found = typeof parsed.error === "object" ? parsed.error.message : parsed.error ?? parsed.message;
+    if (typeof found === "string") message = found;
+  } catch {
+    // Not JSON: keep the text.
+  }
+  const headers = new Headers({ "content-type": "application/json; charset=utf-8" });
+  const retryAfter = upstream.headers.get("retry-after");
+  if (retryAfter !== null) headers.set("retry-after", retryAfter);
+  const status = upstream.status === 429 ? 429 : 502;
+  return new Response(JSON.stringify({ error: { upstream_status: upstream.status, message } }), { status, headers });
 }
 
 function trimSlash(url: string): string {

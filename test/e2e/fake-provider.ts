@@ -1,6 +1,7 @@
 // globalSetup of the "example" project: a fake OpenAI and Anthropic on 127.0.0.1 that answer with
 // the recorded fixture transcripts, so the Worker's real-provider branch runs with no key and no
-// network. The user message names the fixture (`/chat?q=toolCalls`). Node only.
+// network. The user message names the fixture (`/chat?q=toolCalls`); `status-429` (any status)
+// answers that status with a JSON error and `retry-after: 7`, as a provider refusing. Node only.
 import { createServer as createHttpServer } from "node:http";
 import * as anthropic from "../fixtures/anthropic.ts";
 import * as openaiChat from "../fixtures/openai-chat.ts";
@@ -12,9 +13,16 @@ declare module "vitest" {
   }
 }
 
+/** Anthropic failing before any text: the Worker's /text must then answer with a real status. */
+const ERROR_BEFORE_TEXT = [
+  'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_fail","type":"message","role":"assistant",' +
+    '"content":[],"model":"claude-test","usage":{"input_tokens":3,"output_tokens":0}}}\n\n',
+  'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n',
+].join("");
+
 const FIXTURES: Record<string, Record<string, string>> = {
   "/openai/v1/chat/completions": openaiChat as unknown as Record<string, string>,
-  "/anthropic/v1/messages": anthropic as unknown as Record<string, string>,
+  "/anthropic/v1/messages": { ...(anthropic as unknown as Record<string, string>), errorBeforeText: ERROR_BEFORE_TEXT },
 };
 
 /** What the Worker sent, for the tests to check (`GET /requests`). */
@@ -34,6 +42,12 @@ export default async function setup(project: { provide(key: "fakeProvider", valu
       const parsed = JSON.parse(body || "null") as { messages?: { role: string; content: string }[] } | null;
       requests.push({ path: req.url ?? "", headers: req.headers as Record<string, string>, body: parsed });
       const name = parsed?.messages?.findLast((m) => m.role === "user")?.content ?? "";
+      const refusal = /^status-(\d{3})$/.exec(name);
+      if (refusal !== null) {
+        res.writeHead(Number(refusal[1]), { "content-type": "application/json", "retry-after": "7" });
+        res.end(JSON.stringify({ type: "error", error: { type: "refused", message: `refused with ${refusal[1]}` } }));
+        return;
+      }
       const transcript = fixtures?.[name];
       if (transcript === undefined) {
         res.writeHead(404, { "content-type": "application/json" });

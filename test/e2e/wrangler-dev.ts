@@ -43,7 +43,7 @@ export async function startWranglerDev(vars: Record<string, string>): Promise<Wr
   const args = [
     join(process.cwd(), "node_modules/wrangler/bin/wrangler.js"),
     "dev",
-    "--config", "examples/worker/wrangler.toml",
+    "--config", "wrangler.toml",
     "--ip", "127.0.0.1",
     "--port", String(port),
     "--inspector-port", String(inspectorPort),
