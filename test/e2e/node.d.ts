@@ -32,6 +32,7 @@ declare module "node:fs/promises" {
   export function mkdtemp(prefix: string): Promise<string>;
   export function rm(path: string, options?: { recursive?: boolean; force?: boolean }): Promise<void>;
   export function access(path: string): Promise<void>;
+  export function readFile(path: string, encoding: "utf8"): Promise<string>;
 }
 
 declare module "node:os" {

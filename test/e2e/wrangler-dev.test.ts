@@ -1,13 +1,15 @@
 // The example Worker as `npm start` serves it: `wrangler dev` on a free localhost port, reached over
 // real HTTP (where Miniflare would gzip, and so buffer, a body without the right headers) and by a
 // real browser, Debian's chromium driven by playwright-core. The "browser" vitest project, Node only.
-import { access, mkdtemp, rm } from "node:fs/promises";
+import { access, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SavedMessage } from "../../examples/worker/index.ts";
 import { ScriptedModel } from "../../examples/worker/scripted-model.ts";
-import { startWranglerDev, type WranglerDev } from "./wrangler-dev.ts";
+import type { AIMessage } from "../../src/index.ts";
+import { startWranglerDev, type Launch, type WranglerDev } from "./wrangler-dev.ts";
 import { CHROMIUM, CHROMIUM_FLAGS } from "../chromium.ts";
 
 const { process } = globalThis as unknown as { process: { env: Record<string, string | undefined> } };
@@ -40,6 +42,35 @@ function saved(id: string): Promise<{ status: string; steps: number; total: numb
   });
 }
 
+/** The text blocks of a message joined, as a reader of `text` saw them. */
+function textOf(message: AIMessage | null | undefined): string {
+  if (message == null) return "";
+  if (typeof message.content === "string") return message.content;
+  return message.content.map((block) => (block.type === "text" ? (block as { text: string }).text : "")).join("");
+}
+
+describe("starting the demo", () => {
+  // Each starts its own wrangler dev (and a build of the page's module): slow on a busy machine.
+  it.each(["npm start, PORT", "npm start -- --port", "plain"] as const satisfies readonly Launch[])(
+    "%s: serves the demo page on the port it was asked for",
+    async (launch) => {
+      const other = await startWranglerDev({ MODEL: "scripted" }, launch);
+      try {
+        const page = await fetch(`${other.url}/`, { headers: { accept: "text/html" } });
+        const module = await fetch(`${other.url}/chat-model-stream.js`);
+        expect({
+          page: [page.status, (await page.text()).includes("<title>chat-model-stream demo</title>")],
+          module: [module.status, (await module.text()).includes("fromResponse")],
+          readyLine: other.lines.some((line) => line.includes(`Ready on ${other.url}`)),
+        }).toEqual({ page: [200, true], module: [200, true], readyLine: true });
+      } finally {
+        await other.stop();
+      }
+    },
+    180_000,
+  );
+});
+
 describe("wrangler dev over HTTP", () => {
   it.each(["/text", "/chat"])("%s: chunks arrive apart in time, uncompressed, to a client that accepts gzip", async (path) => {
     const response = await fetch(`${dev.url}${path}?q=hi`, { headers: { "accept-encoding": "gzip, deflate, br" } });
@@ -53,6 +84,26 @@ describe("wrangler dev over HTTP", () => {
       manyChunks: times.length > 20,
       spreadOverTheAnswer: spread >= (EVENTS * DELAY_MS) / 2,
     }).toEqual({ encoding: "identity", manyChunks: true, spreadOverTheAnswer: true });
+  });
+
+  it("serves the package to the page as one browser module, /chat-model-stream.js, with no bare imports", async () => {
+    const response = await fetch(`${dev.url}/chat-model-stream.js`);
+    const source = await response.text();
+    expect({
+      status: response.status,
+      type: response.headers.get("content-type"),
+      exportsFromResponse: /export\s*\{[^}]*\bfromResponse\b/.test(source),
+      bareImports: /^import\b.*\bfrom\s*["'][^./]/m.test(source),
+    }).toEqual({ status: 200, type: expect.stringMatching(/javascript/), exportsFromResponse: true, bareImports: false });
+  });
+
+  it("/messages/:id answers 400 for a key KV can't hold and 404 for one it never saved, never 500", async () => {
+    const statuses = await Promise.all(
+      ["x".repeat(600), "%ZZ", "", "00000000-0000-4000-8000-000000000000"].map(
+        async (id) => (await fetch(`${dev.url}/messages/${id}`)).status,
+      ),
+    );
+    expect(statuses).toEqual([400, 400, 400, 404]);
   });
 
   it("a client that disconnects stops the built-in model, and the partial message is saved", async () => {
@@ -135,18 +186,56 @@ describe.skipIf(!haveChromium && !requireBrowser)("the demo page in chromium", (
     });
   });
 
-  it("Stop aborts the fetch, and the model stops", async () => {
+  it("links the saved message only once it is saved", async () => {
+    await ask("Link me");
+    await page.waitForFunction(() => document.body.dataset["status"] === "done");
+    // The link appears after the answer, once GET /messages/:id found the message; fetch it at once.
+    const href = (await page.waitForSelector("#link a").then((a) => a.getAttribute("href")))!;
+    const reply = await fetch(`${dev.url}${href}`);
+    const record = (await reply.json()) as SavedMessage;
+    expect({ status: reply.status, saved: record.status, text: textOf(record.message) }).toEqual({
+      status: 200,
+      saved: "complete",
+      text: ScriptedModel.answer,
+    });
+  });
+
+  it("Stop aborts the fetch, the model stops, and the saved message holds the text that was on screen", async () => {
     await ask("Stop me");
     await whenTextAppears();
     await page.click("#stop");
     await page.waitForFunction(() => document.body.dataset["status"] === "stopped");
-    const href = (await page.getAttribute("#link a", "href"))!;
+    const onScreen = (await page.textContent("#text"))!;
+    const href = (await page.waitForSelector("#link a").then((a) => a.getAttribute("href")))!;
     const log = await saved(href.slice("/messages/".length));
-    const record = (await (await fetch(`${dev.url}${href}`)).json()) as { status: string };
-    expect({ logged: log.status, stored: record.status, stoppedEarly: log.steps < log.total }).toEqual({
-      logged: "aborted",
-      stored: "aborted",
-      stoppedEarly: true,
+    const record = (await (await fetch(`${dev.url}${href}`)).json()) as SavedMessage;
+    // The Worker folded at least what it sent; API.md rev. 2 puts the unfinished text block in `content`.
+    expect({
+      logged: log.status,
+      stored: record.status,
+      stoppedEarly: log.steps < log.total,
+      stoppedMidAnswer: onScreen.length > 0 && onScreen.length < ScriptedModel.answer.length,
+      saved: textOf(record.message).slice(0, onScreen.length),
+    }).toEqual({ logged: "aborted", stored: "aborted", stoppedEarly: true, stoppedMidAnswer: true, saved: onScreen });
+  });
+
+  it("the README's browser snippet, run as written against the demo's /chat, prints the answer and the usage", async () => {
+    const readme = await readFile("README.md", "utf8");
+    const snippet = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).find((code) => code.includes('fetch("/chat"'));
+    await page.goto(`${dev.url}/`);
+    // The page's module path stands in for the package name; `stop`, `output` and console.log are the snippet's free names.
+    const code = snippet!.replace(/^import \{([^}]*)\} from "chat-model-stream";$/m, 'const {$1} = await import("/chat-model-stream.js");');
+    const ran = (await page.evaluate(`(async () => {
+      const stop = new AbortController();
+      const output = document.createElement("div");
+      const logged = [];
+      const console = { log: (...values) => logged.push(values) };
+      ${code}
+      return { text: output.textContent, logged };
+    })()`)) as { text: string; logged: unknown[][] };
+    expect(ran).toEqual({
+      text: ScriptedModel.answer,
+      logged: [[{ input_tokens: expect.any(Number), output_tokens: expect.any(Number), total_tokens: expect.any(Number) }]],
     });
   });
 });

@@ -1,5 +1,6 @@
 // Starts `wrangler dev` on the example Worker (what `npm start` runs) on a free localhost port, with
-// a fresh local state directory, and collects its log. Node only.
+// a fresh local state directory, and collects its log. wrangler.toml's [build] builds the page's
+// browser module first. Node only.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -36,26 +37,41 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * How to start it: `wrangler dev --config wrangler.toml` (the default); `wrangler dev` with no config
+ * and no entry point, as a user types it in the repository (`plain`); or `npm start` with the port
+ * in `PORT` or after `--`.
+ */
+export type Launch = "wrangler" | "plain" | "npm start, PORT" | "npm start -- --port";
+
 /** Starts wrangler dev with these extra `--var`s; resolves once it is ready. */
-export async function startWranglerDev(vars: Record<string, string>): Promise<WranglerDev> {
+export async function startWranglerDev(vars: Record<string, string> = {}, launch: Launch = "wrangler"): Promise<WranglerDev> {
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const state = await mkdtemp(join(tmpdir(), "chat-model-stream-wrangler-"));
-  const args = [
-    join(process.cwd(), "node_modules/wrangler/bin/wrangler.js"),
-    "dev",
-    "--config", "wrangler.toml",
-    "--ip", "127.0.0.1",
-    "--port", String(port),
+  // Every launch gets its own inspector port and state directory, so runs side by side don't collide.
+  const common = [
     "--inspector-port", String(inspectorPort),
     "--persist-to", state,
     "--show-interactive-dev-session=false",
     ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
   ];
-  const child: ChildProcess = spawn(process.execPath, args, {
+  const wrangler = [join(process.cwd(), "node_modules/wrangler/bin/wrangler.js"), "dev"];
+  const [command, args, extraEnv]: [string, string[], Record<string, string>] =
+    launch === "wrangler"
+      ? [process.execPath, [...wrangler, "--config", "wrangler.toml", "--ip", "127.0.0.1", "--port", String(port), ...common], {}]
+      : launch === "plain"
+        ? [process.execPath, [...wrangler, "--port", String(port), ...common], {}]
+        : launch === "npm start, PORT"
+          ? ["npm", ["start", "--", ...common], { PORT: String(port) }]
+          : ["npm", ["start", "--", "--port", String(port), ...common], {}];
+  // A PORT in the caller's environment would reach `npm start` too.
+  const { PORT: _ambientPort, ...env } = process.env;
+  const child: ChildProcess = spawn(command, args, {
     // Its own process group, so stop() ends workerd too.
     detached: true,
     env: {
-      ...process.env,
+      ...env,
+      ...extraEnv,
       WRANGLER_SEND_METRICS: "false",
       CLOUDFLARE_CF_FETCH_ENABLED: "false",
       // No banner, and so no registry lookup for a newer wrangler.
