@@ -16,9 +16,11 @@ import {
   FINISHED,
   MessageAccumulator,
 } from "./accumulator.ts";
+import { type EventQueue, queueEvent, queuedEvent } from "./coalesce.ts";
 import { type LimitOptions, type Limits, limitsFor } from "./limits.ts";
 import type { AIMessage, ErrorWithPartial } from "./protocol.ts";
 import { StringBuilder } from "./string-builder.ts";
+import { Turns } from "./turns.ts";
 
 /** @internal What a cursor or an await follows. */
 export const TEXT = 0;
@@ -66,7 +68,7 @@ export interface CursorSink {
 }
 
 /** @internal One reader's place in one projection. */
-export class Cursor {
+export class Cursor implements EventQueue {
   readonly kind: number;
   controller: CursorSink | undefined = undefined;
   attached = false;
@@ -76,8 +78,10 @@ export class Cursor {
   done = false;
   /** Queued text (text and reasoning cursors). */
   text: StringBuilder | undefined;
-  /** Queued chunks (other cursors). */
+  /** Queued chunks (other cursors); raw events merged as they queue (see coalesce.ts). */
   items: unknown[] = [];
+  usage: unknown = undefined;
+  usageAt = -1;
   /** The hub's event count when this reader last had everything: it is behind by the events since. */
   mark = 0;
   /** The reader's stream was closed or errored. */
@@ -150,8 +154,12 @@ export class Hub {
   #pumpIdle = false;
   #seq = 0;
   #ready: Deferred | undefined = undefined;
-  /** The producer's own work after the finish: the rest of a `from` source, a pump in flight. */
+  /** The promise of setStart's callback, which `aclose()` after the finish waits for. */
   #work: Promise<unknown> = RESOLVED;
+  /** The rest of a `from` source, read and ignored after the finish until it ends or `aclose()`. */
+  #draining: PullSource | undefined = undefined;
+  /** Gives timers their turn while a source answers in microtasks. */
+  #turns: Turns = new Turns();
   #unlink: () => void = noop;
   #linked: { signal: AbortSignal; onAbort: () => void } | undefined = undefined;
   /** Timeouts and limits, when any is set. */
@@ -218,7 +226,8 @@ export class Hub {
   get desiredSize(): number | null {
     this.checkLinked();
     if (this.#state === FAILED_STATE) return null;
-    if (this.#state !== RUNNING) return 0;
+    // While setStart's callback runs for a waiting consumer, that consumer wants events already.
+    if (this.#state !== RUNNING && this.#state !== STARTING) return 0;
     if (this.#awaited) return this.#limit;
     const behind = this.#behind();
     const room = this.highWaterMark - behind;
@@ -262,7 +271,11 @@ export class Hub {
     }
     const cursors = this.#cursors;
     const raw = cursors[EVENTS]!;
-    for (let i = 0; i < raw.length; i++) this.#deliver(raw[i]!, event);
+    for (let i = 0; i < raw.length; i++) {
+      const c = raw[i]!;
+      if (c.waiting) this.#deliver(c, event);
+      else queueEvent(c, event, this.#limit);
+    }
     if (flags !== 0) {
       if (flags & EMIT_TEXT) this.#deliverAll(cursors[TEXT]!, acc.delta);
       if (flags & EMIT_REASONING) this.#deliverAll(cursors[REASONING]!, acc.delta);
@@ -408,19 +421,19 @@ export class Hub {
           if (this.#state !== RUNNING) break;
           if (result.done) this.close();
           else this.#accept(result.value);
+          const turn = this.#turns.tick();
+          if (turn !== undefined) await turn;
         }
       } else {
         while (this.#state === RUNNING && !this.#pumpIdle && this.#wantsMore()) {
           const seq = this.#seq;
           let result = this.#pump!();
-          if (isThenable(result)) {
-            const pending = Promise.resolve(result);
-            this.#work = pending.then(noop, noop);
-            result = await pending;
-          }
+          if (isThenable(result)) result = await result;
           if (this.#state !== RUNNING) break;
           if (result === false) this.close();
           else if (this.#seq === seq) this.#pumpIdle = true;
+          const turn = this.#turns.tick();
+          if (turn !== undefined) await turn;
         }
       }
     } catch (error) {
@@ -448,6 +461,16 @@ export class Hub {
   pull(c: Cursor): void {
     if (!c.attached) {
       this.#attach(c);
+      if (!c.queued && !c.done) {
+        // The reader waits before the start runs, so a start callback awaiting `ready` sees it.
+        this.#wait(c);
+        this.#consume();
+        if (c.waiting) {
+          this.#notifyReady();
+          this.#kick();
+        }
+        return; // else the start answered the read, or ended the stream
+      }
       this.#consume(); // a read is consumption, even one the catch-up answers
       if (c.closed) return; // a sync source can run to its end right here
     }
@@ -461,14 +484,18 @@ export class Hub {
       this.#end(c);
       return;
     }
+    this.#wait(c);
+    this.#notifyReady();
+    this.#kick();
+  }
+
+  #wait(c: Cursor): void {
     if (!c.waiting) {
       // A second pending read calls pull() again: still one waiting reader.
       c.waiting = true;
       this.#waiting++;
     }
     c.mark = this.#seq;
-    this.#notifyReady();
-    this.#kick();
   }
 
   /** The `cancel()` of a projection's underlying source. */
@@ -552,7 +579,7 @@ export class Hub {
     else {
       const items = c.items;
       c.items = [];
-      for (let i = 0; i < items.length; i++) controller.enqueue(items[i]);
+      for (let i = 0; i < items.length; i++) controller.enqueue(queuedEvent(items[i]));
     }
     // The reader has everything now: it may have been the one holding the source back.
     c.mark = this.#seq;
@@ -622,6 +649,7 @@ export class Hub {
     this.#state = FINISHED_STATE;
     this.#unlink();
     this.#limits?.stop();
+    this.#turns.stop();
     const finals = this.#finals;
     for (let kind = 0; kind < finals.length; kind++) finals[kind]?.resolve(this.#value(kind));
     for (const c of this.#releaseCursors()) {
@@ -635,12 +663,27 @@ export class Hub {
     // forever, so it is ended instead (a generator's finally blocks run).
     if (source === undefined || source.sync) this.#cancelSource("the message finished");
     this.#release();
-    if (source !== undefined && !source.sync) {
-      // The rest of the source is read and ignored, so its producer can finish its own work.
-      this.#work = (async () => {
-        while (!(await source.read()).done);
-      })().then(noop, noop);
+    if (source !== undefined && !source.sync) void this.#drain(source);
+  }
+
+  /**
+   * Reads the rest of the source and ignores it, so its producer can finish its own work, until it
+   * ends or `aclose()` cancels it (a source that stays open must not hold anything).
+   */
+  async #drain(source: PullSource): Promise<void> {
+    this.#draining = source;
+    try {
+      while (this.#draining === source) {
+        const result = await source.read();
+        if (result.done) break;
+        const turn = this.#turns.tick();
+        if (turn !== undefined) await turn;
+      }
+    } catch {
+      // An error after the finish changes nothing.
     }
+    if (this.#draining === source) this.#draining = undefined;
+    this.#turns.stop();
   }
 
   /** An ended stream keeps its values, not its producer: a kept stream must not keep the source. */
@@ -677,6 +720,7 @@ export class Hub {
     this.acc.stop();
     this.#unlink();
     this.#limits?.stop();
+    this.#turns.stop();
     for (const d of this.#finals) d?.reject(error);
     for (const c of this.#releaseCursors()) {
       // Chunks already handed to the reader's stream (desiredSize < 0) are lost by error(): wait.
@@ -696,10 +740,32 @@ export class Hub {
 
   /** See `ChatModelStream.aclose`. */
   aclose(reason?: unknown): Promise<void> {
-    if (this.#state === FINISHED_STATE) return this.#work.then(noop);
+    if (this.#state === FINISHED_STATE) {
+      // The message stays a success; the rest of a source that is still open is not needed.
+      const draining = this.#draining;
+      this.#draining = undefined;
+      let cancelled: unknown;
+      if (draining !== undefined) {
+        try {
+          cancelled = draining.cancel(reason ?? "the message finished");
+        } catch {
+          // Nothing more to wait for.
+        }
+      }
+      return Promise.all([this.#work, cancelled]).then(noop, noop);
+    }
     if (this.#state === FAILED_STATE) return RESOLVED;
     this.fail(abortError(reason, this.acc), true);
     return RESOLVED;
+  }
+}
+
+/** A reason as text; one that cannot be turned into a string (no prototype, a throwing `toString`) is named so. */
+function describeReason(reason: unknown): string {
+  try {
+    return String(reason instanceof Error ? reason.message : reason);
+  } catch {
+    return "a reason that cannot be shown as text";
   }
 }
 
@@ -715,7 +781,7 @@ function withPartial(error: unknown, acc: MessageAccumulator): unknown {
 
 /** @internal The error every reader and await gets after `aclose()`. */
 export function abortError(reason: unknown, acc: MessageAccumulator): DOMException & { partial: AIMessage } {
-  const detail = reason === undefined ? "" : `: ${reason instanceof Error ? reason.message : String(reason)}`;
+  const detail = reason === undefined ? "" : `: ${describeReason(reason)}`;
   const error = new DOMException(`The chat model stream was closed${detail}`, "AbortError") as DOMException & {
     partial: AIMessage;
     cause?: unknown;
