@@ -18,6 +18,7 @@ import {
   optionalString,
   optionalUsage,
   requiredString,
+  setField,
   type AIMessage,
   type ContentBlock,
   type InvalidToolCall,
@@ -59,6 +60,7 @@ function kindOf(type: unknown): number {
     case "text":
       return TEXT;
     case "reasoning":
+    case "thinking":
       return REASONING;
     case "tool_call_chunk":
       return TOOL;
@@ -277,8 +279,9 @@ export class MessageAccumulator {
     const index = checkIndex(ev, position, name);
     const content = blockField(ev, position, name, "content");
     const kind = kindOf(content["type"]);
-    const grow = GROWING[kind]!;
+    const grow = content["type"] === "thinking" ? "thinking" : GROWING[kind]!;
     const { [grow]: seed, ...fields } = content;
+    if (grow === "thinking") fields["type"] = "reasoning";
     if (kind === TOOL || kind === SERVER_TOOL) {
       const where = `${name}.content`;
       const id = optionalString(content, "id", position, where);
@@ -312,7 +315,8 @@ export class MessageAccumulator {
       case "text":
         return this.#text(index, TEXT, optionalString(d, "text", position, "content-block-delta.delta") ?? "");
       case "reasoning":
-        return this.#text(index, REASONING, optionalString(d, "reasoning", position, "content-block-delta.delta") ?? "");
+      case "thinking":
+        return this.#text(index, REASONING, optionalString(d, d["type"], position, "content-block-delta.delta") ?? "");
       case "tool-call-delta":
       case "tool_call_chunk":
       case "server_tool_call_chunk": {
@@ -337,6 +341,9 @@ export class MessageAccumulator {
         return this.#merge(this.#block(index, kind), fields);
       }
       default: {
+        // A delta type this package does not know (the protocol grows: `citation-delta`) reaches
+        // raw-event readers and changes nothing here.
+        if (!BLOCK_TYPES.has(d["type"] as string)) return 0;
         // An older partial block of another type: merge it like a block-delta.
         const { type, ...fields } = d;
         const kind = this.#blocks.get(index)?.kind ?? kindOf(type);
@@ -356,7 +363,8 @@ export class MessageAccumulator {
     const where = `${name}.content`;
     switch (type) {
       case "text":
-      case "reasoning": {
+      case "reasoning":
+      case "thinking": {
         const kind = type === "text" ? TEXT : REASONING;
         const full = optionalString(content, type, position, where);
         const known = this.#blocks.get(index);
@@ -374,11 +382,15 @@ export class MessageAccumulator {
             b.buf.set(full);
           }
         }
-        b.finished = { ...content, [type]: b.buf.toString(), index: content["index"] ?? index } as ContentBlock;
+        // A thinking block is kept as a reasoning block with its other fields (a signature).
+        const { [type]: _text, ...rest } = content;
+        const kept = type === "thinking" ? { ...rest, type: "reasoning" } : rest;
+        b.finished = { ...kept, [GROWING[kind]!]: b.buf.toString(), index: content["index"] ?? index } as ContentBlock;
         this.#finishes.push(b);
         return flags;
       }
       case "tool_call": {
+        this.#checkNotText(index, position, type);
         const args = content["args"];
         if (args != null && !isRecord(args)) throw badEvent(position, name, "content.args", "an object", args);
         const id = optionalString(content, "id", position, where);
@@ -409,6 +421,7 @@ export class MessageAccumulator {
         return EMIT_TOOL;
       }
       case "invalid_tool_call": {
+        this.#checkNotText(index, position, type);
         for (const field of ["id", "name", "args", "error"]) optionalString(content, field, position, where);
         const b = this.#block(index, OTHER);
         const { index: _dropped, ...rest } = content;
@@ -427,12 +440,20 @@ export class MessageAccumulator {
         if (type === "server_tool_call") b.open = false;
         const merged: RawEvent = { ...b.fields };
         if (b.kind === OTHER && b.buf.length > 0) merged["data"] = b.buf.toString();
-        for (const key in content) if (content[key] != null) merged[key] = content[key];
+        for (const key in content) if (content[key] != null) setField(merged, key, content[key]);
         merged["index"] = content["index"] ?? index;
         b.finished = merged as ContentBlock;
         this.#finishes.push(b);
         return 0;
       }
+    }
+  }
+
+  /** A tool-call finish for a block that started or grew as text or reasoning contradicts it. */
+  #checkNotText(index: number, position: number, type: string): void {
+    const known = this.#blocks.get(index);
+    if (known !== undefined && (known.kind === TEXT || known.kind === REASONING)) {
+      throw badEvent(position, "content-block-finish", "content.type", `the type of block ${index} (${TYPE_OF_KIND[known.kind]})`, type);
     }
   }
 
@@ -549,7 +570,7 @@ export class MessageAccumulator {
         b[key] = value;
         (changed ??= { type: "tool_call_chunk", index: b.index })[key] = value;
       } else if (key !== "type" || b.fields["type"] === undefined) {
-        b.fields[key] = value;
+        setField(b.fields, key, value);
       }
     }
     if (changed !== undefined && b.kind === TOOL) {
@@ -656,7 +677,14 @@ export class MessageAccumulator {
     this.#done = true;
     this.#seal();
     const content: ContentBlock[] = [];
-    for (const b of this.#ordered()) if (b.finished !== undefined) content.push(b.finished);
+    // A message cut short (a failure's `partial`) finishes every open block with what arrived, so
+    // its content holds the answer readers saw; a normal finish leaves unfinished text out, as
+    // LangChain does.
+    const partial = !this.#finished;
+    for (const b of this.#ordered()) {
+      const block = b.finished ?? (partial ? openBlock(b) : undefined);
+      if (block !== undefined) content.push(block);
+    }
     const message: AIMessage = {
       type: "ai",
       ...(this.#id !== undefined ? { id: this.#id } : {}),
@@ -679,7 +707,8 @@ export class MessageAccumulator {
       if (model !== undefined) out["model_name"] = model;
     }
     if (this.#reason !== undefined) out["finish_reason"] = this.#reason;
-    if (this.#finishMeta !== undefined) Object.assign(out, this.#finishMeta);
+    const finishMeta = this.#finishMeta;
+    if (finishMeta !== undefined) for (const key in finishMeta) setField(out, key, finishMeta[key]);
     delete out["output_version"];
     out["output_version"] = "v1";
     return out;
@@ -750,6 +779,37 @@ function checkSnapshot(fields: RawEvent, kind: number, position: number): void {
 }
 
 const TOOL_STRINGS = ["args", "id", "name"] as const;
+
+/** The block types of the protocol: a delta of another type is not an older partial block. */
+const BLOCK_TYPES: ReadonlySet<string> = new Set([
+  "text",
+  "reasoning",
+  "thinking",
+  "tool_call",
+  "tool_call_chunk",
+  "invalid_tool_call",
+  "server_tool_call",
+  "server_tool_call_chunk",
+  "server_tool_result",
+  "image",
+  "audio",
+  "video",
+  "file",
+  "text-plain",
+  "non_standard",
+]);
+
+/** An open text, reasoning or typed block finished with what arrived (tool-call chunks are swept instead). */
+function openBlock(b: Block): ContentBlock | undefined {
+  if (b.kind === TEXT || b.kind === REASONING) {
+    if (b.buf.length === 0) return undefined;
+    return { ...b.fields, type: TYPE_OF_KIND[b.kind], [GROWING[b.kind]]: b.buf.toString(), index: b.index } as ContentBlock;
+  }
+  if (b.kind !== OTHER || b.fields["type"] === undefined) return undefined;
+  const block: RawEvent = { ...b.fields, index: b.index };
+  if (b.buf.length > 0) block["data"] = b.buf.toString();
+  return block as ContentBlock;
+}
 
 const TYPE_OF_KIND = ["text", "reasoning", "tool_call_chunk", "server_tool_call_chunk", undefined] as const;
 

@@ -255,7 +255,9 @@ function openerFor(source: EventSource): SourceOpener {
     return {
       open() {
         const it = opened();
-        return { read: () => it.next(), cancel: () => it.return?.() };
+        // An iterator's return() waits behind a pending next(): aclose() must not wait on a
+        // generator that never yields again, so its end is not awaited.
+        return { read: () => it.next(), cancel: () => void Promise.resolve(it.return?.()).catch(() => {}) };
       },
       // An iterator that is its own iterable (a generator) can be ended before it ran.
       cancelUnopened: () => ((iterable as Partial<AsyncIterator<unknown>>).return ? opened().return?.() : undefined),

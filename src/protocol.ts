@@ -200,14 +200,31 @@ export function requiredString(obj: RawEvent, key: string, position: number, whe
 export function optionalUsage(obj: RawEvent, key: string, position: number, where: string): UsageMetadata | undefined {
   const usage = optionalRecord(obj, key, position, where);
   if (usage === undefined) return undefined;
+  let complete = true;
   for (const field of USAGE_COUNTS) {
     const n = usage[field];
-    if (n != null && typeof n !== "number") throw badEvent(position, where, `${key}.${field}`, "a number", n);
+    if (n == null) complete = false;
+    else if (typeof n !== "number") throw badEvent(position, where, `${key}.${field}`, "a number", n);
   }
-  return usage as unknown as UsageMetadata;
+  if (complete) return usage as unknown as UsageMetadata;
+  // A snapshot with a count missing: 0 for it, and the total as input + output, so
+  // `usage_metadata` always has the three numbers.
+  const input = (usage["input_tokens"] as number | null | undefined) ?? 0;
+  const output = (usage["output_tokens"] as number | null | undefined) ?? 0;
+  const total = (usage["total_tokens"] as number | null | undefined) ?? input + output;
+  return { ...usage, input_tokens: input, output_tokens: output, total_tokens: total } as UsageMetadata;
 }
 
 const USAGE_COUNTS = ["input_tokens", "output_tokens", "total_tokens"] as const;
+
+/**
+ * @internal Sets `obj[key]` as an own data property: a `__proto__` key from JSON stays a key and
+ * cannot change the object's prototype.
+ */
+export function setField(obj: RawEvent, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
 
 /** @internal */
 export function isRecord(value: unknown): value is RawEvent {

@@ -135,7 +135,7 @@ const expected: Record<keyof typeof fixtures, Outcome> = {
       partial: {
         type: "ai",
         id: "msg_01Abv3TQz9BkDrYw6m5HnJ2s",
-        content: "Let me explain",
+        content: [{ type: "text", text: "Let me explain", index: 0 }],
         tool_calls: [],
         invalid_tool_calls: [],
         // The snapshot sent after message_start: what the prompt cost, even though the answer failed.

@@ -104,7 +104,7 @@ const expected: Record<keyof typeof fixtures, Outcome> = {
       partial: {
         type: "ai",
         id: "chatcmpl-BxTAa1b2c3d4e5f6g7h8i9j0kLmNo",
-        content: "Once upon",
+        content: [{ type: "text", text: "Once upon", index: 0 }],
         tool_calls: [],
         invalid_tool_calls: [],
         response_metadata: { ...metadata("gpt-4.1-mini-2025-04-14"), output_version: "v1" },

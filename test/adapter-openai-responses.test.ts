@@ -84,7 +84,7 @@ const expected: Record<keyof typeof fixtures, Outcome> = {
       partial: {
         type: "ai",
         id: "resp_68a1f2e0deadbeef00112233445566aa",
-        content: "Here is the",
+        content: [{ type: "text", id: "msg_68a1f2e1cafe0000000000000000000c", text: "Here is the", index: 0 }],
         tool_calls: [],
         invalid_tool_calls: [],
         response_metadata: { ...meta("gpt-4.1-mini-2025-04-14"), output_version: "v1" },

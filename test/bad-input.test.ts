@@ -90,8 +90,8 @@ describe("a value that is not a protocol event", () => {
 
   it("carries the message received so far as error.partial", async () => {
     const error = await failure(failedWith({ event: "content-block-delta", index: -1, delta: textDelta }).output);
-    // No block finished, so by §3 the partial's content is the text deltas as a bare string.
-    expect(error.partial).toMatchObject({ type: "ai", content: "Hel" });
+    // No block finished; the partial finishes the open text block with what arrived (§5, revision 2).
+    expect(error.partial).toMatchObject({ type: "ai", content: [{ type: "text", text: "Hel", index: 0 }] });
   });
 
   it("sweeps open tool-call chunks into error.partial, as at a finish", async () => {

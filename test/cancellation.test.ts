@@ -2,6 +2,7 @@
 // and that no failure leaks as an unhandled rejection or leaves an await pending.
 import { describe, expect, it } from "vitest";
 import { ChatModelStream } from "../src/index.ts";
+import { partialOf } from "./reference.ts";
 import {
   type CountingSource,
   countingSource,
@@ -10,7 +11,6 @@ import {
   feed,
   messageStart,
   promiseState,
-  pushAll,
   readAll,
   readUntilError,
   settle,
@@ -101,10 +101,10 @@ describe("aclose() before the message finished", () => {
     expect(isAbortError(await failure(stream.text))).toBe(true);
   });
 
-  it("puts the message so far on the error as partial, assembled as at a finish", async () => {
+  it("puts the message so far on the error as partial, every open block finished", async () => {
     const stream = feed(new ChatModelStream(), unfinished);
     await stream.aclose();
-    expect((await failure(stream.output)).partial).toEqual(await pushAll(unfinished).output);
+    expect((await failure(stream.output)).partial).toEqual(partialOf(unfinished));
   });
 
   it("sweeps open tool-call chunks into the partial message's tool calls", async () => {
@@ -158,11 +158,12 @@ describe("aclose() after the message finished", () => {
     const source = countingSource(hello);
     const stream = ChatModelStream.from(source.readable);
     await stream.output;
+    await settle(); // the source reaches its own end
     await stream.aclose();
     return { stream, source };
   }
 
-  it("cancels nothing", async () => {
+  it("cancels nothing of a source that ended", async () => {
     const { source } = await finished();
     await settle();
     expect(source.cancels).toBe(0);

@@ -338,7 +338,11 @@ describe("a round trip through fromResponse", () => {
     expect({ message: error?.message, code: error?.code, partial: error?.partial?.content }).toEqual({
       message: "The chat model stream was closed: user pressed stop",
       code: "aborted",
-      partial: [{ type: "reasoning", reasoning: "Think.", index: 0 }],
+      // API.md §5 (revision 2): the open text block is finished with what arrived.
+      partial: [
+        { type: "reasoning", reasoning: "Think.", index: 0 },
+        { type: "text", text: "Line one,\r\nline two: ", index: 1 },
+      ],
     });
   });
 

@@ -203,8 +203,9 @@ function readerView(r: Reader, ref: Reference): unknown {
     case "output":
       return r.chunks;
     case "events":
-      // A late reader gets a replay; either way, what it read folds to the same message.
-      return reference(r.chunks).output;
+      // A late reader gets a replay; either way, what it read folds to the same message (cut short,
+      // with its open blocks finished, when the reader ended in an error).
+      return reference(r.chunks, { cutShort: r.state === "errored" }).output;
   }
 }
 

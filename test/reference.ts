@@ -88,7 +88,7 @@ const given = (value: unknown): boolean => value !== undefined && value !== null
 const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
 
 /** Folds `events` as a stream that reads them all and then ends (a missing finish is added). */
-export function reference(events: readonly unknown[], options: { messageId?: string } = {}): Reference {
+export function reference(events: readonly unknown[], options: { messageId?: string; cutShort?: boolean } = {}): Reference {
   const blocks = new Map<number, Block>();
   const textDeltas: string[] = [];
   const reasoningDeltas: string[] = [];
@@ -208,7 +208,11 @@ export function reference(events: readonly unknown[], options: { messageId?: str
         const content = (ev["content"] ?? ev["content_block"]) as Obj;
         const kind = kindOf(content["type"]);
         const b = block(index, kind);
-        if (kind === "text" || kind === "reasoning") append(b, str(content[kind]) ?? "");
+        if (kind === "text" || kind === "reasoning") {
+          const { [kind]: _seed, ...fields } = content;
+          b.fields = { ...b.fields, ...fields };
+          append(b, str(content[kind]) ?? "");
+        }
         else if (kind === "tool" || kind === "server") slice(b, content);
         else b.fields = { ...content };
         break;
@@ -307,7 +311,19 @@ export function reference(events: readonly unknown[], options: { messageId?: str
   const ordered = [...blocks.values()].sort((x, y) => x.index - y.index);
   const join = (kind: "text" | "reasoning"): string =>
     ordered.filter((b) => b.kind === kind).map((b) => b.text).join("");
-  const contentBlocks = ordered.filter((b) => b.finished !== undefined).map((b) => b.finished!);
+  // API.md §5 (revision 2): a message cut short (a failure, a cancel) finishes every open block with
+  // what arrived; a normal finish leaves an unfinished text block out of content.
+  const cutShort = error !== undefined || options.cutShort === true;
+  const contentBlocks: Obj[] = [];
+  for (const b of ordered) {
+    if (b.finished !== undefined) contentBlocks.push(b.finished);
+    else if (!cutShort) continue;
+    else if (b.kind === "text" || b.kind === "reasoning") {
+      if (b.text !== "") contentBlocks.push({ ...b.fields, type: b.kind, [b.kind]: b.text, index: b.index });
+    } else if (b.kind === "other" && b.fields["type"] !== undefined) {
+      contentBlocks.push({ ...b.fields, ...(b.data !== "" ? { data: b.data } : {}), index: b.index });
+    }
+  }
 
   const meta: Obj = {};
   if (startMeta !== undefined) {
@@ -352,13 +368,14 @@ export function reference(events: readonly unknown[], options: { messageId?: str
 
 /**
  * The partial message a stream that received `events` and was then cancelled carries on its error:
- * the fold so far, open tool-call chunks swept as at a finish (API.md §5 "aclose").
+ * the fold so far with every open block finished: text and reasoning with what arrived, tool-call
+ * chunks swept as at a finish (API.md §5 "aclose", revision 2).
  */
 export function partialOf(events: readonly unknown[], options: { messageId?: string } = {}): RefMessage {
   const received = [...events];
   const end = received.findIndex((e) => (e as Obj)["event"] === "error");
   // An error event adds nothing to the message; the fold stops before it.
-  return reference(end >= 0 ? received.slice(0, end) : received, options).output;
+  return reference(end >= 0 ? received.slice(0, end) : received, { ...options, cutShort: true }).output;
 }
 
 /**
