@@ -86,6 +86,26 @@ describe("wrangler dev over HTTP", () => {
     }).toEqual({ encoding: "identity", manyChunks: true, spreadOverTheAnswer: true });
   });
 
+  it("without the enable_request_signal flag, a client that disconnects does NOT stop the model (why the README requires it)", async () => {
+    // The same Worker with only nodejs_compat: request.signal never aborts, and waitUntil(output) drives the model on.
+    const unflagged = await startWranglerDev({ MODEL: "scripted", MODEL_DELAY_MS: String(DELAY_MS) }, "wrangler", [
+      "--compatibility-flags", "nodejs_compat",
+    ]);
+    try {
+      const client = new AbortController();
+      const response = await fetch(`${unflagged.url}/chat?q=hi`, { signal: client.signal });
+      const id = response.headers.get("x-message-id")!;
+      const reader = response.body!.getReader();
+      for (let i = 0; i < 5; i++) await reader.read();
+      client.abort();
+      const line = await unflagged.waitForLine(new RegExp(`saved message ${id} `));
+      const [, status, steps, total] = /\((\w+)\); the scripted model took (\d+) of (\d+) steps/.exec(line)!;
+      expect({ status, ranToTheEnd: steps === total }).toEqual({ status: "complete", ranToTheEnd: true });
+    } finally {
+      await unflagged.stop();
+    }
+  }, 120_000);
+
   it("serves the package to the page as one browser module, /chat-model-stream.js, with no bare imports", async () => {
     const response = await fetch(`${dev.url}/chat-model-stream.js`);
     const source = await response.text();

@@ -44,8 +44,12 @@ export function freePort(): Promise<number> {
  */
 export type Launch = "wrangler" | "plain" | "npm start, PORT" | "npm start -- --port";
 
-/** Starts wrangler dev with these extra `--var`s; resolves once it is ready. */
-export async function startWranglerDev(vars: Record<string, string> = {}, launch: Launch = "wrangler"): Promise<WranglerDev> {
+/** Starts wrangler dev with these extra `--var`s (and `extraArgs`); resolves once it is ready. */
+export async function startWranglerDev(
+  vars: Record<string, string> = {},
+  launch: Launch = "wrangler",
+  extraArgs: string[] = [],
+): Promise<WranglerDev> {
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const state = await mkdtemp(join(tmpdir(), "chat-model-stream-wrangler-"));
   // Every launch gets its own inspector port and state directory, so runs side by side don't collide.
@@ -54,6 +58,7 @@ export async function startWranglerDev(vars: Record<string, string> = {}, launch
     "--persist-to", state,
     "--show-interactive-dev-session=false",
     ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
+    ...extraArgs,
   ];
   const wrangler = [join(process.cwd(), "node_modules/wrangler/bin/wrangler.js"), "dev"];
   const [command, args, extraEnv]: [string, string[], Record<string, string>] =
