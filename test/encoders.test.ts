@@ -500,3 +500,111 @@ describe("heartbeat timers never leak", () => {
     expect([timers.started, timers.live]).toEqual([1, 0]);
   });
 });
+
+describe("toResponse without options", () => {
+  it("sends SSE, the format that carries every event and a failure", async () => {
+    const response = toResponse(pulled(hello));
+    const text = await bodyText(response);
+    expect([response.headers.get("content-type"), sseMessages(text).map((m) => m.event)]).toEqual([
+      "text/event-stream",
+      hello.map((e) => e.event),
+    ]);
+  });
+});
+
+describe("toResponse appends the given headers", () => {
+  const cookies = ["a=1; Path=/", "b=2; Path=/; HttpOnly"];
+
+  /** The set-cookie values a response carries, each on its own. */
+  function setCookies(response: Response): string[] {
+    void response.body!.cancel();
+    const headers = response.headers as Headers & { getSetCookie?: () => string[] };
+    // Runtimes without getSetCookie join the values with ", ".
+    return headers.getSetCookie?.() ?? (headers.get("set-cookie")?.split(", ") ?? []);
+  }
+
+  it("keeps several set-cookie from a Headers", () => {
+    const headers = new Headers();
+    for (const cookie of cookies) headers.append("set-cookie", cookie);
+    expect(setCookies(toResponse(pushAll(hello), { headers }))).toEqual(cookies);
+  });
+
+  it("keeps several set-cookie from a list of pairs", () => {
+    const headers = cookies.map((cookie) => ["Set-Cookie", cookie] as [string, string]);
+    expect(setCookies(toResponse(pushAll(hello), { headers }))).toEqual(cookies);
+  });
+
+  it("takes a record, and a given content-type replaces the default rather than joining it", () => {
+    const response = toResponse(pushAll(hello), { headers: { "content-type": "text/event-stream; charset=utf-8", "x-id": "m1" } });
+    void response.body!.cancel();
+    expect([response.headers.get("content-type"), response.headers.get("x-id")]).toEqual(["text/event-stream; charset=utf-8", "m1"]);
+  });
+});
+
+describe("the stream's own timeouts reach the client as code: timeout", () => {
+  /** A model that sends these events, then nothing, ever. */
+  function quietAfter(events: readonly Event[]): ReadableStream<Event> {
+    let i = 0;
+    return new ReadableStream<Event>(
+      {
+        pull(controller) {
+          if (i < events.length) controller.enqueue(events[i++]!);
+          else return new Promise<void>(() => {});
+          return undefined;
+        },
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  // The first token arrives for the idle and total clocks; none for the first-token one.
+  const cases = [
+    ["idleTimeoutMs", { idleTimeoutMs: 40 }, hello.slice(0, 3)],
+    ["firstTokenTimeoutMs", { firstTokenTimeoutMs: 40 }, hello.slice(0, 2)],
+    ["totalTimeoutMs", { totalTimeoutMs: 40 }, hello.slice(0, 3)],
+  ] as const;
+
+  for (const format of ["sse", "ndjson"] as const) {
+    it.each(cases)(`${format}: %s`, async (option, limits, events) => {
+      const stream = ChatModelStream.from(quietAfter(events), limits);
+      const client = fromResponse(toResponse(stream, { format }));
+      const error = (await client.output.then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as (Error & { code?: unknown }) | undefined;
+      expect({ code: error?.code, names: error?.message.includes(option) }).toEqual({ code: "timeout", names: true });
+    }, 20_000);
+  }
+});
+
+describe("a limit reaches the client as code: limit", () => {
+  it("maxEvents", async () => {
+    const client = fromResponse(toResponse(pulled(hello, { maxEvents: 2 }), { format: "ndjson" }));
+    const error = (await client.output.then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as (Error & { code?: unknown }) | undefined;
+    expect([error?.code, error?.message.includes("maxEvents")]).toEqual(["limit", true]);
+  });
+});
+
+describe("an onError that fails still ends the body with an error event", () => {
+  const cycle: Record<string, unknown> = {};
+  cycle["self"] = cycle;
+  it.each([
+    ["throws", () => { throw new Error("onError broke"); }, { message: "boom", code: "source_error" }],
+    ["returns a BigInt message", () => ({ message: 10n }), { message: "boom", code: "source_error" }],
+    ["returns a cycle", () => cycle, { message: "boom", code: "source_error" }],
+    ["returns a BigInt code", () => ({ message: "Sorry.", code: 1n }), { message: "Sorry." }],
+    ["returns a message with a cycle beside it", () => ({ message: "Sorry.", code: "x", extra: cycle }), { message: "Sorry.", code: "x" }],
+  ])("when it %s, and clears the heartbeat", async (_what, onError, fields) => {
+    timers = trackIntervals();
+    const stream = feed(new ChatModelStream(), hello.slice(0, 2));
+    const response = toResponse(stream, { heartbeatMs: 1000, onError: onError as unknown as () => { message: string } });
+    const reader = response.body!.getReader();
+    const first = decoder.decode((await reader.read()).value);
+    stream.fail(new Error("boom"));
+    const last = sseMessages(first + (await rest(reader))).at(-1);
+    expect({ data: last?.data, live: timers.live }).toEqual({ data: { event: "error", ...fields }, live: 0 });
+  });
+});

@@ -35,7 +35,7 @@ export interface SSEEncoderOptions {
    * Idle time in milliseconds after which a `: ping` comment is sent (default 15 000; 0 turns
    * heartbeats off). A ping follows at least this much silence and at most twice that.
    */
-  heartbeatMs?: number;
+  heartbeatMs?: number | undefined;
 }
 
 class SSETransformer implements Transformer<ProtocolEvent, Uint8Array> {
@@ -83,15 +83,18 @@ class SSETransformer implements Transformer<ProtocolEvent, Uint8Array> {
     this.#heartbeat.stop();
   }
 
-  #ping(): void {
+  /** Returns whether to go on beating. */
+  #ping(): boolean {
     const controller = this.#controller!;
     // Bytes still queued for the reader already show the connection is alive.
-    if ((controller.desiredSize ?? 0) < 0) return;
+    if ((controller.desiredSize ?? 0) < 0) return true;
     try {
       controller.enqueue(this.#encoder.encode(PING));
+      return true;
     } catch {
       // The readable side is gone (a runtime without `cancel` on transformers): stop beating.
       this.#heartbeat.stop();
+      return false;
     }
   }
 }

@@ -16,31 +16,52 @@ export type ResponseFormat = "text" | "sse" | "ndjson";
 /** The closing `error` event written when the stream fails without one. */
 export interface ErrorEventFields {
   message: string;
-  code?: string;
+  code?: string | undefined;
 }
 
-/** Options of `toResponse`. */
+/**
+ * Headers to add to a response: a `Headers`, a list of name / value pairs (a name may repeat, as
+ * `set-cookie` does), or a record of names to values.
+ */
+export type HeaderList =
+  | { forEach(callback: (value: string, name: string) => void): void }
+  | readonly (readonly [string, string])[]
+  | Readonly<Record<string, string>>;
+
+/** Options of `toResponse`; all are optional. */
 export interface ToResponseOptions {
-  /** `"text"`: the text as UTF-8; `"sse"` / `"ndjson"`: every protocol event, lossless. */
-  format: ResponseFormat;
-  /** Extra headers; they replace the defaults of the same name. */
-  headers?: HeadersInit;
+  /**
+   * `"sse"`: every protocol event as Server-Sent Events, lossless, a failure included (what
+   * `fromResponse` reads back); `"ndjson"`: the same as one JSON line each; `"text"`: the text
+   * alone, as UTF-8.
+   *
+   * @default "sse"
+   */
+  format?: ResponseFormat | undefined;
+  /**
+   * Headers to add. They are appended, so several `set-cookie` all reach the client; a name that
+   * is one of the defaults (`content-type`, `cache-control`, …) replaces that default.
+   */
+  headers?: HeaderList | undefined;
   /** The HTTP status (default 200). */
-  status?: number;
+  status?: number | undefined;
   /**
    * SSE only: idle time in milliseconds after which a `: ping` comment is sent while the client
    * waits (default 15 000; 0 turns heartbeats off). A ping follows at least this much silence and
    * at most twice that.
    */
-  heartbeatMs?: number;
+  heartbeatMs?: number | undefined;
   /**
    * SSE and NDJSON: the `message` and `code` of the closing `error` event written when the stream
    * fails without an `error` event of its own. The default sends the error's message, with code
-   * `"aborted"` (cancelled), `"timeout"` (cancelled by a `TimeoutError`), `"bad_input"` (a
-   * malformed event), the error's own string `code`, or `"source_error"`. Replace it to keep
-   * internal messages from clients.
+   * `"aborted"` (cancelled), `"timeout"` (a `TimeoutError`: the stream's `idleTimeoutMs`,
+   * `firstTokenTimeoutMs` or `totalTimeoutMs`, or an abort whose reason is one), `"bad_input"` (a
+   * malformed event), `"limit"` (a `RangeError`: `maxEvents`, `maxBytes`, `maxLineBytes`), the
+   * error's own string `code`, or `"source_error"`. Replace it to keep internal messages from
+   * clients. Only a string `message` and a string `code` are used; when it throws or returns
+   * anything else, the default event is sent instead.
    */
-  onError?: (error: unknown) => ErrorEventFields;
+  onError?: ((error: unknown) => ErrorEventFields) | undefined;
 }
 
 const CONTENT_TYPES: Record<ResponseFormat, string> = {
@@ -54,13 +75,14 @@ const SSE = 1;
 const NDJSON = 2;
 
 /**
- * The message as a streaming `Response`: its text (`format: "text"`), or every protocol event as
- * Server-Sent Events (`"sse"`) or newline-delimited JSON (`"ndjson"`), which `fromResponse`
- * turns back into a `ChatModelStream` on the client. Each delta or event is its own chunk of
+ * The message as a streaming `Response`: every protocol event as Server-Sent Events (`"sse"`, the
+ * default) or newline-delimited JSON (`"ndjson"`), which `fromResponse` turns back into a
+ * `ChatModelStream` on the client, or its text alone (`"text"`). Each delta or event is its own chunk of
  * bytes, written as it arrives. The headers say `cache-control: no-cache`,
  * `content-encoding: identity` and `x-accel-buffering: no`, so neither Miniflare / `wrangler dev`
  * (which gzips, and so buffers, text and JSON) nor nginx-style proxies hold the body back; text
- * adds `x-content-type-options: nosniff`, so browsers don't wait for bytes to sniff.
+ * adds `x-content-type-options: nosniff`, so browsers don't wait for bytes to sniff. Headers you
+ * give are appended (several `set-cookie` survive); one named like a default replaces it.
  *
  * SSE writes per event `id: <n>` (from 1), `event: <name>` and `data: <JSON>`, and a `: ping`
  * comment while the client waits and nothing came for `heartbeatMs`. SSE and NDJSON end with the
@@ -74,7 +96,7 @@ const NDJSON = 2;
  *   async fetch(request: Request): Promise<Response> {
  *     // In workerd, only request.signal tells you that the client went away.
  *     const stream = ChatModelStream.from(callModel(request), { signal: request.signal });
- *     return toResponse(stream, { format: "sse" });
+ *     return toResponse(stream); // SSE; or { format: "ndjson" }, { format: "text" }
  *   },
  * };
  * ```
@@ -84,25 +106,29 @@ const NDJSON = 2;
  * `keepAlive`, that is `aclose()`, and the model call stops. workerd does not cancel a body when the
  * client disconnects: pass `request.signal` as the stream's `signal` for that. When the stream fails
  * without an `error` event (an abort, bad input, a throwing source), SSE and NDJSON write a closing
- * `{event: "error", message, code}` (see `onError`) and end normally. Text has no way to say so: an
- * abort ends the text body where the text stopped, and any other failure errors the body, so the
- * client sees a broken transfer. The heartbeat timer is cleared at the
- * end, on failure and on cancel. An unknown `format` or a bad `heartbeatMs` throws a `TypeError` /
- * `RangeError` at once.
+ * `{event: "error", message, code}` (see `onError`; the stream's own timeouts are `code:
+ * "timeout"`) and end normally, even when `onError` throws or returns what JSON cannot encode.
+ * Text has no way to say so: an abort ends the text body where the text stopped, and any other
+ * failure errors the body, so the client sees a broken transfer. The heartbeat timer is cleared at
+ * the end, on failure and on cancel; it runs only while the client reads, and holds the body
+ * weakly, so a body dropped without cancel is collected with its stream. An unknown `format` or a
+ * bad `heartbeatMs` throws a `TypeError` / `RangeError` at once.
  */
-export function toResponse(stream: ChatModelStream, options: ToResponseOptions): Response {
-  const format = options.format;
+export function toResponse(stream: ChatModelStream, options: ToResponseOptions = {}): Response {
+  const format = options.format ?? "sse";
   const mode = format === "text" ? TEXT : format === "sse" ? SSE : format === "ndjson" ? NDJSON : -1;
   if (mode === -1) throw new TypeError(`toResponse: format must be "text", "sse" or "ndjson", got ${String(format)}`);
 
-  const headers = new Headers({
-    "content-type": CONTENT_TYPES[format],
-    "cache-control": "no-cache",
-    "content-encoding": "identity",
-    "x-accel-buffering": "no",
-  });
-  if (mode === TEXT) headers.set("x-content-type-options", "nosniff");
-  if (options.headers !== undefined) new Headers(options.headers).forEach((value, name) => headers.set(name, value));
+  const headers = new Headers();
+  if (options.headers !== undefined) appendHeaders(headers, options.headers);
+  const defaults: [string, string][] = [
+    ["content-type", CONTENT_TYPES[format]],
+    ["cache-control", "no-cache"],
+    ["content-encoding", "identity"],
+    ["x-accel-buffering", "no"],
+  ];
+  if (mode === TEXT) defaults.push(["x-content-type-options", "nosniff"]);
+  for (const [name, value] of defaults) if (!headers.has(name)) headers.set(name, value);
 
   const heartbeatMs = mode === SSE ? (options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS) : 0;
   const source = new BodySource(stream, mode, heartbeatMs, options.onError ?? describeError);
@@ -111,17 +137,58 @@ export function toResponse(stream: ChatModelStream, options: ToResponseOptions):
   return new Response(body, { status: options.status ?? 200, headers });
 }
 
+/**
+ * Appends every header of `list`. A `Headers` is read with `getSetCookie` where it exists, since
+ * older runtimes join several `set-cookie` into one value when iterating.
+ */
+function appendHeaders(headers: Headers, list: HeaderList): void {
+  if (Array.isArray(list)) {
+    for (const [name, value] of list as readonly (readonly [string, string])[]) headers.append(name, value);
+    return;
+  }
+  if (typeof (list as { forEach?: unknown }).forEach !== "function") {
+    const record = list as Readonly<Record<string, string>>;
+    for (const name of Object.keys(record)) headers.append(name, record[name]!);
+    return;
+  }
+  const cookies = (list as { getSetCookie?: () => string[] }).getSetCookie?.();
+  (list as { forEach(callback: (value: string, name: string) => void): void }).forEach((value, name) => {
+    if (cookies === undefined || name.toLowerCase() !== "set-cookie") headers.append(name, value);
+  });
+  if (cookies !== undefined) for (const cookie of cookies) headers.append("set-cookie", cookie);
+}
+
 /** The default fields of the closing `error` event for a failure. */
 function describeError(error: unknown): ErrorEventFields {
   const e = error as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown } | null | undefined;
-  const message = typeof e?.message === "string" ? e.message : String(error);
+  let message: string;
+  try {
+    message = typeof e?.message === "string" ? e.message : String(error);
+  } catch {
+    message = "The chat model stream failed"; // a reason without a usable toString
+  }
   let code: string;
-  if (e?.name === "AbortError") {
-    code = (e.cause as { name?: unknown } | undefined)?.name === "TimeoutError" ? "timeout" : "aborted";
+  if (e?.name === "TimeoutError") code = "timeout";
+  else if (e?.name === "AbortError") {
+    code = (e.cause as { name?: unknown } | null | undefined)?.name === "TimeoutError" ? "timeout" : "aborted";
   } else if (error instanceof TypeError) code = "bad_input";
+  else if (error instanceof RangeError) code = "limit";
   else if (typeof e?.code === "string") code = e.code;
   else code = "source_error";
   return { message, code };
+}
+
+/** The closing `error` event: `onError`'s fields when its message is a string, else the default ones. */
+function errorEvent(error: unknown, onError: (error: unknown) => ErrorEventFields): ProtocolEvent {
+  let fields: { message?: unknown; code?: unknown } | undefined;
+  try {
+    fields = onError(error);
+  } catch {
+    fields = undefined;
+  }
+  if (typeof fields?.message !== "string") fields = describeError(error);
+  const message = fields.message as string;
+  return typeof fields.code === "string" ? { event: "error", message, code: fields.code } : { event: "error", message };
 }
 
 const noop = (): void => {};
@@ -232,19 +299,21 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array> {
       controller.error(error);
       return;
     }
-    let event: ProtocolEvent;
+    // Whatever onError did (threw, returned a BigInt or a cycle), the client gets a terminal event.
+    const event = errorEvent(error, this.#onError);
     try {
-      const { message, code } = this.#onError(error);
-      event = code === undefined ? { event: "error", message } : { event: "error", message, code };
-    } catch {
-      // A throwing onError must not leave the client without a terminal event.
-      event = { event: "error", message: "The chat model stream failed", code: "source_error" };
+      this.#write(controller, event);
+    } catch (failure) {
+      this.#done = true;
+      this.#heartbeat.stop();
+      controller.error(failure);
     }
-    this.#write(controller, event);
   }
 
-  #ping(): void {
-    if (!this.#waiting || this.#done) return;
+  /** A beat while the client waits; once it no longer asks, the timer disarms until the next pull. */
+  #ping(): boolean {
+    if (this.#done || !this.#waiting) return false;
     this.#controller!.enqueue(this.#encoder.encode(PING));
+    return true;
   }
 }

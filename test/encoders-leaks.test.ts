@@ -1,0 +1,69 @@
+// A response body that its client drops without cancelling it (a connection gone, a runtime that
+// never calls `cancel`) must be collectable: its heartbeat timer must not keep it, and with it the
+// whole stream, alive. Heap measured where `gc` is exposed (the node project); skipped elsewhere.
+import { describe, expect, it } from "vitest";
+import { ChatModelStream, toResponse } from "../src/index.ts";
+import { type Event, settle, textMessage } from "./helpers.ts";
+
+const N = 5_000;
+// Enough text that a stream kept alive by mistake shows in the heap.
+const unfinished: Event[] = textMessage(...Array.from({ length: 12 }, (_, i) => `word${i} `)).slice(0, -1);
+
+/** A model that sends these events, then nothing, ever. */
+function quietAfter(events: readonly Event[]): ReadableStream<Event> {
+  let i = 0;
+  return new ReadableStream<Event>(
+    {
+      pull(controller) {
+        if (i < events.length) controller.enqueue(events[i++]!);
+        else return new Promise<void>(() => {});
+        return undefined;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+type Abandon = () => Promise<void>;
+
+/** Ways a client drops an SSE body (default heartbeat, 15 s: no beat runs during the test). */
+const abandonments: Record<string, Abandon> = {
+  "read once, then dropped": async () => {
+    const body = toResponse(ChatModelStream.from(quietAfter(unfinished))).body!;
+    await body.getReader().read();
+  },
+  // The read waits for a model that went quiet: the timer is armed for it, and the body is dropped.
+  "dropped with a read pending": async () => {
+    const body = toResponse(ChatModelStream.from(quietAfter(unfinished))).body!;
+    const reader = body.getReader();
+    for (let i = 0; i < unfinished.length; i++) await reader.read();
+    void reader.read();
+  },
+};
+
+async function loop(): Promise<void> {
+  const ways = Object.values(abandonments);
+  for (let i = 0; i < N; i++) await ways[i % ways.length]!();
+  await settle();
+}
+
+// `gc` is exposed in the node project only (vitest.config.ts: execArgv --expose-gc); workerd has none.
+const gc = (globalThis as { gc?: () => void }).gc;
+const heapUsed = (globalThis as { process?: { memoryUsage?: () => { heapUsed: number } } }).process?.memoryUsage;
+const MB = 1024 * 1024;
+
+describe(`${N} SSE bodies dropped without cancel`, () => {
+  it.skipIf(gc === undefined || heapUsed === undefined)("leave the heap flat once collected", async () => {
+    const collected = async (): Promise<number> => {
+      await settle();
+      gc!();
+      gc!();
+      return heapUsed!().heapUsed;
+    };
+    await loop(); // warm up: compiled code, interned strings, pools
+    const before = await collected();
+    await loop();
+    const after = await collected();
+    expect((after - before) / MB).toBeLessThan(3);
+  }, 120_000);
+});
