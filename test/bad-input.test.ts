@@ -210,3 +210,34 @@ describe("a block without content-block-start", () => {
     expect(await stream.toolCalls).toEqual([{ type: "tool_call", id: "c1", name: "f", args: { a: 1 } }]);
   });
 });
+
+describe("a tool-call finish for a text or reasoning block (API.md §6 revision 2)", () => {
+  it.each([
+    ["text", { type: "text", text: "" }, { type: "text-delta", text: "Hi" }],
+    ["reasoning", { type: "reasoning", reasoning: "" }, { type: "reasoning-delta", reasoning: "Hm" }],
+  ] as const)("fails the stream with a TypeError naming content.type, for a %s block", async (_kind, start, delta) => {
+    const error = await failure(
+      pushAll([
+        messageStart,
+        { event: "content-block-start", index: 0, content: start },
+        { event: "content-block-delta", index: 0, delta },
+        { event: "content-block-finish", index: 0, content: { type: "tool_call", id: "c1", name: "f", args: {} } },
+      ] as Event[]).output,
+    );
+    expect({ type: error instanceof TypeError, message: error.message }).toEqual({
+      type: true,
+      message: expect.stringMatching(/position 3: content-block-finish\.content\.type/),
+    });
+  });
+
+  it("fails for an invalid_tool_call finish too", async () => {
+    const error = await failure(
+      pushAll([
+        messageStart,
+        { event: "content-block-delta", index: 0, delta: { type: "text-delta", text: "Hi" } },
+        { event: "content-block-finish", index: 0, content: { type: "invalid_tool_call", args: "{" } },
+      ] as Event[]).output,
+    );
+    expect(error).toBeInstanceOf(TypeError);
+  });
+});

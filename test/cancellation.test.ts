@@ -361,3 +361,98 @@ describe("no stray rejections", () => {
     expect(await promiseState(stream.ready)).toBe("fulfilled");
   });
 });
+
+describe("aclose() after the message finished, with a source that stays open (API.md §5 revision 2)", () => {
+  /** A source that sends a whole message and then neither ends nor answers again. */
+  function openAfter(events: readonly Event[]): { readable: ReadableStream<Event>; cancels: () => number } {
+    let i = 0;
+    let cancels = 0;
+    const readable = new ReadableStream<Event>(
+      {
+        pull(controller) {
+          if (i < events.length) controller.enqueue(events[i++]!);
+          else return new Promise<void>(() => {});
+          return undefined;
+        },
+        cancel() {
+          cancels++;
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return { readable, cancels: () => cancels };
+  }
+
+  it("resolves, and cancels the rest of the source once", async () => {
+    const source = openAfter(hello);
+    const stream = ChatModelStream.from(source.readable);
+    const text = await stream.text;
+    await stream.aclose();
+    await stream.aclose();
+    expect({ text, cancels: source.cancels() }).toEqual({ text: "Hello", cancels: 1 });
+  });
+
+  it("ends an await using scope", async () => {
+    const source = openAfter(hello);
+    let text = "";
+    {
+      await using stream = ChatModelStream.from(source.readable);
+      text = await stream.text;
+    }
+    expect({ text, cancels: source.cancels() }).toEqual({ text: "Hello", cancels: 1 });
+  });
+
+  it("resolves for an async generator that never yields again", async () => {
+    async function* events(): AsyncGenerator<Event> {
+      yield* hello;
+      await new Promise<void>(() => {});
+    }
+    const stream = ChatModelStream.from(events());
+    await stream.output;
+    expect(await promiseState(stream.aclose())).toBe("fulfilled");
+  });
+});
+
+describe("an abort reason that cannot be turned into text", () => {
+  const reasons: [string, () => unknown][] = [
+    ["an object without a prototype", () => Object.create(null)],
+    ["an object whose toString throws", () => ({ toString: () => { throw new Error("no"); } })],
+    ["an error whose message getter throws", () => Object.defineProperty(new Error(), "message", { get: () => { throw new Error("no"); } })],
+    ["a symbol", () => Symbol("stop")],
+  ];
+
+  it.each(reasons)("(%s) through aclose(): awaits reject with an AbortError", async (_name, reason) => {
+    const stream = feed(new ChatModelStream(), unfinished);
+    const pending = failure(stream.output);
+    let threw: unknown;
+    try {
+      void stream.aclose(reason());
+    } catch (error) {
+      threw = error;
+    }
+    expect({ threw, abort: isAbortError(await pending) }).toEqual({ threw: undefined, abort: true });
+  });
+
+  // workerd's AbortController.abort() reads an Error reason's message itself, and throws before
+  // aborting: that reason never reaches a signal there.
+  const signalReasons = reasons.filter(([name]) => !name.includes("message getter"));
+
+  it.each(signalReasons)("(%s) through the signal: the source is cancelled", async (_name, reason) => {
+    const controller = new AbortController();
+    const source = countingSource(long);
+    const stream = ChatModelStream.from(source.readable, { signal: controller.signal });
+    await stream.text.getReader().read();
+    controller.abort(reason());
+    await settle();
+    expect({ cancels: source.cancels, abort: isAbortError(await failure(stream.output)) }).toEqual({ cancels: 1, abort: true });
+  });
+
+  it.each(reasons)("(%s) through a reader's cancel: the source is cancelled", async (_name, reason) => {
+    const source = countingSource(long);
+    const reader = ChatModelStream.from(source.readable).text.getReader();
+    await reader.read();
+    await reader.cancel(reason());
+    await settle();
+    expect(source.cancels).toBe(1);
+  });
+});

@@ -502,3 +502,33 @@ describe("fail()", () => {
     expect(() => stream.dispatch(messageStart)).toThrow(TypeError);
   });
 });
+
+describe("a setStart callback that awaits ready before dispatching (API.md §5 revision 2)", () => {
+  function startedAfterReady(): { stream: ChatModelStream; seen: (number | null)[] } {
+    const stream = new ChatModelStream();
+    const seen: (number | null)[] = [];
+    stream.setStart(async () => {
+      seen.push(stream.desiredSize);
+      await stream.ready;
+      for (const event of hello) stream.dispatch(event);
+    });
+    return { stream, seen };
+  }
+
+  it("does not deadlock a reader", async () => {
+    const { stream } = startedAfterReady();
+    const read = readAll(stream.text);
+    expect(await Promise.race([read, settle().then(() => settle()).then(() => "stuck")])).toEqual(["Hel", "lo"]);
+  });
+
+  it("does not deadlock an await", async () => {
+    const { stream } = startedAfterReady();
+    expect(await Promise.race([stream.text.then(String), settle().then(() => settle()).then(() => "stuck")])).toBe("Hello");
+  });
+
+  it("sees a positive desiredSize while it runs for a waiting consumer", async () => {
+    const { stream, seen } = startedAfterReady();
+    await stream.output;
+    expect(seen[0]).toBeGreaterThan(0);
+  });
+});

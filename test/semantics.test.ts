@@ -890,3 +890,84 @@ function replayedData(events: readonly Event[], index: number): string {
   }
   return data;
 }
+
+describe("a thinking block (LangChain.js's bridge, API.md §1 revision 2)", () => {
+  const thinking = (...deltas: Event[]): Event[] => [
+    messageStart,
+    { event: "content-block-start", index: 0, content: { type: "thinking", thinking: "" } } as Event,
+    ...deltas,
+    { event: "content-block-finish", index: 0, content: { type: "thinking", thinking: "Let me think.", signature: "sig-1" } } as Event,
+    { event: "content-block-start", index: 1, content: { type: "text", text: "" } },
+    { event: "content-block-delta", index: 1, delta: { type: "text-delta", text: "Yes." } },
+    messageFinish,
+  ];
+
+  it("is reasoning: its deltas reach the reasoning readers", async () => {
+    const stream = pushAll(thinking({ event: "content-block-delta", index: 0, delta: { type: "reasoning-delta", reasoning: "Let me" } }));
+    expect({ deltas: await readAll(stream.reasoning), final: await stream.reasoning }).toEqual({
+      deltas: ["Let me think."], // a late reader's catch-up: everything so far in one chunk
+      final: "Let me think.",
+    });
+  });
+
+  it("takes deltas in its own older form", async () => {
+    const stream = pushAll(thinking({ event: "content-block-delta", index: 0, delta: { type: "thinking", thinking: "Let me" } } as Event));
+    expect(await stream.reasoning).toBe("Let me think.");
+  });
+
+  it("finishes as a reasoning block that keeps its signature", async () => {
+    const message = await pushAll(thinking()).output;
+    expect(message.content).toEqual([{ type: "reasoning", reasoning: "Let me think.", signature: "sig-1", index: 0 }]);
+  });
+});
+
+describe("a delta of a type the protocol does not know yet", () => {
+  // It carries a `text` field: read as an older partial block it would replace the block's text.
+  const citation = {
+    event: "content-block-delta",
+    index: 0,
+    delta: { type: "citation-delta", text: "[1]", citation: { url: "https://example.com" } },
+  } as unknown as Event;
+  const events: Event[] = [
+    messageStart,
+    { event: "content-block-start", index: 0, content: { type: "text", text: "" } },
+    { event: "content-block-delta", index: 0, delta: { type: "text-delta", text: "Cited." } },
+    citation,
+    messageFinish,
+  ];
+
+  it("changes nothing in the fold", async () => {
+    const stream = pushAll(events);
+    expect({ text: await stream.text, output: await stream.output }).toMatchObject({ text: "Cited.", output: { content: "Cited." } });
+  });
+
+  it("reaches raw-event readers", async () => {
+    expect(await readAll(pulled(events).events)).toContainEqual(citation);
+  });
+});
+
+describe("a usage snapshot with a count missing", () => {
+  it("gets 0 for the missing count", async () => {
+    const stream = pushAll([messageStart, { event: "usage", usage: { input_tokens: 5 } } as unknown as Event, messageFinish]);
+    expect(await stream.usage).toEqual({ input_tokens: 5, output_tokens: 0, total_tokens: 5 });
+  });
+
+  it("gets total_tokens = input + output when the total is missing", async () => {
+    const usage = { input_tokens: 5, output_tokens: 2, input_token_details: { cache_read: 1 } };
+    const stream = pushAll([messageStart, { event: "message-finish", usage } as unknown as Event]);
+    expect((await stream.output).usage_metadata).toEqual({ ...usage, total_tokens: 7 });
+  });
+});
+
+describe("a __proto__ key in the provider's JSON", () => {
+  it("stays a key of response_metadata, whose prototype is unchanged", async () => {
+    const metadata = JSON.parse('{"__proto__": {"polluted": true}, "system_fingerprint": "fp"}') as Record<string, unknown>;
+    const message = await pushAll([messageStart, { event: "message-finish", metadata }]).output;
+    const meta = message.response_metadata;
+    expect({
+      prototype: Object.getPrototypeOf(meta) === Object.prototype,
+      polluted: (meta as { polluted?: unknown }).polluted,
+      own: Object.getOwnPropertyDescriptor(meta, "__proto__")?.value,
+    }).toEqual({ prototype: true, polluted: undefined, own: { polluted: true } });
+  });
+});
