@@ -190,7 +190,9 @@ describe.skipIf(!haveChromium && !requireBrowser)("the demo page in chromium", (
       tools: document.getElementById("tools")!.textContent,
       usage: document.getElementById("usage")!.textContent,
     }));
-    // The screenshot for the README (SCREENSHOT=examples/worker/screenshot.png, npm run screenshot).
+    // The screenshot for the README (SCREENSHOT=examples/worker/screenshot.png, npm run screenshot),
+    // once the link to the saved message is there too.
+    await page.waitForSelector("#link a");
     await page.screenshot({ path: process.env["SCREENSHOT"] ?? join(profile, "demo.png") });
     expect({
       earlyStatus: early.status,
