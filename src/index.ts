@@ -36,5 +36,6 @@ export type {
   TextBlock,
   ToolCall,
   ToolCallChunk,
+  ThinkingBlock,
   UsageMetadata,
 } from "./protocol.ts";

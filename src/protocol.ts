@@ -24,6 +24,11 @@ interface BlockBase {
 export interface TextBlock extends BlockBase { type: "text"; text: string; annotations?: unknown[] }
 /** A finished or starting reasoning block. */
 export interface ReasoningBlock extends BlockBase { type: "reasoning"; reasoning?: string }
+/**
+ * Reasoning as LangChain.js's bridge sends it: read as a reasoning block whose text is `thinking`;
+ * it finishes as a `reasoning` block that keeps its other fields (a `signature`).
+ */
+export interface ThinkingBlock extends BlockBase { type: "thinking"; thinking?: string; signature?: string }
 /** A complete client-side tool call. */
 export interface ToolCall extends BlockBase {
   type: "tool_call";
@@ -64,6 +69,7 @@ export interface NonStandardBlock extends BlockBase { type: "non_standard"; valu
 export type ContentBlock =
   | TextBlock
   | ReasoningBlock
+  | ThinkingBlock
   | ToolCall
   | ToolCallChunk
   | InvalidToolCall
