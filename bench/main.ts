@@ -88,6 +88,7 @@ const allProjections = at("ours: all projections read (async generator)", bigges
 const small = at("ours: await text (async generator)", 10_000);
 const memText = memory.find((m) => m.case === "ours: text piped")!;
 const memUnread = memory.find((m) => m.case === "ours: text piped + reasoning accessed, never read")!;
+const memStalled = memory.find((m) => m.case === "ours: SSE body, client stalled after one event, await output")!;
 const targets = [
   { target: "await stream.text ≤ 0.75× LangChain.js (stretch ≤ 0.5×)", value: awaitText?.vsLangChain, limit: 0.75, unit: "×" },
   { target: "all projections ≤ 0.75× LangChain.js's all projections", value: allProjections?.vsLangChain, limit: 0.75, unit: "×" },
@@ -111,6 +112,7 @@ const targets = [
   },
   { target: `≤ 8 MB retained at ${memoryN / 1000}k events with only text piped`, value: memText.mb, limit: 8, unit: " MB" },
   { target: "≈ 0 B more for a projection accessed but never read (≤ 0.25 MB noise)", value: memUnread.mb - memText.mb, limit: 0.25, unit: " MB" },
+  { target: `≤ 8 MB held by an SSE body stalled after one event while an await drives ${memoryN / 1000}k one-character deltas`, value: memStalled.mb, limit: 8, unit: " MB" },
 ];
 
 // -- output ----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
  */
 import { streamText } from "ai";
 import { MockLanguageModelV3 } from "ai/test";
-import { ChatModelStream } from "../src/index.ts";
+import { ChatModelStream, toResponse } from "../src/index.ts";
 import { iterate, readableOf, workload } from "./workload.ts";
 
 export const memoryCases: Record<string, (n: number) => Promise<number>> = {
@@ -23,12 +23,28 @@ export const memoryCases: Record<string, (n: number) => Promise<number>> = {
     const stream = ChatModelStream.from(iterate(events));
     keep.push(stream, await stream.text);
   }),
+  // The README's Worker: an SSE body whose client took one chunk and stalled, while
+  // ctx.waitUntil(stream.output…) drives the model to the end. N one-character deltas.
+  "ours: SSE body, client stalled after one event, await output": (n) => measure(n, async (_events, keep) => {
+    const stream = ChatModelStream.from(oneCharDeltas(n));
+    const reader = toResponse(stream, { format: "sse" }).body!.getReader();
+    await reader.read();
+    keep.push(stream, reader);
+    await stream.output;
+  }),
   "ai-sdk: await text": (n) => measure(n, async (_events, keep, parts) => {
     const model = new MockLanguageModelV3({ doStream: async () => ({ stream: readableOf(parts as never[]) }) });
     const result = streamText({ model, prompt: "bench" });
     keep.push(result, await result.text);
   }),
 };
+
+function* oneCharDeltas(n: number): Generator<unknown> {
+  yield { event: "message-start" };
+  yield { event: "content-block-start", index: 0, content: { type: "text", text: "" } };
+  for (let i = 0; i < n; i++) yield { event: "content-block-delta", index: 0, delta: { type: "text-delta", text: "a" } };
+  yield { event: "message-finish", reason: "stop" };
+}
 
 function sink(): WritableStream<string> {
   return new WritableStream({ write() {} });
