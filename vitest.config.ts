@@ -72,6 +72,18 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        // The packed tarball installed into test/consumer/'s Node, browser and Worker projects, and
+        // the README's and doc comments' ts examples compiled: what users get, checked as they use it.
+        test: {
+          name: "consumer",
+          include: ["test/e2e/consumer.test.ts", "test/e2e/snippets.test.ts"],
+          environment: "node",
+          setupFiles: ["./test/setup/node.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });

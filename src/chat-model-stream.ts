@@ -5,7 +5,7 @@
  */
 import { EVENTS, Hub, OUTPUT, REASONING, TEXT, TOOL_CALLS, USAGE, type SourceOpener } from "./fan-out.ts";
 import type { LimitOptions } from "./limits.ts";
-import { CursorStream, Projection } from "./projection.ts";
+import { newCursorStream, newProjection, type CursorStream, type Projection } from "./projection.ts";
 import type { AIMessage, ProtocolEvent, ToolCall, ToolCallChunk, UsageMetadata } from "./protocol.ts";
 
 /**
@@ -32,17 +32,27 @@ import type { AIMessage, ProtocolEvent, ToolCall, ToolCallChunk, UsageMetadata }
  */
 export interface ChatModelStreamOptions extends LimitOptions {
   /** Graph namespace path of the message (informational). */
-  namespace?: string[];
+  namespace?: string[] | undefined;
   /** Graph node that produced the message (informational). */
-  node?: string;
+  node?: string | undefined;
   /** The message id when `message-start` carries none. */
-  messageId?: string;
+  messageId?: string | undefined;
   /** Aborting it is `aclose(signal.reason)`: wire `request.signal` here. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Keep the source running when every reader has cancelled (default false). */
-  keepAlive?: boolean;
+  keepAlive?: boolean | undefined;
   /** How many events the source may run ahead of the slowest reader (default 16; 0 reads only on demand). */
-  highWaterMark?: number;
+  highWaterMark?: number | undefined;
+}
+
+// `await using` needs `Symbol.asyncDispose`, which the ES2022 and DOM type libraries lack (it is in
+// `esnext.disposable` and `@types/node`, not in `@cloudflare/workers-types`); declared as they do,
+// so the published types compile with any of them, and a consumer without one can still write
+// `await stream[Symbol.asyncDispose]()`.
+declare global {
+  interface SymbolConstructor {
+    readonly asyncDispose: unique symbol;
+  }
 }
 
 /** What `ChatModelStream.from` reads. */
@@ -85,7 +95,7 @@ export let fromOpener: (opener: SourceOpener, options?: ChatModelStreamOptions) 
  * `ChatModelStreamOptions`), both carrying `partial`. The stream itself is not thenable: write
  * `await stream.output`.
  */
-export class ChatModelStream implements AsyncIterable<ProtocolEvent>, AsyncDisposable {
+export class ChatModelStream implements AsyncIterable<ProtocolEvent> {
   #hub: Hub;
   /** Graph namespace path of the message. */
   readonly namespace: string[];
@@ -189,32 +199,32 @@ export class ChatModelStream implements AsyncIterable<ProtocolEvent>, AsyncDispo
 
   /** Text deltas; awaits to the text blocks joined in index order. */
   get text(): Projection<string, string> {
-    return new Projection(this.#hub, TEXT);
+    return newProjection<string, string>(this.#hub, TEXT);
   }
 
   /** Reasoning deltas; awaits to the reasoning blocks joined in index order. */
   get reasoning(): Projection<string, string> {
-    return new Projection(this.#hub, REASONING);
+    return newProjection<string, string>(this.#hub, REASONING);
   }
 
   /** Tool-call chunks (`args` fragments, by `index`); awaits to the finished tool calls. */
   get toolCalls(): Projection<ToolCallChunk, ToolCall[]> {
-    return new Projection(this.#hub, TOOL_CALLS);
+    return newProjection<ToolCallChunk, ToolCall[]>(this.#hub, TOOL_CALLS);
   }
 
   /** Usage snapshots; awaits to the final usage, or `undefined` when none was reported. */
   get usage(): Projection<UsageMetadata, UsageMetadata | undefined> {
-    return new Projection(this.#hub, USAGE);
+    return newProjection<UsageMetadata, UsageMetadata | undefined>(this.#hub, USAGE);
   }
 
   /** Yields the one final message at the end; awaits to it. */
   get output(): Projection<AIMessage, AIMessage> {
-    return new Projection(this.#hub, OUTPUT);
+    return newProjection<AIMessage, AIMessage>(this.#hub, OUTPUT);
   }
 
   /** The raw protocol events (a late reader first gets a synthesized replay of the state so far). */
   get events(): CursorStream<ProtocolEvent> {
-    return new CursorStream(this.#hub, EVENTS);
+    return newCursorStream<ProtocolEvent>(this.#hub, EVENTS);
   }
 
   /** Iterates the raw protocol events; breaking out cancels this reader. */

@@ -4,7 +4,8 @@
  * @module
  */
 export { ChatModelStream, type ChatModelStreamOptions, type EventSource } from "./chat-model-stream.ts";
-export { CursorStream, Projection } from "./projection.ts";
+export { CursorStream, Projection, type StreamIterator, type StreamIteratorOptions } from "./projection.ts";
+export { hasPartial } from "./has-partial.ts";
 export { MessageStream, ReasoningDeltaStream, TextDeltaStream, ToolCallChunkStream } from "./transforms.ts";
 export {
   toResponse,

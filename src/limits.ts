@@ -17,22 +17,22 @@ export interface LimitOptions {
    * count. Checked every quarter of it, so it fires between 1 and 1.25 times this after the
    * last event.
    */
-  idleTimeoutMs?: number;
+  idleTimeoutMs?: number | undefined;
   /**
    * Fails the stream when no token (a text, reasoning or tool-call delta) arrived this long after
    * the stream started (its first read or await).
    */
-  firstTokenTimeoutMs?: number;
+  firstTokenTimeoutMs?: number | undefined;
   /** Fails the stream when the message has not finished this long after it started (its first read or await). */
-  totalTimeoutMs?: number;
+  totalTimeoutMs?: number | undefined;
   /** Fails the stream, closed, when the source sends more events than this (a finish added by `close()` does not count). */
-  maxEvents?: number;
+  maxEvents?: number | undefined;
   /**
    * Fails the stream, closed, when the content the source sends exceeds this many bytes: the
    * UTF-8 length of the text, reasoning, tool-call arguments and data carried by block starts,
    * deltas and finishes (a finish that repeats a block's text counts it again).
    */
-  maxBytes?: number;
+  maxBytes?: number | undefined;
 }
 
 /** @internal What the limits read from the stream they guard. */

@@ -6,6 +6,25 @@
 import { Cursor, type CursorSink, type Hub } from "./fan-out.ts";
 
 /**
+ * What `for await` gets from a `CursorStream` or a `Projection`: an async iterable iterator of the
+ * chunks. Not the DOM's `ReadableStreamAsyncIterator`, which only some type libraries declare
+ * (`DOM.AsyncIterable`, newer `@types/node`): this type is assignable to each one's own, so the
+ * declarations compile with the DOM library, with `@types/node` and with `@cloudflare/workers-types`.
+ */
+export type StreamIterator<T> = AsyncIteratorObject<T, undefined, unknown>;
+
+/** The options of `values()`, as the standard's `ReadableStreamIteratorOptions`. */
+export interface StreamIteratorOptions {
+  /** Leave the stream uncancelled when the iteration stops early. */
+  preventCancel?: boolean | undefined;
+}
+
+/** @internal How `ChatModelStream` makes its `events` view (the constructor is not public). */
+export let newCursorStream: <T>(hub: Hub, kind: number) => CursorStream<T>;
+/** @internal How `ChatModelStream` makes its projections (the constructor is not public). */
+export let newProjection: <Delta, Final>(hub: Hub, kind: number) => Projection<Delta, Final>;
+
+/**
  * The underlying source of one reader view. `highWaterMark: 0` makes `pull()` mean exactly "a read
  * is waiting", which is the signal the fan-out schedules the source by; the cursor joins the fan-out
  * on its first pull, so a view that is never read costs nothing.
@@ -45,13 +64,20 @@ export class CursorStream<T> extends ReadableStream<T> {
   readonly #hub: Hub;
   readonly #cursor: Cursor;
 
-  /** @internal Made by `ChatModelStream`'s getters. */
-  constructor(hub: Hub, kind: number) {
-    const cursor = new Cursor(kind);
-    const [source, strategy] = cursorSource<T>(hub, kind, cursor);
+  /** Not constructed by users: `stream.events` makes one. */
+  protected constructor();
+  /** @internal */
+  protected constructor(hub: Hub, kind: number);
+  protected constructor(hub?: Hub, kind?: number) {
+    const cursor = new Cursor(kind as number);
+    const [source, strategy] = cursorSource<T>(hub as Hub, kind as number, cursor);
     super(source, strategy);
-    this.#hub = hub;
+    this.#hub = hub as Hub;
     this.#cursor = cursor;
+  }
+
+  static {
+    newCursorStream = <T>(hub: Hub, kind: number) => new CursorStream<T>(hub, kind);
   }
 
   /**
@@ -60,14 +86,16 @@ export class CursorStream<T> extends ReadableStream<T> {
    * (about half the cost per chunk); breaking out cancels this reader. With `preventCancel`, or
    * once the stream was read another way, it is the standard iterator.
    */
-  override values(options?: ReadableStreamIteratorOptions): ReadableStreamAsyncIterator<T> {
+  override values(options?: StreamIteratorOptions): StreamIterator<T> {
     const cursor = this.#cursor;
-    if (options?.preventCancel || cursor.attached || cursor.closed || this.locked) return super.values(options);
+    if (options?.preventCancel || cursor.attached || cursor.closed || this.locked) {
+      return super.values(options as ReadableStreamIteratorOptions | undefined);
+    }
     const reader = this.getReader(); // the stream is now locked; chunks go to the iterator instead
-    return new DirectIterator<T>(this.#hub, this.#cursor, reader) as unknown as ReadableStreamAsyncIterator<T>;
+    return new DirectIterator<T>(this.#hub, this.#cursor, reader);
   }
 
-  override [Symbol.asyncIterator](options?: ReadableStreamIteratorOptions): ReadableStreamAsyncIterator<T> {
+  override [Symbol.asyncIterator](options?: StreamIteratorOptions): StreamIterator<T> {
     return this.values(options);
   }
 }
@@ -95,11 +123,18 @@ export class Projection<Delta, Final> extends CursorStream<Delta> implements Pro
   readonly #hub: Hub;
   readonly #kind: number;
 
-  /** @internal Projections are made by `ChatModelStream`'s getters. */
-  constructor(hub: Hub, kind: number) {
-    super(hub, kind);
-    this.#hub = hub;
-    this.#kind = kind;
+  /** Not constructed by users: `ChatModelStream`'s getters make projections. */
+  protected constructor();
+  /** @internal */
+  protected constructor(hub: Hub, kind: number);
+  protected constructor(hub?: Hub, kind?: number) {
+    super(hub as Hub, kind as number);
+    this.#hub = hub as Hub;
+    this.#kind = kind as number;
+  }
+
+  static {
+    newProjection = <Delta, Final>(hub: Hub, kind: number) => new Projection<Delta, Final>(hub, kind);
   }
 
   /** Resolves with the final value once the message finished; starts the stream if needed. */
@@ -125,7 +160,7 @@ export class Projection<Delta, Final> extends CursorStream<Delta> implements Pro
  * The iterator behind `for await` on a projection: a cursor sink that hands each chunk straight to
  * a waiting `next()`, or queues it until the next one.
  */
-class DirectIterator<T> implements CursorSink, AsyncIterator<T, undefined> {
+class DirectIterator<T> implements CursorSink, StreamIterator<T> {
   readonly #hub: Hub;
   readonly #cursor: Cursor;
   readonly #reader: ReadableStreamDefaultReader<T>;

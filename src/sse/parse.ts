@@ -27,9 +27,9 @@ export interface ServerSentEvent {
 /** Callbacks for what a stream says besides its events. */
 export interface SSEParserOptions {
   /** Called for each valid `retry` field, also in blocks that dispatch no event. */
-  onRetry?: (milliseconds: number) => void;
+  onRetry?: ((milliseconds: number) => void) | undefined;
   /** Called for each comment line (such as a `:` heartbeat) with the text after the colon. */
-  onComment?: (comment: string) => void;
+  onComment?: ((comment: string) => void) | undefined;
 }
 
 const LF = 10;
