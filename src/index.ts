@@ -10,6 +10,7 @@ export { MessageStream, ReasoningDeltaStream, TextDeltaStream, ToolCallChunkStre
 export {
   toResponse,
   type ErrorEventFields,
+  type HeaderList,
   type ResponseFormat,
   type ToResponseOptions,
 } from "./encoders/to-response.ts";
@@ -17,7 +18,7 @@ export { SSEEncoderStream, type SSEEncoderOptions } from "./encoders/sse-encoder
 export { NDJSONEncoderStream } from "./encoders/ndjson-encoder-stream.ts";
 export { SSEParser, SSEParserStream, type ServerSentEvent, type SSEParserOptions } from "./sse/parse.ts";
 export { fromResponse, NDJSONDecoderStream, SSEDecoderStream } from "./decoders/from-response.ts";
-export { HTTPError, type ResponseInput } from "./decoders/response-events.ts";
+export { HTTPError, type DecoderOptions, type DecoderStreamOptions, type ResponseInput } from "./decoders/response-events.ts";
 export { fromOpenAIChat, OpenAIChatDecoderStream } from "./adapters/openai-chat.ts";
 export { fromOpenAIResponses, OpenAIResponsesDecoderStream } from "./adapters/openai-responses.ts";
 export { AnthropicDecoderStream, fromAnthropic } from "./adapters/anthropic.ts";
@@ -35,8 +36,8 @@ export type {
   ServerToolCallChunk,
   ServerToolResult,
   TextBlock,
+  ThinkingBlock,
   ToolCall,
   ToolCallChunk,
-  ThinkingBlock,
   UsageMetadata,
 } from "./protocol.ts";

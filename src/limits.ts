@@ -226,8 +226,8 @@ function contentBytes(event: unknown): number {
   return bytes;
 }
 
-/** The length of `s` in UTF-8, without encoding it (a lone surrogate counts as U+FFFD, 3 bytes). */
-function utf8Length(s: string): number {
+/** @internal The length of `s` in UTF-8, without encoding it (a lone surrogate counts as U+FFFD, 3 bytes). */
+export function utf8Length(s: string): number {
   let bytes = s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

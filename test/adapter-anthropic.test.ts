@@ -4,6 +4,7 @@ import { AnthropicDecoderStream, fromAnthropic, HTTPError } from "../src/index.t
 import { bodyOf, bytesOf, responseOf } from "./bytes.ts";
 import * as fixtures from "./fixtures/anthropic.ts";
 import { failure, readAll } from "./helpers.ts";
+import { itRefusesHostileInput } from "./hostile.ts";
 import { itGivesTheFixturesOutcomes, type Outcome } from "./rechunk.ts";
 
 /** A provider event: its `type` and whatever else it carries. */
@@ -236,5 +237,16 @@ describe("failures", () => {
     const response = new Response(JSON.stringify(body), { status: 429, headers: { "retry-after": "30" } });
     const error = (await failure(fromAnthropic(response).output)) as HTTPError;
     expect([error.status, error.code, error.headers.get("retry-after")]).toEqual([429, "rate_limit_error", "30"]);
+  });
+});
+
+describe("hostile and foreign input", () => {
+  itRefusesHostileInput({
+    kind: "an Anthropic Messages stream",
+    from: fromAnthropic,
+    decoder: () => new AnthropicDecoderStream(),
+    // The 180 bytes that froze an isolate for 92 s: finishing the blocks walked every index up to this one.
+    hugeIndex:
+      'data: {"type":"content_block_start","index":4294967294,"content_block":{"type":"text","text":"hi"}}\n\ndata: {"type":"message_stop"}\n\n',
   });
 });

@@ -4,6 +4,7 @@ import { fromOpenAIChat, HTTPError, OpenAIChatDecoderStream } from "../src/index
 import { bodyOf, bytesOf, chunkedBody, responseOf } from "./bytes.ts";
 import * as fixtures from "./fixtures/openai-chat.ts";
 import { failure, readAll, settle, type Message } from "./helpers.ts";
+import { itRefusesHostileInput } from "./hostile.ts";
 import { itGivesTheFixturesOutcomes, outcome, type Outcome } from "./rechunk.ts";
 
 /** One `data:` message per chunk object, then `[DONE]` unless `done` is false. */
@@ -246,5 +247,15 @@ describe("failures", () => {
     await stream.aclose();
     await settle();
     expect(source.cancelled).toBeDefined();
+  });
+});
+
+describe("hostile and foreign input", () => {
+  itRefusesHostileInput({
+    kind: "an OpenAI Chat Completions stream",
+    from: fromOpenAIChat,
+    decoder: () => new OpenAIChatDecoderStream(),
+    hugeIndex:
+      'data: {"choices":[{"index":0,"delta":{"content":"hi","tool_calls":[{"index":4294967294,"id":"c","function":{"name":"f","arguments":"{}"}}]}}]}\n\ndata: [DONE]\n\n',
   });
 });

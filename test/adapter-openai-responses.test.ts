@@ -4,6 +4,7 @@ import { fromOpenAIResponses, HTTPError, OpenAIResponsesDecoderStream } from "..
 import { bodyOf, bytesOf, responseOf } from "./bytes.ts";
 import * as fixtures from "./fixtures/openai-responses.ts";
 import { failure, readAll } from "./helpers.ts";
+import { itRefusesHostileInput } from "./hostile.ts";
 import { itGivesTheFixturesOutcomes, type Outcome } from "./rechunk.ts";
 
 /** A provider event: its `type` and whatever else it carries. */
@@ -181,5 +182,15 @@ describe("failures", () => {
     const body = { error: { message: "The model `o9` does not exist", type: "invalid_request_error", code: "model_not_found" } };
     const error = (await failure(fromOpenAIResponses(new Response(JSON.stringify(body), { status: 404 })).output)) as HTTPError;
     expect([error.status, error.code]).toEqual([404, "model_not_found"]);
+  });
+});
+
+describe("hostile and foreign input", () => {
+  itRefusesHostileInput({
+    kind: "an OpenAI Responses stream",
+    from: fromOpenAIResponses,
+    decoder: () => new OpenAIResponsesDecoderStream(),
+    hugeIndex:
+      'data: {"type":"response.output_text.delta","output_index":4294967294,"content_index":4294967294,"delta":"hi"}\n\ndata: {"type":"response.completed","response":{}}\n\n',
   });
 });

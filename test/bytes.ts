@@ -73,3 +73,49 @@ export function responseOf(text: string, init: ResponseInit & { contentType?: st
     headers: { "content-type": contentType, ...(rest.headers as Record<string, string> | undefined) },
   });
 }
+
+/**
+ * A body of `total` bytes of `fill` (an ASCII character) after `prefix`, in chunks of `chunk`
+ * bytes, generated as read: a hostile stream that never ends its line. `pulled` counts the bytes
+ * handed out; `cancelled` says whether the reader gave up on it.
+ */
+export function endlessLine(
+  prefix: string,
+  total: number,
+  { fill = "x", chunk = 64 * 1024 }: { fill?: string; chunk?: number } = {},
+): { readonly body: ReadableStream<Bytes>; readonly pulled: number; readonly cancelled: boolean } {
+  const block = new Uint8Array(chunk).fill(fill.charCodeAt(0));
+  let pulled = 0;
+  let cancelled = false;
+  let first = true;
+  const body = new ReadableStream<Bytes>(
+    {
+      pull(controller) {
+        if (first) {
+          first = false;
+          const head = bytesOf(prefix);
+          pulled += head.length;
+          controller.enqueue(head);
+        } else if (pulled < total) {
+          const n = Math.min(chunk, total - pulled);
+          pulled += n;
+          // A fresh copy each time: a reader that keeps chunks must pay for them.
+          controller.enqueue(block.slice(0, n));
+        } else controller.close();
+      },
+      cancel() {
+        cancelled = true;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return {
+    body,
+    get pulled() {
+      return pulled;
+    },
+    get cancelled() {
+      return cancelled;
+    },
+  };
+}

@@ -1,7 +1,7 @@
 // fromResponse: our own SSE and NDJSON wire formats, read back into a ChatModelStream.
 import { describe, expect, it } from "vitest";
 import { ChatModelStream, fromAnthropic, fromResponse, HTTPError, NDJSONDecoderStream, SSEDecoderStream, toResponse } from "../src/index.ts";
-import { bodyOf, bytesOf, chunkedBody, oneByteChunks, responseOf, splitAt } from "./bytes.ts";
+import { bodyOf, bytesOf, chunkedBody, endlessLine, oneByteChunks, responseOf, splitAt, type Bytes } from "./bytes.ts";
 import * as anthropic from "./fixtures/anthropic.ts";
 import { failure, readAll, readUntilError, settle, type Event } from "./helpers.ts";
 import { outcome } from "./rechunk.ts";
@@ -162,8 +162,18 @@ describe("choosing the format", () => {
     expect(await fromResponse(bodyOf(...oneByteChunks(bytes))).output).toEqual(expected);
   });
 
-  it("another content type is sniffed", async () => {
-    expect(await fromResponse(responseOf(ndjsonOf(events), { contentType: "text/plain" })).output).toEqual(expected);
+  it("application/octet-stream is sniffed", async () => {
+    const response = responseOf(ndjsonOf(events), { contentType: "application/octet-stream" });
+    expect(await fromResponse(response).output).toEqual(expected);
+  });
+
+  it.each([
+    ["an HTML page", "text/html; charset=utf-8", "<!doctype html><p>Bad gateway</p>", "text/html"],
+    ["a JSON body", "application/json", '{"choices":[]}', "application/json"],
+    ["plain text", "text/plain; charset=utf-8", "Hello there", "text/plain"],
+  ])("a 200 response that is not a stream (%s) fails with a TypeError naming its content type", async (_what, contentType, body, named) => {
+    const error = await failure(fromResponse(responseOf(body, { contentType })).output);
+    expect([error.name, error.message.includes(`got ${named}`)]).toEqual(["TypeError", true]);
   });
 
   it("an empty body fails as an empty source does", async () => {
@@ -290,4 +300,106 @@ describe("a round trip through toResponse", () => {
       expect(served).toEqual(direct);
     });
   }
+});
+
+// `gc` and the heap size exist in the node project only; elsewhere the bound is checked, not the heap.
+const gc = (globalThis as { gc?: () => void }).gc;
+const heapUsed = (globalThis as { process?: { memoryUsage?: () => { heapUsed: number } } }).process?.memoryUsage;
+const MB = 1024 * 1024;
+
+/** The body passed through, with the heap sampled at each chunk: the most it grew over `base`. */
+function sampled(body: ReadableStream<Bytes>): { readonly body: ReadableStream<Bytes>; readonly peak: number } {
+  gc?.();
+  const base = heapUsed?.().heapUsed ?? 0;
+  let peak = 0;
+  const out = body.pipeThrough(
+    new TransformStream<Bytes, Bytes>({
+      transform(chunk, controller) {
+        if (heapUsed !== undefined) peak = Math.max(peak, heapUsed().heapUsed - base);
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  return {
+    body: out,
+    get peak() {
+      return peak;
+    },
+  };
+}
+
+describe("a body that never ends its line", () => {
+  const FIFTY_MB = 50 * MB;
+
+  it.each([
+    ["SSE", "text/event-stream", "data: "],
+    ["NDJSON", "application/x-ndjson", '{"event":"'],
+    ["a body of no stated type", undefined, "data: "],
+  ])("%s: 50 MB without a line break fails with a RangeError naming maxLineBytes, the heap growing ≤ 16 MB", async (_what, type, prefix) => {
+    const source = endlessLine(prefix, FIFTY_MB);
+    const heap = sampled(source.body);
+    const input = type === undefined ? heap.body : new Response(heap.body, { headers: { "content-type": type } });
+    const error = await failure(fromResponse(input).output);
+    await settle();
+    expect({
+      name: error.name,
+      message: error.message,
+      stoppedEarly: source.pulled <= 9 * MB,
+      cancelled: source.cancelled,
+      heapWithinBound: heap.peak <= 16 * MB,
+    }).toEqual({
+      name: "RangeError",
+      message: "maxLineBytes exceeded: the stream has a line longer than maxLineBytes (8388608 bytes)",
+      stoppedEarly: true,
+      cancelled: true,
+      heapWithinBound: true,
+    });
+  }, 60_000);
+
+  it("counts toward maxBytes when that is smaller, and names it", async () => {
+    const source = endlessLine("data: ", FIFTY_MB);
+    const error = await failure(fromResponse(source.body, { maxBytes: 1_000_000 }).output);
+    expect([error.name, error.message, source.pulled <= 2 * MB]).toEqual([
+      "RangeError",
+      "The chat model stream received more than maxBytes (1000000) bytes: a line of the response is longer than that",
+      true,
+    ]);
+  }, 60_000);
+
+  it("maxLineBytes sets the bound, in UTF-8 bytes", async () => {
+    // 2 bytes a character: 600 characters are 1200 bytes, over a bound of 1024.
+    const line = `data: ${JSON.stringify({ event: "message-start", id: "é".repeat(600) })}\n\n`;
+    const error = await failure(fromResponse(responseOf(line), { maxLineBytes: 1024 }).output);
+    expect(error.message).toBe("maxLineBytes exceeded: the stream has a line longer than maxLineBytes (1024 bytes)");
+  });
+
+  it("a line under the bound arrives whole", async () => {
+    const text = "é".repeat(300_000); // 600 000 bytes, under a bound of 700 000
+    const list = [events[0]!, events[4]!, { event: "content-block-delta", index: 1, delta: { type: "text-delta", text } } as Event];
+    expect(await fromResponse(responseOf(sseOf(list)), { maxLineBytes: 700_000 }).text).toBe(text);
+  });
+
+  it("refuses a maxLineBytes that is not a positive integer", () => {
+    expect(() => fromResponse(responseOf(sseOf(events)), { maxLineBytes: 0 })).toThrow(RangeError);
+  });
+});
+
+describe("the decoder streams error their output on bad input, with no unhandled rejection", () => {
+  it.each([
+    ["SSEDecoderStream, data that is not JSON", () => new SSEDecoderStream(), "data: {oops\n\n", "TypeError"],
+    ["NDJSONDecoderStream, a line that is not JSON", () => new NDJSONDecoderStream(), "{oops\n", "TypeError"],
+    ["SSEDecoderStream, a line over maxLineBytes", () => new SSEDecoderStream({ maxLineBytes: 64 }), `data: ${"x".repeat(100)}`, "RangeError"],
+    ["NDJSONDecoderStream, a line over maxLineBytes", () => new NDJSONDecoderStream({ maxLineBytes: 64 }), `{"a":"${"x".repeat(100)}`, "RangeError"],
+  ])("%s", async (_what, make, text, name) => {
+    // The input stays open after the bad bytes: the error, not its end, must stop the pipe.
+    const source = chunkedBody([bytesOf(text)], true);
+    const { error } = await readUntilError(source.body.pipeThrough(make()));
+    await settle();
+    expect([(error as Error | undefined)?.name, source.cancelled !== undefined]).toEqual([name, true]);
+  });
+
+  it("NDJSONDecoderStream, a last line without a line end that is not JSON", async () => {
+    const { error } = await readUntilError(bodyOf(bytesOf("{oops")).pipeThrough(new NDJSONDecoderStream()));
+    expect((error as Error | undefined)?.name).toBe("TypeError");
+  });
 });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { SSEParser, SSEParserStream, type ServerSentEvent, type SSEParserOptions } from "../src/index.ts";
 import { bodyOf, bytesOf, oneByteChunks, splitAt, type Bytes } from "./bytes.ts";
-import { readAll } from "./helpers.ts";
+import { readAll, settle } from "./helpers.ts";
 
 /** The events a stream of text pieces dispatches, parsed with the state machine directly. */
 function parse(pieces: readonly string[], options?: SSEParserOptions): ServerSentEvent[] {
@@ -242,5 +242,73 @@ describe("linear time", () => {
     for (let at = 0; at < bytes.length; at += 1024) chunks.push(bytes.subarray(at, at + 1024));
     const [event] = await readAll(bodyOf(...chunks).pipeThrough(new SSEParserStream()));
     expect(event?.data.length).toBe(size);
+  });
+});
+
+describe("maxLineBytes", () => {
+  const tooLong = (limit: number, what = "a line"): string =>
+    `maxLineBytes exceeded: the stream has ${what} longer than maxLineBytes (${limit} bytes)`;
+
+  it("is 8 MiB unless set: a longer line throws a RangeError naming the bound", () => {
+    const parser = new SSEParser(() => {});
+    const piece = "x".repeat(1 << 20);
+    parser.write("data: ");
+    let thrown: unknown;
+    try {
+      for (let i = 0; i < 9; i++) parser.write(piece);
+    } catch (error) {
+      thrown = error;
+    }
+    expect([(thrown as Error).name, (thrown as Error).message]).toEqual(["RangeError", tooLong(8 * 1024 * 1024)]);
+  });
+
+  it("counts UTF-8 bytes: a line of exactly the bound passes, one byte more throws", () => {
+    // "data: " is 6 bytes, "é" 2: 6 + 2 × 5 = 16.
+    expect(events("data: ééééé\n\n", { maxLineBytes: 16 })).toEqual([{ data: "ééééé" }]);
+    expect(() => events("data: ééééé!\n\n", { maxLineBytes: 16 })).toThrow(tooLong(16));
+  });
+
+  it("counts a line split across pieces as one", () => {
+    expect(parse(["data: éé", "éé", "é\n\n"], { maxLineBytes: 16 })).toEqual([{ data: "ééééé" }]);
+    expect(() => parse(["data: éé", "éé", "éé\n\n"], { maxLineBytes: 16 })).toThrow(tooLong(16));
+  });
+
+  it("bounds what the data lines of one event add up to", () => {
+    const lines = "data: 0123456789\n".repeat(10); // 10 lines of 10 bytes: 109 bytes of data
+    expect(() => events(`${lines}\n`, { maxLineBytes: 100 })).toThrow(tooLong(100, "an event whose data is"));
+    expect(events(`${lines}\n`, { maxLineBytes: 109 })[0]?.data.length).toBe(109);
+  });
+
+  it("drops what it held of the line, so the parser goes on after the error", () => {
+    const seen: string[] = [];
+    const parser = new SSEParser((event) => seen.push(event.data), { maxLineBytes: 16 });
+    expect(() => parser.write(`data: ${"x".repeat(20)}`)).toThrow(RangeError);
+    parser.write("\n\ndata: ok\n\n");
+    expect(seen).toEqual(["ok"]);
+  });
+
+  it("Infinity lifts the bound; zero, a fraction or a string is refused", () => {
+    expect(events(`data: ${"x".repeat(100)}\n\n`, { maxLineBytes: Infinity })[0]?.data.length).toBe(100);
+    for (const bad of [0, 1.5, "8" as unknown as number]) expect(() => new SSEParser(() => {}, { maxLineBytes: bad })).toThrow(RangeError);
+  });
+
+  it("SSEParserStream errors its output (no unhandled rejection) and cancels its input", async () => {
+    let cancelled = false;
+    const input = new ReadableStream<string>({
+      start(controller) {
+        controller.enqueue(`data: ${"x".repeat(100)}`);
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    let error: unknown;
+    try {
+      await readAll(input.pipeThrough(new SSEParserStream({ maxLineBytes: 64 })));
+    } catch (caught) {
+      error = caught;
+    }
+    await settle();
+    expect([(error as Error).message, cancelled]).toEqual([tooLong(64), true]);
   });
 });

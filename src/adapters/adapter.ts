@@ -7,7 +7,16 @@
  */
 import { INVALID_ARGS } from "../accumulator.ts";
 import type { SourceOpener } from "../fan-out.ts";
-import { parseJSON, responseEvents, type EventConverter, type ResponseInput } from "../decoders/response-events.ts";
+import {
+  isJSONType,
+  LineLimit,
+  mediaType,
+  parseJSON,
+  responseEvents,
+  type DecoderOptions,
+  type EventConverter,
+  type ResponseInput,
+} from "../decoders/response-events.ts";
 import { isRecord, type ContentBlock, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
 import { SSEParser, type ServerSentEvent } from "../sse/parse.ts";
 import { StringBuilder } from "../string-builder.ts";
@@ -48,7 +57,11 @@ function growing(type: string): string | undefined {
  */
 export class BlockWriter {
   readonly #out: ProtocolEvent[];
-  readonly #open: (OpenBlock | undefined)[] = [];
+  /**
+   * Open blocks by index. A map, not an array: providers number blocks themselves, and an index of
+   * 4294967294 in an array would make finishing the blocks walk four billion empty slots.
+   */
+  readonly #open = new Map<number, OpenBlock>();
   #next = 0;
 
   constructor(out: ProtocolEvent[]) {
@@ -62,7 +75,7 @@ export class BlockWriter {
 
   /** Whether the block was started and not yet finished. */
   isOpen(index: number): boolean {
-    return this.#open[index] !== undefined;
+    return this.#open.has(index);
   }
 
   /**
@@ -70,7 +83,7 @@ export class BlockWriter {
    * `seed`, its first content, follows as a delta, so readers of raw events get all content as deltas.
    */
   start(index: number, type: string, fields: RawEvent = {}, seed = ""): void {
-    this.#open[index] = new OpenBlock(type, fields);
+    this.#open.set(index, new OpenBlock(type, fields));
     if (index >= this.#next) this.#next = index + 1;
     const grow = growing(type);
     const content: RawEvent = { type, ...fields };
@@ -84,10 +97,10 @@ export class BlockWriter {
   /** Appends text or reasoning to an open block (a block never opened is opened as `type`). */
   append(index: number, type: "text" | "reasoning", piece: string): void {
     if (piece === "") return;
-    let block = this.#open[index];
+    let block = this.#open.get(index);
     if (block === undefined) {
       this.start(index, type);
-      block = this.#open[index]!;
+      block = this.#open.get(index)!;
     }
     block.buf.push(piece);
     const delta = type === "text" ? { type: "text-delta" as const, text: piece } : { type: "reasoning-delta" as const, reasoning: piece };
@@ -96,7 +109,7 @@ export class BlockWriter {
 
   /** A tool-call slice: `args` appends, the first `id` / `name` stick. */
   slice(index: number, args: string, id?: string, name?: string): void {
-    const block = this.#open[index];
+    const block = this.#open.get(index);
     if (block === undefined) return;
     const delta: RawEvent = { type: block.type };
     let any = false;
@@ -118,21 +131,21 @@ export class BlockWriter {
 
   /** The fields an open block will finish with (to add a signature or annotations), else `undefined`. */
   fields(index: number): RawEvent | undefined {
-    return this.#open[index]?.fields;
+    return this.#open.get(index)?.fields;
   }
 
   /** Finishes an open block; `args` replaces a tool call's streamed arguments when given. */
   finish(index: number, args?: string): void {
-    const block = this.#open[index];
+    const block = this.#open.get(index);
     if (block === undefined) return;
-    this.#open[index] = undefined;
+    this.#open.delete(index);
     this.#out.push({ event: "content-block-finish", index, content: finalize(block, args) });
   }
 
   /** Finishes every open block, in index order. */
   finishAll(): void {
-    const open = this.#open;
-    for (let i = 0; i < open.length; i++) if (open[i] !== undefined) this.finish(i);
+    const open = [...this.#open.keys()].sort((a, b) => a - b);
+    for (const index of open) this.finish(index);
   }
 }
 
@@ -181,14 +194,26 @@ export abstract class ProviderConverter implements EventConverter {
   /** `message-start` was emitted: a cut-off stream then gets a synthesized finish. */
   protected started = false;
   readonly #parser: SSEParser;
+  readonly #limit: LineLimit;
+  /** What this adapter reads, as the error for another provider's stream says it. */
+  readonly #kind: string;
+  /** The first JSON message was checked to be this provider's. */
+  #recognized = false;
   #position = 0;
 
-  constructor() {
-    this.#parser = new SSEParser((message) => this.#message(message));
+  constructor(kind: string, limit: LineLimit) {
+    this.#kind = kind;
+    this.#limit = limit;
+    this.#parser = new SSEParser((message) => this.#message(message), { maxLineBytes: limit.bytes });
   }
 
   write(text: string): void {
-    if (!this.done) this.#parser.write(text);
+    if (this.done) return;
+    try {
+      this.#parser.write(text);
+    } catch (error) {
+      throw this.#limit.rename(error);
+    }
   }
 
   end(): void {
@@ -202,10 +227,26 @@ export abstract class ProviderConverter implements EventConverter {
   /** The input ended after `message-start` but before a terminal event. */
   protected abstract onCutOff(): void;
 
+  /**
+   * Whether a message is this provider's (an error payload always is). Only the first message is
+   * asked: another provider's stream would otherwise pass as an empty message.
+   */
+  protected abstract recognizes(data: RawEvent, message: ServerSentEvent): boolean;
+
   protected json(message: ServerSentEvent, position: number, what: string): RawEvent {
     const value = parseJSON(message.data, `${what} event data`, position);
     if (!isRecord(value)) throw new TypeError(`Invalid ${what} event data at position ${position}: expected a JSON object`);
+    if (!this.#recognized) {
+      if (!isErrorPayload(value) && !this.recognizes(value, message)) throw this.#foreign(value, message);
+      this.#recognized = true;
+    }
     return value;
+  }
+
+  #foreign(data: RawEvent, message: ServerSentEvent): TypeError {
+    const type = typeof data["type"] === "string" ? data["type"] : message.event;
+    const first = type !== undefined ? ` (its first event is ${JSON.stringify(type)})` : "";
+    return new TypeError(`Expected ${this.#kind}, got ${streamKind(data, message)}${first}`);
   }
 
   protected messageStart(id: unknown, provider: string, model: unknown): void {
@@ -238,6 +279,46 @@ export abstract class ProviderConverter implements EventConverter {
   #message(message: ServerSentEvent): void {
     if (!this.done) this.onMessage(message, this.#position++);
   }
+}
+
+/** An `error` message, which any provider may send first (an overloaded server, a bad request). */
+function isErrorPayload(data: RawEvent): boolean {
+  return data["type"] === "error" || (data["error"] != null && data["type"] === undefined && data["choices"] === undefined);
+}
+
+const ANTHROPIC_TYPES = new Set([
+  "message_start",
+  "message_delta",
+  "message_stop",
+  "content_block_start",
+  "content_block_delta",
+  "content_block_stop",
+  "ping",
+]);
+
+/** @internal Whether a message has an OpenAI Chat Completions chunk's shape. */
+export function isChatChunk(data: RawEvent): boolean {
+  return Array.isArray(data["choices"]) || data["object"] === "chat.completion.chunk";
+}
+
+/** @internal Whether a message's type is one of the OpenAI Responses stream's. */
+export function isResponsesType(type: unknown): boolean {
+  return typeof type === "string" && type.startsWith("response.");
+}
+
+/** @internal Whether a message's type is one of the Anthropic Messages stream's. */
+export function isAnthropicType(type: unknown): boolean {
+  return typeof type === "string" && ANTHROPIC_TYPES.has(type);
+}
+
+/** Whose stream a message looks like, for the error that says an adapter got the wrong one. */
+function streamKind(data: RawEvent, message: ServerSentEvent): string {
+  const type = data["type"] ?? message.event;
+  if (isChatChunk(data)) return "an OpenAI Chat Completions stream";
+  if (isResponsesType(type)) return "an OpenAI Responses stream";
+  if (isAnthropicType(type)) return "an Anthropic Messages stream";
+  if (typeof data["event"] === "string") return "this package's protocol events (read them with fromResponse)";
+  return "a stream of another kind";
 }
 
 /** @internal The numeric entries of `values` (zeros kept, absent and null dropped), or `undefined` if none. */
@@ -283,20 +364,27 @@ export function record(obj: unknown, key: string): RawEvent | undefined {
 }
 
 /**
- * Picks the converter for a provider response; a JSON response is a request made without
- * `stream: true`, which would otherwise look like an empty stream.
+ * Picks the converter for a provider response: an event stream, or a bare body. Anything else is
+ * not a stream (a JSON body is a request made without `stream: true`; HTML is a proxy's page) and
+ * would otherwise look like an empty message.
  */
 function streamingOnly(make: () => EventConverter): (contentType: string | null) => EventConverter {
   return (contentType) => {
-    const type = contentType?.split(";", 1)[0]!.trim().toLowerCase();
-    if (type === "application/json") {
-      throw new TypeError('Expected a text/event-stream response, got application/json: was the request sent with "stream": true?');
+    const type = mediaType(contentType);
+    if (type === "text/event-stream" || type === "") return make();
+    if (isJSONType(type)) {
+      throw new TypeError(`Expected a text/event-stream response, got ${type}: was the request sent with "stream": true?`);
     }
-    return make();
+    throw new TypeError(`Expected a text/event-stream response, got ${type}: not a stream of events`);
   };
 }
 
-/** @internal The events of a provider response, lazily, through a fresh converter. */
-export function providerEvents(input: ResponseInput, make: () => EventConverter): SourceOpener {
-  return responseEvents(input, streamingOnly(make));
+/** @internal The events of a provider response, lazily, through a fresh converter given the line bound of `options`. */
+export function providerEvents(
+  input: ResponseInput,
+  options: DecoderOptions | undefined,
+  make: (limit: LineLimit) => EventConverter,
+): SourceOpener {
+  const limit = new LineLimit(options);
+  return responseEvents(input, streamingOnly(() => make(limit)));
 }

@@ -8,11 +8,11 @@
  *
  * @module
  */
-import { fromOpener, type ChatModelStream, type ChatModelStreamOptions } from "../chat-model-stream.ts";
-import { eventTransformer, type ResponseInput } from "../decoders/response-events.ts";
+import { fromOpener, type ChatModelStream } from "../chat-model-stream.ts";
+import { eventTransformer, LineLimit, type DecoderOptions, type DecoderStreamOptions, type ResponseInput } from "../decoders/response-events.ts";
 import { isRecord, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
-import { count, details, ProviderConverter, providerEvents, record, text, usage } from "./adapter.ts";
+import { count, details, isAnthropicType, ProviderConverter, providerEvents, record, text, usage } from "./adapter.ts";
 
 /**
  * Anthropic's counts in LangChain's names: `input_tokens` there excludes the cache, so here it
@@ -31,6 +31,14 @@ class AnthropicConverter extends ProviderConverter {
   #raw: RawEvent = {};
   #reason: string | undefined = undefined;
   #stopSequence: string | undefined = undefined;
+
+  constructor(limit: LineLimit) {
+    super("an Anthropic Messages stream", limit);
+  }
+
+  protected recognizes(data: RawEvent, message: ServerSentEvent): boolean {
+    return isAnthropicType(data["type"] ?? message.event);
+  }
 
   protected onMessage(message: ServerSentEvent, position: number): void {
     const data = this.json(message, position, "Anthropic");
@@ -169,12 +177,16 @@ function indexOf(data: RawEvent): number {
  * Cancellation and errors: after `message_stop` or `error` the stream terminates, which (through
  * `pipeThrough`) cancels the body. An `error` event becomes an `error` protocol event (its
  * `message`, and its `type` as `code`, such as `"overloaded_error"`). Data that is not a JSON
- * object errors the stream with a `TypeError` naming the message's position. Input that ends
- * without `message_stop` gets the block and message finishes it was owed, with what arrived.
+ * object errors the stream with a `TypeError` naming the message's position, and so does another
+ * provider's stream; a line over `maxLineBytes` (8 MiB unless set) errors it with a `RangeError`.
+ * Errors go to the readable side, never thrown from `transform` (workerd reports that as
+ * unhandled). Input that ends without `message_stop` gets the block and message finishes it was
+ * owed, with what arrived. Block indices may be any integer ≥ 0 (open blocks are kept by index in
+ * a map, so an index of 4294967294 costs what index 0 does).
  */
 export class AnthropicDecoderStream extends TransformStream<Uint8Array, ProtocolEvent> {
-  constructor() {
-    super(eventTransformer(new AnthropicConverter()));
+  constructor(options?: DecoderStreamOptions) {
+    super(eventTransformer(new AnthropicConverter(new LineLimit(options))));
   }
 }
 
@@ -200,13 +212,16 @@ export class AnthropicDecoderStream extends TransformStream<Uint8Array, Protocol
  * Cancellation and errors: lazy (the body is read only when something consumes); cancelling the
  * stream cancels the body. A non-OK response fails it with an `HTTPError` (`status`, `headers`,
  * the provider's `message`, its error `type` as `code`); a JSON response (a request without
- * `stream: true`) with a `TypeError` saying so; an `error` event (such as `overloaded_error`) with
+ * `stream: true`) with a `TypeError` saying so, and any other response that is not an event stream
+ * (HTML, plain text) with a `TypeError` naming its content type; another provider's stream with a
+ * `TypeError` saying whose it looks like; a line longer than `maxLineBytes` (8 MiB unless set, or
+ * `maxBytes` when smaller) with a `RangeError`; an `error` event (such as `overloaded_error`) with
  * an `Error` carrying its message and code; data that is not JSON with a `TypeError` naming the
  * position. A stream cut off before `message_stop` ends with a finish built from what arrived.
  */
-export function fromAnthropic(input: ResponseInput, options?: ChatModelStreamOptions): ChatModelStream {
+export function fromAnthropic(input: ResponseInput, options?: DecoderOptions): ChatModelStream {
   return fromOpener(
-    providerEvents(input, () => new AnthropicConverter()),
+    providerEvents(input, options, (limit) => new AnthropicConverter(limit)),
     options,
   );
 }

@@ -9,11 +9,11 @@
  *
  * @module
  */
-import { fromOpener, type ChatModelStream, type ChatModelStreamOptions } from "../chat-model-stream.ts";
-import { eventTransformer, type ResponseInput } from "../decoders/response-events.ts";
+import { fromOpener, type ChatModelStream } from "../chat-model-stream.ts";
+import { eventTransformer, LineLimit, type DecoderOptions, type DecoderStreamOptions, type ResponseInput } from "../decoders/response-events.ts";
 import { isRecord, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
-import { count, details, ProviderConverter, providerEvents, record, text, usage } from "./adapter.ts";
+import { count, details, isChatChunk, ProviderConverter, providerEvents, record, text, usage } from "./adapter.ts";
 
 /** `usage` of a chunk, in LangChain's names. */
 function chatUsage(raw: RawEvent): UsageMetadata {
@@ -38,6 +38,14 @@ class OpenAIChatConverter extends ProviderConverter {
   #reason: string | undefined = undefined;
   #usage: UsageMetadata | undefined = undefined;
   readonly #metadata: RawEvent = {};
+
+  constructor(limit: LineLimit) {
+    super("an OpenAI Chat Completions stream", limit);
+  }
+
+  protected recognizes(data: RawEvent): boolean {
+    return isChatChunk(data);
+  }
 
   protected onMessage(message: ServerSentEvent, position: number): void {
     if (message.data === "[DONE]") return this.#finish();
@@ -118,12 +126,14 @@ class OpenAIChatConverter extends ProviderConverter {
  * Cancellation and errors: after `[DONE]` or an `error` chunk the stream terminates, which
  * (through `pipeThrough`) cancels the body. An `error` chunk becomes an `error` event (its
  * `message`, and its `code` or `type`). Data that is not a JSON object errors the stream with a
- * `TypeError` naming the message's position. Input that ends without `[DONE]` gets the block and
- * message finishes it was owed, with what arrived.
+ * `TypeError` naming the message's position, and so does another provider's stream; a line over
+ * `maxLineBytes` (8 MiB unless set) errors it with a `RangeError`. Errors go to the readable side,
+ * never thrown from `transform` (workerd reports that as unhandled). Input that ends without
+ * `[DONE]` gets the block and message finishes it was owed, with what arrived.
  */
 export class OpenAIChatDecoderStream extends TransformStream<Uint8Array, ProtocolEvent> {
-  constructor() {
-    super(eventTransformer(new OpenAIChatConverter()));
+  constructor(options?: DecoderStreamOptions) {
+    super(eventTransformer(new OpenAIChatConverter(new LineLimit(options))));
   }
 }
 
@@ -147,13 +157,16 @@ export class OpenAIChatDecoderStream extends TransformStream<Uint8Array, Protoco
  * Cancellation and errors: lazy (the body is read only when something consumes); cancelling the
  * stream cancels the body. A non-OK response fails it with an `HTTPError` (`status`, `headers`,
  * the provider's `message` and `code`); a JSON response (a request without `stream: true`) with
- * a `TypeError` saying so; an `error` chunk with an `Error` carrying its message and code; data
- * that is not JSON with a `TypeError` naming the position. A stream cut off before `[DONE]` ends
- * with a finish built from what arrived.
+ * a `TypeError` saying so, and any other response that is not an event stream (HTML, plain text)
+ * with a `TypeError` naming its content type; another provider's stream with a `TypeError` saying
+ * whose it looks like; a line longer than `maxLineBytes` (8 MiB unless set, or `maxBytes` when
+ * smaller) with a `RangeError`; an `error` chunk with an `Error` carrying its message and code;
+ * data that is not JSON with a `TypeError` naming the position. A stream cut off before `[DONE]`
+ * ends with a finish built from what arrived.
  */
-export function fromOpenAIChat(input: ResponseInput, options?: ChatModelStreamOptions): ChatModelStream {
+export function fromOpenAIChat(input: ResponseInput, options?: DecoderOptions): ChatModelStream {
   return fromOpener(
-    providerEvents(input, () => new OpenAIChatConverter()),
+    providerEvents(input, options, (limit) => new OpenAIChatConverter(limit)),
     options,
   );
 }

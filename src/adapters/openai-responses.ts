@@ -9,11 +9,11 @@
  *
  * @module
  */
-import { fromOpener, type ChatModelStream, type ChatModelStreamOptions } from "../chat-model-stream.ts";
-import { eventTransformer, type ResponseInput } from "../decoders/response-events.ts";
+import { fromOpener, type ChatModelStream } from "../chat-model-stream.ts";
+import { eventTransformer, LineLimit, type DecoderOptions, type DecoderStreamOptions, type ResponseInput } from "../decoders/response-events.ts";
 import type { ProtocolEvent, RawEvent, UsageMetadata } from "../protocol.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
-import { count, details, ProviderConverter, providerEvents, record, text, usage } from "./adapter.ts";
+import { count, details, isResponsesType, ProviderConverter, providerEvents, record, text, usage } from "./adapter.ts";
 
 /** `response.usage`, in LangChain's names. */
 function responsesUsage(raw: RawEvent): UsageMetadata {
@@ -34,6 +34,14 @@ const STREAMED_ITEMS = new Set(["message", "reasoning", "function_call"]);
 class OpenAIResponsesConverter extends ProviderConverter {
   /** Block index by `<kind>:<output_index>:<part index>`. */
   readonly #keys = new Map<string, number>();
+
+  constructor(limit: LineLimit) {
+    super("an OpenAI Responses stream", limit);
+  }
+
+  protected recognizes(data: RawEvent, message: ServerSentEvent): boolean {
+    return isResponsesType(data["type"] ?? message.event);
+  }
 
   protected onMessage(message: ServerSentEvent, position: number): void {
     const data = this.json(message, position, "OpenAI Responses");
@@ -178,12 +186,15 @@ class OpenAIResponsesConverter extends ProviderConverter {
  * Cancellation and errors: after `response.completed`, `response.incomplete`, `response.failed`
  * or `error` the stream terminates, which (through `pipeThrough`) cancels the body. The last two
  * become an `error` event with the provider's message and code. Data that is not a JSON object
- * errors the stream with a `TypeError` naming the message's position. Input that ends early gets
- * the block and message finishes it was owed, with what arrived.
+ * errors the stream with a `TypeError` naming the message's position, and so does another
+ * provider's stream; a line over `maxLineBytes` (8 MiB unless set) errors it with a `RangeError`.
+ * Errors go to the readable side, never thrown from `transform` (workerd reports that as
+ * unhandled). Input that ends early gets the block and message finishes it was owed, with what
+ * arrived.
  */
 export class OpenAIResponsesDecoderStream extends TransformStream<Uint8Array, ProtocolEvent> {
-  constructor() {
-    super(eventTransformer(new OpenAIResponsesConverter()));
+  constructor(options?: DecoderStreamOptions) {
+    super(eventTransformer(new OpenAIResponsesConverter(new LineLimit(options))));
   }
 }
 
@@ -206,14 +217,17 @@ export class OpenAIResponsesDecoderStream extends TransformStream<Uint8Array, Pr
  *
  * Cancellation and errors: lazy (the body is read only when something consumes); cancelling the
  * stream cancels the body. A non-OK response fails it with an `HTTPError`; a JSON response (a
- * request without `stream: true`) with a `TypeError` saying so; `response.failed` and `error`
- * with an `Error` carrying the provider's message and code; data that is not JSON with a
- * `TypeError` naming the position. A stream cut off before its terminal event ends with a finish
+ * request without `stream: true`) with a `TypeError` saying so, and any other response that is not
+ * an event stream (HTML, plain text) with a `TypeError` naming its content type; another
+ * provider's stream with a `TypeError` saying whose it looks like; a line longer than
+ * `maxLineBytes` (8 MiB unless set, or `maxBytes` when smaller) with a `RangeError`;
+ * `response.failed` and `error` with an `Error` carrying the provider's message and code; data
+ * that is not JSON with a `TypeError` naming the position. A stream cut off before its terminal event ends with a finish
  * built from what arrived (no reason, no usage).
  */
-export function fromOpenAIResponses(input: ResponseInput, options?: ChatModelStreamOptions): ChatModelStream {
+export function fromOpenAIResponses(input: ResponseInput, options?: DecoderOptions): ChatModelStream {
   return fromOpener(
-    providerEvents(input, () => new OpenAIResponsesConverter()),
+    providerEvents(input, options, (limit) => new OpenAIResponsesConverter(limit)),
     options,
   );
 }

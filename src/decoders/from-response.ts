@@ -8,11 +8,22 @@
  *
  * @module
  */
-import { fromOpener, type ChatModelStream, type ChatModelStreamOptions } from "../chat-model-stream.ts";
+import { fromOpener, type ChatModelStream } from "../chat-model-stream.ts";
 import type { ProtocolEvent } from "../protocol.ts";
+import { LineBudget } from "../sse/line-budget.ts";
 import { SSEParser, type ServerSentEvent } from "../sse/parse.ts";
 import { StringBuilder } from "../string-builder.ts";
-import { eventTransformer, parseJSON, responseEvents, type EventConverter, type ResponseInput } from "./response-events.ts";
+import {
+  eventTransformer,
+  LineLimit,
+  mediaType,
+  parseJSON,
+  responseEvents,
+  type DecoderOptions,
+  type DecoderStreamOptions,
+  type EventConverter,
+  type ResponseInput,
+} from "./response-events.ts";
 
 function isTerminal(event: unknown): boolean {
   const name = (event as { event?: unknown } | null)?.event;
@@ -24,10 +35,21 @@ class SSEConverter implements EventConverter {
   readonly out: ProtocolEvent[] = [];
   done = false;
   #position = 0;
-  readonly #parser = new SSEParser((message) => this.#message(message));
+  readonly #limit: LineLimit;
+  readonly #parser: SSEParser;
+
+  constructor(limit: LineLimit) {
+    this.#limit = limit;
+    this.#parser = new SSEParser((message) => this.#message(message), { maxLineBytes: limit.bytes });
+  }
 
   write(text: string): void {
-    if (!this.done) this.#parser.write(text);
+    if (this.done) return;
+    try {
+      this.#parser.write(text);
+    } catch (error) {
+      throw this.#limit.rename(error);
+    }
   }
 
   end(): void {
@@ -50,6 +72,14 @@ class NDJSONConverter implements EventConverter {
   done = false;
   #position = 0;
   readonly #line = new StringBuilder();
+  readonly #limit: LineLimit;
+  /** The size of the unfinished line in `#line`. */
+  readonly #size: LineBudget;
+
+  constructor(limit: LineLimit) {
+    this.#limit = limit;
+    this.#size = new LineBudget(limit.bytes);
+  }
 
   write(text: string): void {
     let pos = 0;
@@ -57,14 +87,31 @@ class NDJSONConverter implements EventConverter {
     while (lf !== -1 && !this.done) {
       let line = text.slice(pos, lf);
       if (this.#line.length > 0) {
+        this.#count(line);
         this.#line.push(line);
         line = this.#line.take();
+        this.#size.reset();
+      } else if (line.length * 3 > this.#size.limit) {
+        this.#count(line);
+        this.#size.reset();
       }
       pos = lf + 1;
       this.#processLine(line);
       lf = text.indexOf("\n", pos);
     }
-    if (pos < text.length && !this.done) this.#line.push(pos === 0 ? text : text.slice(pos));
+    if (pos < text.length && !this.done) {
+      const piece = pos === 0 ? text : text.slice(pos);
+      this.#count(piece);
+      this.#line.push(piece);
+    }
+  }
+
+  /** Counts a piece of the current line; past the bound, drops the line and throws. */
+  #count(piece: string): void {
+    if (this.#size.fits(piece, this.#line)) return;
+    this.#line.set("");
+    this.#size.reset();
+    throw this.#limit.tooLong();
   }
 
   end(): void {
@@ -86,8 +133,13 @@ const NOT_SPACE = /[^\s]/;
 
 /** Neither content type said which: the first character that is not whitespace (or a BOM) decides. */
 class SniffingConverter implements EventConverter {
+  readonly #limit: LineLimit;
   #inner: EventConverter | undefined;
   #head = "";
+
+  constructor(limit: LineLimit) {
+    this.#limit = limit;
+  }
 
   get out(): ProtocolEvent[] {
     return this.#inner?.out ?? NOTHING;
@@ -101,10 +153,12 @@ class SniffingConverter implements EventConverter {
     if (this.#inner !== undefined) return this.#inner.write(text);
     const at = text.search(NOT_SPACE);
     if (at === -1) {
+      // Whitespace only, so far: bounded like a line, or an endless run of spaces would fill memory.
+      if (this.#head.length + text.length > this.#limit.bytes) throw this.#limit.tooLong();
       this.#head += text;
       return;
     }
-    this.#inner = text.charCodeAt(at) === 0x7b /* { */ ? new NDJSONConverter() : new SSEConverter();
+    this.#inner = text.charCodeAt(at) === 0x7b /* { */ ? new NDJSONConverter(this.#limit) : new SSEConverter(this.#limit);
     this.#inner.write(this.#head + text);
     this.#head = "";
   }
@@ -116,19 +170,27 @@ class SniffingConverter implements EventConverter {
 
 const NDJSON_TYPES = new Set(["application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines"]);
 
-function converterFor(contentType: string | null): EventConverter {
-  const type = contentType?.split(";", 1)[0]!.trim().toLowerCase();
-  if (type === "text/event-stream") return new SSEConverter();
-  if (type !== undefined && NDJSON_TYPES.has(type)) return new NDJSONConverter();
-  return new SniffingConverter();
+/**
+ * The converter for a content type: SSE, NDJSON, or (no type, or bytes of no stated kind) sniffed.
+ * Any other type is a response that is not a stream (an HTML error page, a JSON body, plain text):
+ * refused, rather than parsed into an empty message.
+ */
+function converterFor(contentType: string | null, limit: LineLimit): EventConverter {
+  const type = mediaType(contentType);
+  if (type === "text/event-stream") return new SSEConverter(limit);
+  if (NDJSON_TYPES.has(type)) return new NDJSONConverter(limit);
+  if (type === "" || type === "application/octet-stream") return new SniffingConverter(limit);
+  throw new TypeError(`Expected a text/event-stream or application/x-ndjson response, got ${type}: not a stream of events`);
 }
 
 /**
  * Rehydrates a stream of protocol events that `toResponse` (or `SSEEncoderStream` /
  * `NDJSONEncoderStream`) sent, on a client: a browser, another Worker, Node. The format is chosen
  * by the response's `content-type` (`text/event-stream` is SSE, `application/x-ndjson` is
- * NDJSON), else by the first byte that is not whitespace (`{` is NDJSON, anything else SSE). The
- * stream is lazy: the body is read only when something consumes, and no faster than its readers.
+ * NDJSON); a bare body, or one without a content type or typed `application/octet-stream`, by the
+ * first byte that is not whitespace (`{` is NDJSON, anything else SSE). The stream is lazy: the
+ * body is read only when something consumes, and no faster than its readers. Options are the
+ * stream's (`signal`, limits, timeouts) and `maxLineBytes`, the bound on one line.
  *
  * @example
  * ```ts
@@ -142,13 +204,21 @@ function converterFor(contentType: string | null): EventConverter {
  * Cancellation and errors: cancelling the stream (`aclose()`, the `signal` option, the last reader
  * cancelling) cancels the response body. A non-OK response fails the stream with an `HTTPError`
  * carrying `status`, `headers` and the provider's message. Data that is not JSON fails it with a
- * `TypeError` naming the event's position; a malformed event fails it as `dispatch` would. An
- * `error` event fails it with that error. A body that ends without a terminal event gets a
- * synthesized `message-finish`; an empty one fails with "No generation chunks were returned". A
- * response whose body was already read throws a `TypeError` at once.
+ * `TypeError` naming the event's position; a malformed event fails it as `dispatch` would. A
+ * response of another content type (an HTML page, JSON, plain text) fails it with a `TypeError`
+ * naming that type. A line (or an SSE event's data) longer than `maxLineBytes` (8 MiB unless set),
+ * or than `maxBytes` when that is smaller, fails it with a `RangeError` naming the option, before
+ * more of it is buffered. An `error` event fails it with that error. A body that ends without a
+ * terminal event gets a synthesized `message-finish`; an empty one fails with "No generation
+ * chunks were returned". A response whose body was already read, or a bad `maxLineBytes`, throws
+ * a `TypeError` / `RangeError` at once.
  */
-export function fromResponse(input: ResponseInput, options?: ChatModelStreamOptions): ChatModelStream {
-  return fromOpener(responseEvents(input, converterFor), options);
+export function fromResponse(input: ResponseInput, options?: DecoderOptions): ChatModelStream {
+  const limit = new LineLimit(options);
+  return fromOpener(
+    responseEvents(input, (type) => converterFor(type, limit)),
+    options,
+  );
 }
 
 /**
@@ -161,11 +231,14 @@ export function fromResponse(input: ResponseInput, options?: ChatModelStreamOpti
  *
  * Cancellation and errors: after the terminal event the stream terminates, which (through
  * `pipeThrough`) cancels the body. `data` that is not JSON errors it with a `TypeError` naming
- * the event's position. Events are passed on unchecked: `ChatModelStream.from` checks them.
+ * the event's position, and a line over `maxLineBytes` (8 MiB unless set) with a `RangeError`;
+ * the error goes to the readable side (not thrown from `transform`, which workerd would report
+ * as unhandled), and through `pipeThrough` cancels the body. Events are passed on unchecked:
+ * `ChatModelStream.from` checks them.
  */
 export class SSEDecoderStream extends TransformStream<Uint8Array, ProtocolEvent> {
-  constructor() {
-    super(eventTransformer(new SSEConverter()));
+  constructor(options?: DecoderStreamOptions) {
+    super(eventTransformer(new SSEConverter(new LineLimit(options))));
   }
 }
 
@@ -181,7 +254,7 @@ export class SSEDecoderStream extends TransformStream<Uint8Array, ProtocolEvent>
  * `TypeError` naming the line's position (blank lines are skipped and not counted).
  */
 export class NDJSONDecoderStream extends TransformStream<Uint8Array, ProtocolEvent> {
-  constructor() {
-    super(eventTransformer(new NDJSONConverter()));
+  constructor(options?: DecoderStreamOptions) {
+    super(eventTransformer(new NDJSONConverter(new LineLimit(options))));
   }
 }

@@ -6,8 +6,10 @@
  *
  * @module
  */
+import type { ChatModelStreamOptions } from "../chat-model-stream.ts";
 import type { PullSource, SourceOpener } from "../fan-out.ts";
 import type { ProtocolEvent } from "../protocol.ts";
+import { lineTooLong, maxLineBytesOf } from "../sse/line-budget.ts";
 
 /**
  * Text in, protocol events out, pushed to `out` for the caller to drain.
@@ -27,6 +29,68 @@ export interface EventConverter {
 
 /** What the decoders read: a fetch `Response`, or the bytes of a body. */
 export type ResponseInput = Response | ReadableStream<Uint8Array>;
+
+/**
+ * Options of `fromResponse` and the provider adapters: the stream's options, and the bound on one
+ * line of the body.
+ */
+export interface DecoderOptions extends ChatModelStreamOptions {
+  /**
+   * The longest line (and SSE event data) the body may send, in UTF-8 bytes. What a decoder holds
+   * of a line before it ends is bounded by this, and by `maxBytes` when that is smaller: a body
+   * that never sends a line break fails with a `RangeError` instead of filling memory.
+   * `Infinity` lifts the bound.
+   *
+   * @default 8388608 (8 MiB)
+   */
+  maxLineBytes?: number | undefined;
+}
+
+/** Options of the decoder `TransformStream`s. */
+export interface DecoderStreamOptions {
+  /** As `DecoderOptions.maxLineBytes`. @default 8388608 (8 MiB) */
+  maxLineBytes?: number | undefined;
+}
+
+/**
+ * The bound on one line: `maxLineBytes`, or `maxBytes` when that is smaller (a line longer than
+ * the whole content limit can only fail it). Throws a `RangeError` for a bad `maxLineBytes`.
+ *
+ * @internal
+ */
+export class LineLimit {
+  /** The bound, in UTF-8 bytes. */
+  readonly bytes: number;
+  /** The option it comes from. */
+  readonly #option: "maxLineBytes" | "maxBytes";
+
+  constructor(options: { maxLineBytes?: number | undefined; maxBytes?: number | undefined } | undefined) {
+    const line = maxLineBytesOf(options?.maxLineBytes);
+    const content = options?.maxBytes;
+    // A bad maxBytes is the stream's to refuse; here only a usable one counts.
+    if (typeof content === "number" && content > 0 && content < line) {
+      this.bytes = content;
+      this.#option = "maxBytes";
+    } else {
+      this.bytes = line;
+      this.#option = "maxLineBytes";
+    }
+  }
+
+  /** The error for a line over the bound. */
+  tooLong(what?: string): RangeError {
+    return this.rename(lineTooLong(this.bytes, what)) as RangeError;
+  }
+
+  /** The parser's `maxLineBytes exceeded` error, said in terms of `maxBytes` when that is the bound. */
+  rename(error: unknown): unknown {
+    if (this.#option === "maxLineBytes" || !(error instanceof RangeError) || !error.message.startsWith("maxLineBytes exceeded")) return error;
+    return new RangeError(
+      `The chat model stream received more than maxBytes (${this.bytes}) bytes: a line of the response is longer than that`,
+      { cause: error },
+    );
+  }
+}
 
 /**
  * A response that came back with a non-OK status. The body (its first 64 KiB) is read for the
@@ -119,24 +183,36 @@ function drain(converter: EventConverter, controller: { enqueue(event: ProtocolE
  * A `Transformer` from bytes to protocol events through a converter. After a terminal event the
  * stream terminates, which (through `pipeThrough`) cancels the rest of the input. When the
  * converter throws, the events of the same chunk before the bad data are enqueued, then the
- * stream errors (as any `TransformStream` does, that drops what its reader had not yet read).
+ * controller errors the stream (which, as for any `TransformStream`, drops what its reader had not
+ * yet read).
  *
  * @internal
  */
 export function eventTransformer(converter: EventConverter): Transformer<Uint8Array, ProtocolEvent> {
   const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  // Errors go to the controller, not out of transform() / flush(): workerd reports such a throw as
+  // an unhandled rejection, although the stream errors all the same.
   return {
     transform(chunk, controller) {
       try {
         converter.write(decoder.decode(chunk, { stream: true }));
-      } finally {
+      } catch (error) {
         drain(converter, controller);
+        controller.error(error);
+        return;
       }
+      drain(converter, controller);
       if (converter.done) controller.terminate();
     },
     flush(controller) {
-      converter.write(decoder.decode());
-      converter.end();
+      try {
+        converter.write(decoder.decode());
+        converter.end();
+      } catch (error) {
+        drain(converter, controller);
+        controller.error(error);
+        return;
+      }
       drain(converter, controller);
     },
   };
@@ -273,6 +349,16 @@ class ResponseSource implements PullSource {
     out.length = 0;
     return true;
   }
+}
+
+/** @internal The media type of a `content-type` header, lower-cased, without parameters (`""` when absent). */
+export function mediaType(contentType: string | null): string {
+  return contentType === null ? "" : contentType.split(";", 1)[0]!.trim().toLowerCase();
+}
+
+/** @internal A JSON media type: `application/json` or `…+json`. */
+export function isJSONType(type: string): boolean {
+  return type === "application/json" || type.endsWith("+json");
 }
 
 /** Duck-typed, so a `Response` from another fetch implementation counts too. */

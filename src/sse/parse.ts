@@ -11,6 +11,7 @@
  * @module
  */
 import { StringBuilder } from "../string-builder.ts";
+import { LineBudget, lineTooLong, maxLineBytesOf } from "./line-budget.ts";
 
 /** One dispatched event, as the WHATWG `EventSource` would report it. */
 export interface ServerSentEvent {
@@ -30,6 +31,13 @@ export interface SSEParserOptions {
   onRetry?: ((milliseconds: number) => void) | undefined;
   /** Called for each comment line (such as a `:` heartbeat) with the text after the colon. */
   onComment?: ((comment: string) => void) | undefined;
+  /**
+   * The longest line, and the most data one event may gather, in UTF-8 bytes: a stream that goes
+   * on without a line break is refused rather than buffered without end. `Infinity` lifts it.
+   *
+   * @default 8388608 (8 MiB)
+   */
+  maxLineBytes?: number | undefined;
 }
 
 const LF = 10;
@@ -50,10 +58,12 @@ const ROPE_PIECES = 16;
  * parser.end();
  * ```
  *
- * Cancellation and errors: there is nothing to cancel; stop calling `write`. No text is an error
- * (lines that are not fields are ignored). What `onEvent` throws propagates out of `write`, and
- * the rest of that piece of text is then not parsed. `end` drops an event not closed by a blank
- * line, as a browser does.
+ * Cancellation and errors: there is nothing to cancel; stop calling `write`. Lines that are not
+ * fields are ignored. A line, or an event's data, longer than `maxLineBytes` (8 MiB unless set)
+ * makes `write` throw a `RangeError` whose message starts with `maxLineBytes exceeded`; what was
+ * buffered of it is dropped. What `onEvent` throws propagates out of `write`, and the rest of that
+ * piece of text is then not parsed. `end` drops an event not closed by a blank line, as a browser
+ * does. A `maxLineBytes` that is not a positive integer throws a `RangeError` from the constructor.
  */
 export class SSEParser {
   readonly #onEvent: (event: ServerSentEvent) => void;
@@ -63,6 +73,9 @@ export class SSEParser {
   #head = "";
   #pieces = 0;
   #long: StringBuilder | undefined = undefined;
+  /** The size of the unfinished line so far, and of the current event's data. */
+  readonly #line: LineBudget;
+  readonly #dataSize: LineBudget;
   #started = false;
   /** The last line ended with a CR: an LF right after it belongs to that line end. */
   #afterCR = false;
@@ -76,6 +89,9 @@ export class SSEParser {
     this.#onEvent = onEvent;
     this.#onRetry = options.onRetry;
     this.#onComment = options.onComment;
+    const limit = maxLineBytesOf(options.maxLineBytes);
+    this.#line = new LineBudget(limit);
+    this.#dataSize = new LineBudget(limit);
   }
 
   /** Parses the next piece of the stream. */
@@ -98,6 +114,7 @@ export class SSEParser {
       const end = lf === -1 || (cr !== -1 && cr < lf) ? cr : lf;
       let line = text.slice(pos, end);
       if (this.#pieces > 0) line = this.#takeLine(line);
+      else if (line.length * 3 > this.#line.limit) this.#checkLine(line);
       pos = end + 1;
       if (end === cr) {
         if (pos === length) this.#afterCR = true;
@@ -115,11 +132,14 @@ export class SSEParser {
    * two or three); past that a builder takes them, which holds less per piece than a rope.
    */
   #keep(piece: string): void {
+    if (!this.#line.fits(piece, this.#long ?? this.#head)) this.#tooLong();
     if (++this.#pieces <= ROPE_PIECES) this.#head += piece;
     else (this.#long ??= new StringBuilder(this.#head)).push(piece);
   }
 
   #takeLine(last: string): string {
+    if (!this.#line.fits(last, this.#long ?? this.#head)) this.#tooLong();
+    this.#line.reset();
     const long = this.#long;
     let line: string;
     if (long === undefined) line = this.#head + last;
@@ -133,13 +153,29 @@ export class SSEParser {
     return line;
   }
 
+  /** A line that arrived whole in one piece of text. */
+  #checkLine(line: string): void {
+    const fits = this.#line.fits(line, "");
+    this.#line.reset();
+    if (!fits) this.#tooLong();
+  }
+
+  /** Drops the unfinished line (so its memory goes with the error) and throws. */
+  #tooLong(): never {
+    const limit = this.#line.limit;
+    this.end();
+    throw lineTooLong(limit);
+  }
+
   /** The input ended: an event not closed by a blank line is discarded, as the standard says. */
   end(): void {
     this.#head = "";
     this.#pieces = 0;
     this.#long = undefined;
+    this.#line.reset();
     this.#data = "";
     this.#hasData = false;
+    this.#dataSize.reset();
     this.#event = "";
     this.#retry = undefined;
   }
@@ -158,13 +194,18 @@ export class SSEParser {
       value = line.slice(line.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1);
     }
     switch (field) {
-      case "data":
-        if (this.#hasData) this.#data += "\n" + value;
-        else {
-          this.#data = value;
-          this.#hasData = true;
+      case "data": {
+        const piece = this.#hasData ? "\n" + value : value;
+        // Each line is bounded; so is what an event's `data:` lines add up to.
+        if (!this.#dataSize.fits(piece, this.#data)) {
+          const limit = this.#dataSize.limit;
+          this.end();
+          throw lineTooLong(limit, "an event whose data is");
         }
+        this.#data += piece;
+        this.#hasData = true;
         return;
+      }
       case "event":
         this.#event = value;
         return;
@@ -190,6 +231,7 @@ export class SSEParser {
     const retry = this.#retry;
     this.#data = "";
     this.#hasData = false;
+    this.#dataSize.reset();
     this.#event = "";
     this.#retry = undefined;
     if (!hasData) return;
@@ -215,9 +257,11 @@ export class SSEParser {
  * ```
  *
  * Cancellation and errors: cancelling the readable side cancels the input, as for any
- * `TransformStream` (through `pipeThrough`, the response body). No input is an error: lines that
- * are not fields are ignored, and an event the input ends in the middle of is dropped. A
- * `TextDecoderStream` in front strips one BOM itself, so a second one would then be ignored here.
+ * `TransformStream` (through `pipeThrough`, the response body). Lines that are not fields are
+ * ignored, and an event the input ends in the middle of is dropped. A line or an event's data over
+ * `maxLineBytes` (8 MiB unless set) errors the readable side with a `RangeError` (`maxLineBytes
+ * exceeded: …`), which through `pipeThrough` cancels the input. A `TextDecoderStream` in front
+ * strips one BOM itself, so a second one would then be ignored here.
  */
 export class SSEParserStream extends TransformStream<string | Uint8Array, ServerSentEvent> {
   constructor(options: SSEParserOptions = {}) {
@@ -228,12 +272,22 @@ export class SSEParserStream extends TransformStream<string | Uint8Array, Server
       start(controller) {
         parser = new SSEParser((event) => controller.enqueue(event), options);
       },
-      transform(chunk) {
-        parser.write(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
+      // Errors go to the controller, not out of transform(): workerd reports a throw there as an
+      // unhandled rejection, although the stream errors all the same.
+      transform(chunk, controller) {
+        try {
+          parser.write(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
+        } catch (error) {
+          controller.error(error);
+        }
       },
-      flush() {
-        parser.write(decoder.decode());
-        parser.end();
+      flush(controller) {
+        try {
+          parser.write(decoder.decode());
+          parser.end();
+        } catch (error) {
+          controller.error(error);
+        }
       },
     });
   }
