@@ -68,8 +68,10 @@ export default defineConfig({
           include: ["test/e2e/wrangler-dev.test.ts"],
           environment: "node",
           setupFiles: ["./test/setup/node.ts"],
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
+          // Generous for a busy machine; test/e2e/wrangler-dev.ts gives up on a wrangler dev that
+          // is not ready in 120 s, before the hook does.
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
         },
       },
       {

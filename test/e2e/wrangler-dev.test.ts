@@ -104,7 +104,7 @@ describe("wrangler dev over HTTP", () => {
     } finally {
       await unflagged.stop();
     }
-  }, 120_000);
+  }, 180_000);
 
   it("serves the package to the page as one browser module, /chat-model-stream.js, with no bare imports", async () => {
     const response = await fetch(`${dev.url}/chat-model-stream.js`);

@@ -26,6 +26,9 @@ export interface WranglerDev {
   stop(): Promise<void>;
 }
 
+/** How long wrangler dev may take to be ready (a busy machine is slow to start workerd). */
+export const READY_DEADLINE_MS = 120_000;
+
 /** A port that was free a moment ago. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -135,13 +138,19 @@ export async function startWranglerDev(
   };
 
   const url = `http://127.0.0.1:${port}`;
+  // A deadline below the tests' own timeouts, so a wrangler that never gets ready is stopped here
+  // rather than left running (it is detached) after the test gave up on it.
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const ready = await Promise.race([
-    waitForLine(new RegExp(`Ready on ${url.replace(/\./g, "\\.")}`)).then(() => true),
-    exit.then(() => false),
+    waitForLine(new RegExp(`Ready on ${url.replace(/\./g, "\\.")}`)).then(() => "ready" as const),
+    exit.then(() => "exited" as const),
+    new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), READY_DEADLINE_MS))),
   ]);
-  if (!ready) {
+  clearTimeout(timer);
+  if (ready !== "ready") {
     await stop();
-    throw new Error(`wrangler dev exited before it was ready:\n${lines.join("\n")}`);
+    const why = ready === "exited" ? "exited before it was ready" : `was not ready within ${READY_DEADLINE_MS / 1000} s`;
+    throw new Error(`wrangler dev ${why}:\n${lines.join("\n")}`);
   }
   return { url, lines, waitForLine, stop };
 }
