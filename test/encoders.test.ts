@@ -523,13 +523,22 @@ describe("toResponse appends the given headers", () => {
     return headers.getSetCookie?.() ?? (headers.get("set-cookie")?.split(", ") ?? []);
   }
 
-  it("keeps several set-cookie from a Headers", () => {
+  // A browser's Response drops set-cookie (a forbidden response header): nothing to see there.
+  const keepsCookies = new Response(null, { headers: [["set-cookie", "a=1"]] }).headers.has("set-cookie");
+
+  it("appends a repeated header rather than keeping only its last value", () => {
+    const response = toResponse(pushAll(hello), { headers: [["x-tag", "a"], ["X-Tag", "b"]] });
+    void response.body!.cancel();
+    expect(response.headers.get("x-tag")).toBe("a, b");
+  });
+
+  it.skipIf(!keepsCookies)("keeps several set-cookie from a Headers", () => {
     const headers = new Headers();
     for (const cookie of cookies) headers.append("set-cookie", cookie);
     expect(setCookies(toResponse(pushAll(hello), { headers }))).toEqual(cookies);
   });
 
-  it("keeps several set-cookie from a list of pairs", () => {
+  it.skipIf(!keepsCookies)("keeps several set-cookie from a list of pairs", () => {
     const headers = cookies.map((cookie) => ["Set-Cookie", cookie] as [string, string]);
     expect(setCookies(toResponse(pushAll(hello), { headers }))).toEqual(cookies);
   });
