@@ -171,13 +171,14 @@ describe.skipIf(!haveChromium && !requireBrowser)("the demo page in chromium", (
   }
 
   /** The page's state the first time the answer pane has text, read in one go. */
-  function whenTextAppears(): Promise<{ status: string; text: string }> {
+  function whenTextAppears(): Promise<{ status: string; text: string; linked: boolean }> {
     return page
       .waitForFunction(() => {
         const text = document.getElementById("text")!.textContent ?? "";
-        return text.length > 0 && { status: document.body.dataset["status"] ?? "", text };
+        const linked = document.querySelector("#link a") !== null;
+        return text.length > 0 && { status: document.body.dataset["status"] ?? "", text, linked };
       })
-      .then((handle) => handle.jsonValue() as Promise<{ status: string; text: string }>);
+      .then((handle) => handle.jsonValue() as Promise<{ status: string; text: string; linked: boolean }>);
   }
 
   it("shows the text while the answer still streams, then all of it, the tool call and the usage", async () => {
@@ -210,12 +211,14 @@ describe.skipIf(!haveChromium && !requireBrowser)("the demo page in chromium", (
 
   it("links the saved message only once it is saved", async () => {
     await ask("Link me");
+    const streaming = await whenTextAppears();
     await page.waitForFunction(() => document.body.dataset["status"] === "done");
     // The link appears after the answer, once GET /messages/:id found the message; fetch it at once.
     const href = (await page.waitForSelector("#link a").then((a) => a.getAttribute("href")))!;
     const reply = await fetch(`${dev.url}${href}`);
     const record = (await reply.json()) as SavedMessage;
-    expect({ status: reply.status, saved: record.status, text: textOf(record.message) }).toEqual({
+    expect({ linkedWhileStreaming: streaming.linked, status: reply.status, saved: record.status, text: textOf(record.message) }).toEqual({
+      linkedWhileStreaming: false,
       status: 200,
       saved: "complete",
       text: ScriptedModel.answer,
