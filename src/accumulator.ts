@@ -116,8 +116,10 @@ class Track {
  *
  * @example
  * ```ts
+ * import { EMIT_TEXT, MessageAccumulator } from "./accumulator.ts";
+ *
  * const acc = new MessageAccumulator();
- * for (const ev of events) if (acc.apply(ev) & EMIT_TEXT) console.log(acc.delta);
+ * for await (const ev of events) if (acc.apply(ev) & EMIT_TEXT) console.log(acc.delta);
  * acc.end();
  * console.log(acc.message());
  * ```

@@ -76,11 +76,11 @@ export let fromOpener: (opener: SourceOpener, options?: ChatModelStreamOptions) 
  * @example
  * ```ts
  * export default {
- *   async fetch(request, env, ctx) {
- *     const stream = ChatModelStream.from(model.events(prompt), { signal: request.signal });
- *     ctx.waitUntil(stream.output.then((message) => env.KV.put(message.id, JSON.stringify(message))));
+ *   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+ *     const stream = ChatModelStream.from(callModel(request), { signal: request.signal });
+ *     ctx.waitUntil(stream.output.then((message) => env.MESSAGES.put(crypto.randomUUID(), JSON.stringify(message))));
  *     return new Response(stream.text.pipeThrough(new TextEncoderStream()), {
- *       headers: { "content-type": "text/event-stream" },
+ *       headers: { "content-type": "text/plain; charset=utf-8", "content-encoding": "identity" },
  *     });
  *   },
  * };
@@ -124,7 +124,7 @@ export class ChatModelStream implements AsyncIterable<ProtocolEvent> {
    *
    * @example
    * ```ts
-   * const stream = ChatModelStream.from(eventsReadable);
+   * const stream = ChatModelStream.from(events); // a ReadableStream of protocol events, say
    * console.log(await stream.text);
    * ```
    *

@@ -109,9 +109,9 @@ export class CursorStream<T> extends ReadableStream<T> {
  *
  * @example
  * ```ts
- * for await (const delta of stream.text) process(delta);   // deltas
+ * for await (const delta of stream.text) console.log(delta); // deltas
  * const text = await stream.text;                          // the final value
- * return new Response(stream.text.pipeThrough(new TextEncoderStream()));
+ * const body = stream.text.pipeThrough(new TextEncoderStream()); // bytes, for a Response
  * ```
  *
  * Cancellation and errors: cancelling the stream (`reader.cancel()`, breaking a `for await`, an

@@ -73,7 +73,7 @@ export class TextDeltaStream extends TransformStream<ProtocolEvent, string> {
  *
  * @example
  * ```ts
- * for await (const thought of events.pipeThrough(new ReasoningDeltaStream())) show(thought);
+ * for await (const thought of events.pipeThrough(new ReasoningDeltaStream())) console.log(thought);
  * ```
  *
  * Cancellation and errors: as `TextDeltaStream`.
@@ -89,7 +89,7 @@ export class ReasoningDeltaStream extends TransformStream<ProtocolEvent, string>
  *
  * @example
  * ```ts
- * for await (const chunk of events.pipeThrough(new ToolCallChunkStream())) args[chunk.index] += chunk.args ?? "";
+ * for await (const chunk of events.pipeThrough(new ToolCallChunkStream())) console.log(chunk.index, chunk.name, chunk.args);
  * ```
  *
  * Cancellation and errors: as `TextDeltaStream`.
@@ -106,7 +106,7 @@ export class ToolCallChunkStream extends TransformStream<ProtocolEvent, ToolCall
  *
  * @example
  * ```ts
- * const [message] = await Array.fromAsync(events.pipeThrough(new MessageStream()));
+ * const { value: message } = await events.pipeThrough(new MessageStream()).getReader().read();
  * ```
  *
  * Cancellation and errors: as `TextDeltaStream`.

@@ -203,7 +203,7 @@ export class AnthropicDecoderStream extends TransformStream<Uint8Array, Protocol
  * const response = await fetch("https://api.anthropic.com/v1/messages", {
  *   method: "POST",
  *   headers: { "x-api-key": env.ANTHROPIC_API_KEY, "anthropic-version": "2023-06-01", "content-type": "application/json" },
- *   body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 1024, messages, stream: true }),
+ *   body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 1024, messages: [{ role: "user", content: prompt }], stream: true }),
  *   signal: request.signal,
  * });
  * const stream = fromAnthropic(response, { signal: request.signal });

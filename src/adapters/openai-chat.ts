@@ -148,7 +148,7 @@ export class OpenAIChatDecoderStream extends TransformStream<Uint8Array, Protoco
  * const response = await fetch("https://api.openai.com/v1/chat/completions", {
  *   method: "POST",
  *   headers: { authorization: `Bearer ${env.OPENAI_API_KEY}`, "content-type": "application/json" },
- *   body: JSON.stringify({ model: "gpt-4.1-mini", messages, stream: true, stream_options: { include_usage: true } }),
+ *   body: JSON.stringify({ model: "gpt-4.1-mini", messages: [{ role: "user", content: prompt }], stream: true, stream_options: { include_usage: true } }),
  *   signal: request.signal,
  * });
  * const stream = fromOpenAIChat(response, { signal: request.signal });

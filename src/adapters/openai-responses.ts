@@ -210,7 +210,7 @@ export class OpenAIResponsesDecoderStream extends TransformStream<Uint8Array, Pr
  * const response = await fetch("https://api.openai.com/v1/responses", {
  *   method: "POST",
  *   headers: { authorization: `Bearer ${env.OPENAI_API_KEY}`, "content-type": "application/json" },
- *   body: JSON.stringify({ model: "o4-mini", input, reasoning: { summary: "auto" }, stream: true }),
+ *   body: JSON.stringify({ model: "o4-mini", input: prompt, reasoning: { summary: "auto" }, stream: true }),
  * });
  * const message = await fromOpenAIResponses(response).output;
  * ```

@@ -197,7 +197,7 @@ function converterFor(contentType: string | null, limit: LineLimit): EventConver
  * const controller = new AbortController();
  * const response = await fetch("/chat", { method: "POST", body: prompt, signal: controller.signal });
  * const stream = fromResponse(response, { signal: controller.signal });
- * for await (const text of stream.text) append(text);
+ * for await (const text of stream.text) output.append(text);
  * const message = await stream.output;
  * ```
  *

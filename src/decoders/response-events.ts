@@ -101,7 +101,7 @@ export class LineLimit {
  * try {
  *   await fromOpenAIChat(await fetch(url, init)).output;
  * } catch (error) {
- *   if (error instanceof HTTPError && error.status === 429) retryAfter(error.headers.get("retry-after"));
+ *   if (error instanceof HTTPError && error.status === 429) console.log("retry after", error.headers.get("retry-after"));
  * }
  * ```
  *

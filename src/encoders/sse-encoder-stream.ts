@@ -111,7 +111,7 @@ class SSETransformer implements Transformer<ProtocolEvent, Uint8Array> {
  * @example
  * ```ts
  * const body = stream.events.pipeThrough(new SSEEncoderStream());
- * return new Response(body, { headers: { "content-type": "text/event-stream" } });
+ * const response = new Response(body, { headers: { "content-type": "text/event-stream" } });
  * // id: 1
  * // event: message-start
  * // data: {"event":"message-start","id":"msg-1"}
