@@ -1,8 +1,8 @@
 // Hostile and foreign input, the same for each provider adapter: an absurd block index, another
 // provider's stream, a 200 response that is not a stream, and bad bytes through the decoder stream.
 import { expect, it } from "vitest";
-import type { ChatModelStream, ProtocolEvent, ResponseInput } from "../src/index.ts";
-import { bytesOf, chunkedBody, responseOf } from "./bytes.ts";
+import type { ChatModelStream, DecoderOptions, ProtocolEvent, ResponseInput } from "../src/index.ts";
+import { bytesOf, chunkedBody, endlessLine, responseOf } from "./bytes.ts";
 import * as anthropic from "./fixtures/anthropic.ts";
 import * as openaiChat from "./fixtures/openai-chat.ts";
 import * as openaiResponses from "./fixtures/openai-responses.ts";
@@ -20,7 +20,7 @@ export type Provider = keyof typeof providers;
 export interface Adapter {
   /** What the adapter reads, as its errors name it. */
   kind: Provider;
-  from: (input: ResponseInput) => ChatModelStream;
+  from: (input: ResponseInput, options?: DecoderOptions) => ChatModelStream;
   decoder: () => TransformStream<Uint8Array, ProtocolEvent>;
   /** A small body whose block index is 4294967294 (2^32 − 2, the largest array index), with text "hi". */
   hugeIndex: string;
@@ -44,6 +44,24 @@ export function itRefusesHostileInput(adapter: Adapter): void {
       });
     }
   }
+
+  it("a body that never ends its line fails once it passes maxLineBytes, and is cancelled", async () => {
+    const source = endlessLine("data: ", 50 * 1024 * 1024);
+    const error = await failure(adapter.from(source.body, { maxLineBytes: 1024 * 1024 }).output);
+    await settle();
+    expect([error.name, error.message, source.pulled <= 2 * 1024 * 1024, source.cancelled]).toEqual([
+      "RangeError",
+      "maxLineBytes exceeded: the stream has a line longer than maxLineBytes (1048576 bytes)",
+      true,
+      true,
+    ]);
+  }, 30_000);
+
+  it("a line longer than maxBytes fails as maxBytes", async () => {
+    const source = endlessLine("data: ", 50 * 1024 * 1024);
+    const error = await failure(adapter.from(source.body, { maxBytes: 100_000 }).output);
+    expect([error.name, error.message.includes("maxBytes (100000)")]).toEqual(["RangeError", true]);
+  }, 30_000);
 
   it.each([
     ["an HTML page", "text/html; charset=utf-8", "<!doctype html><title>502</title>", "got text/html"],
