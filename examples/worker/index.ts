@@ -16,7 +16,7 @@
  * status "aborted". Let it finish: the final message is saved by `ctx.waitUntil`, after the response,
  * even if the client stopped reading.
  */
-import { ChatModelStream, toResponse, type AIMessage, type ErrorWithPartial, type ResponseFormat } from "../../src/index.ts";
+import { ChatModelStream, hasPartial, toResponse, type AIMessage, type ResponseFormat } from "../../src/index.ts";
 import { PAGE } from "./page.ts";
 import { callProvider, type ProviderEnv } from "./providers.ts";
 import { ScriptedModel } from "./scripted-model.ts";
@@ -148,7 +148,9 @@ async function answer(request: Request, prompt: string, env: Env, ctx: Context, 
           return { status: "complete", message };
         },
         (error: unknown): SavedMessage => {
-          const { name, message, partial } = error as ErrorWithPartial;
+          // On Stop, `partial` holds every block finished with what had arrived: the answer on screen.
+          const { name, message } = error instanceof Error ? error : { name: "Error", message: String(error) };
+          const partial = hasPartial(error) ? error.partial : undefined;
           log(`stream ended early (${name}); partial message ${partial ? summary(partial) : "none"}`);
           return { status: name === "AbortError" ? "aborted" : "failed", message: partial ?? null, error: message };
         },

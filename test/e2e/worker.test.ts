@@ -25,6 +25,11 @@ async function stored(response: Response): Promise<SavedMessage> {
   return (await reply.json()) as SavedMessage;
 }
 
+/** A provider's recorded stream as the provider sends it (the adapters check the content type). */
+function sse(transcript: string): Response {
+  return new Response(transcript, { headers: { "content-type": "text/event-stream" } });
+}
+
 async function readToEnd(body: ReadableStream<Uint8Array>): Promise<void> {
   const reader = body.getReader();
   while (!(await reader.read()).done);
@@ -131,7 +136,7 @@ describe("the example Worker with a provider key (against a fake provider on 127
     ["anthropic", "toolUse"],
   ] as const)("%s %s: the client gets, and KV keeps, what the adapter makes of the provider's bytes", async (provider, fixture) => {
     const { adapter, fixtures } = providers[provider];
-    const expected = await adapter(new Response((fixtures as Record<string, string>)[fixture])).output;
+    const expected = await adapter(sse((fixtures as Record<string, string>)[fixture]!)).output;
     const { received, record } = await chat(provider, fixture);
     expect({ received, record }).toEqual({ received: { message: expected }, record: { status: "complete", message: expected } });
   });
@@ -141,7 +146,7 @@ describe("the example Worker with a provider key (against a fake provider on 127
     ["anthropic", "overloaded"],
   ] as const)("%s %s: the provider's error reaches the client as the closing error event", async (provider, fixture) => {
     const { adapter, fixtures } = providers[provider];
-    const expected = await adapter(new Response((fixtures as Record<string, string>)[fixture])).output.catch((e: unknown) => e);
+    const expected = await adapter(sse((fixtures as Record<string, string>)[fixture]!)).output.catch((e: unknown) => e);
     const { received, record } = await chat(provider, fixture);
     const error = "error" in received ? received.error : undefined;
     expect({ message: error?.message, code: error?.code, status: record.status }).toEqual({
