@@ -586,6 +586,25 @@ describe("the stream's own timeouts reach the client as code: timeout", () => {
   }
 });
 
+describe("a failure whose reason cannot be read still ends the body with an error event", () => {
+  it.each([
+    ["an object without a prototype", () => Object.create(null) as unknown],
+    ["a throwing message getter", () => ({ get message(): string { throw new Error("no"); } })],
+    ["a throwing toString", () => ({ toString(): string { throw new Error("no"); } })],
+  ])("%s", async (_what, reason) => {
+    timers = trackIntervals();
+    const stream = feed(new ChatModelStream(), hello.slice(0, 2));
+    const reader = toResponse(stream, { heartbeatMs: 1000 }).body!.getReader();
+    const first = decoder.decode((await reader.read()).value);
+    stream.fail(reason());
+    const last = sseMessages(first + (await rest(reader))).at(-1);
+    expect({ data: last?.data, live: timers.live }).toEqual({
+      data: { event: "error", message: "The chat model stream failed", code: "source_error" },
+      live: 0,
+    });
+  });
+});
+
 describe("a limit reaches the client as code: limit", () => {
   it("maxEvents", async () => {
     const client = fromResponse(toResponse(pulled(hello, { maxEvents: 2 }), { format: "ndjson" }));

@@ -160,35 +160,37 @@ function appendHeaders(headers: Headers, list: HeaderList): void {
 
 /** The default fields of the closing `error` event for a failure. */
 function describeError(error: unknown): ErrorEventFields {
-  const e = error as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown } | null | undefined;
-  let message: string;
   try {
-    message = typeof e?.message === "string" ? e.message : String(error);
+    const e = error as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown } | null | undefined;
+    const message = typeof e?.message === "string" ? e.message : String(error);
+    let code: string;
+    if (e?.name === "TimeoutError") code = "timeout";
+    else if (e?.name === "AbortError") {
+      code = (e.cause as { name?: unknown } | null | undefined)?.name === "TimeoutError" ? "timeout" : "aborted";
+    } else if (error instanceof TypeError) code = "bad_input";
+    else if (error instanceof RangeError) code = "limit";
+    else if (typeof e?.code === "string") code = e.code;
+    else code = "source_error";
+    return { message, code };
   } catch {
-    message = "The chat model stream failed"; // a reason without a usable toString
+    // A reason that cannot be read: no toString (Object.create(null)), a throwing getter.
+    return { message: "The chat model stream failed", code: "source_error" };
   }
-  let code: string;
-  if (e?.name === "TimeoutError") code = "timeout";
-  else if (e?.name === "AbortError") {
-    code = (e.cause as { name?: unknown } | null | undefined)?.name === "TimeoutError" ? "timeout" : "aborted";
-  } else if (error instanceof TypeError) code = "bad_input";
-  else if (error instanceof RangeError) code = "limit";
-  else if (typeof e?.code === "string") code = e.code;
-  else code = "source_error";
-  return { message, code };
 }
 
 /** The closing `error` event: `onError`'s fields when its message is a string, else the default ones. */
 function errorEvent(error: unknown, onError: (error: unknown) => ErrorEventFields): ProtocolEvent {
-  let fields: { message?: unknown; code?: unknown } | undefined;
+  let message: unknown;
+  let code: unknown;
   try {
-    fields = onError(error);
+    const fields = onError(error) as { message?: unknown; code?: unknown } | null | undefined;
+    message = fields?.message;
+    code = fields?.code;
   } catch {
-    fields = undefined;
+    message = undefined;
   }
-  if (typeof fields?.message !== "string") fields = describeError(error);
-  const message = fields.message as string;
-  return typeof fields.code === "string" ? { event: "error", message, code: fields.code } : { event: "error", message };
+  if (typeof message !== "string") ({ message, code } = describeError(error));
+  return typeof code === "string" ? { event: "error", message: message as string, code } : { event: "error", message: message as string };
 }
 
 const noop = (): void => {};
