@@ -1,7 +1,7 @@
 // A response body that its client drops without cancelling it (a connection gone, a runtime that
 // never calls `cancel`) must be collectable: its heartbeat timer must not keep it, and with it the
 // whole stream, alive. Heap measured where `gc` is exposed (the node project); skipped elsewhere.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ChatModelStream, toResponse } from "../src/index.ts";
 import { type Event, settle, textMessage } from "./helpers.ts";
 
@@ -66,4 +66,26 @@ describe(`${N} SSE bodies dropped without cancel`, () => {
     const after = await collected();
     expect((after - before) / MB).toBeLessThan(3);
   }, 120_000);
+});
+
+// Runs everywhere (workerd has no gc): what makes the body collectable is that the timer is not kept
+// armed for a client that stopped reading, and holds the body only weakly while it is.
+describe("the heartbeat timer of an SSE body", () => {
+  it("disarms once the client stops asking for bytes, and re-arms when it reads again", async () => {
+    vi.useFakeTimers();
+    try {
+      const reader = toResponse(ChatModelStream.from(quietAfter(unfinished)), { heartbeatMs: 1000 }).body!.getReader();
+      await reader.read();
+      const armed = vi.getTimerCount();
+      // The first tick clears the "just written" mark; the next finds no read waiting.
+      vi.advanceTimersByTime(2000);
+      const idle = vi.getTimerCount();
+      await reader.read();
+      const again = vi.getTimerCount();
+      await reader.cancel();
+      expect([armed, idle, again, vi.getTimerCount()]).toEqual([1, 0, 1, 0]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
