@@ -82,8 +82,9 @@ export default defineConfig({
           include: ["test/e2e/consumer.test.ts", "test/e2e/snippets.test.ts"],
           environment: "node",
           setupFiles: ["./test/setup/node.ts"],
-          testTimeout: 60_000,
-          hookTimeout: 180_000,
+          // Each test runs tsc, a runtime or a bundler in a child process: slow on a busy machine.
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
         },
       },
     ],
