@@ -37,7 +37,8 @@ $("ask").addEventListener("submit", async (e) => {
     const reason = message.response_metadata.finish_reason;
     setStatus("done" + (reason ? " (" + reason + ")" : ""));
   } catch (error) {
-    setStatus(error.name === "AbortError" ? "stopped" : "failed: " + error.message);
+    // A question asked again aborts this one: the new one owns the status line.
+    if (controller === current) setStatus(error.name === "AbortError" ? "stopped" : "failed: " + error.message);
   } finally {
     if (controller === current) $("stop").disabled = true;
   }
