@@ -3,7 +3,9 @@
  *
  * @module
  */
-import { EVENTS, Hub, OUTPUT, REASONING, TEXT, TOOL_CALLS, USAGE, type SourceOpener } from "./fan-out.ts";
+import { EVENTS, OUTPUT, REASONING, TEXT, TOOL_CALLS, USAGE } from "./cursor.ts";
+import { Hub } from "./hub.ts";
+import type { SourceOpener } from "./source-loop.ts";
 import type { LimitOptions } from "./limits.ts";
 import { newCursorStream, newProjection, type CursorStream, type Projection } from "./projection.ts";
 import type { AIMessage, ProtocolEvent, ToolCall, ToolCallChunk, UsageMetadata } from "./protocol.ts";
@@ -113,7 +115,7 @@ export class ChatModelStream implements AsyncIterable<ProtocolEvent> {
     const signal = options.signal;
     if (signal !== undefined) {
       if (signal.aborted) void hub.aclose(signal.reason);
-      else hub.link(signal, () => void hub.aclose(signal.reason));
+      else hub.link.link(signal, () => void hub.aclose(signal.reason));
     }
   }
 
@@ -191,7 +193,7 @@ export class ChatModelStream implements AsyncIterable<ProtocolEvent> {
 
   /** Aborted when the stream is cancelled or fails: hand it to the model call. */
   get signal(): AbortSignal {
-    this.#hub.checkLinked();
+    this.#hub.link.check();
     return this.#hub.abort.signal;
   }
 

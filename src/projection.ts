@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { Cursor, type CursorSink, type Hub } from "./fan-out.ts";
+import { Cursor, type CursorSink } from "./cursor.ts";
+import type { Hub } from "./hub.ts";
 
 /**
  * What `for await` gets from a `CursorStream` or a `Projection`: an async iterable iterator of the
@@ -88,7 +89,7 @@ export class CursorStream<T> extends ReadableStream<T> {
    */
   override values(options?: StreamIteratorOptions): StreamIterator<T> {
     const cursor = this.#cursor;
-    if (options?.preventCancel || cursor.attached || cursor.closed || this.locked) {
+    if (options?.preventCancel || cursor.state !== "detached" || this.locked) {
       return super.values(options as ReadableStreamIteratorOptions | undefined);
     }
     const reader = this.getReader(); // the stream is now locked; chunks go to the iterator instead

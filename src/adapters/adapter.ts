@@ -6,7 +6,7 @@
  * @module
  */
 import { INVALID_ARGS } from "../accumulator.ts";
-import type { SourceOpener } from "../fan-out.ts";
+import type { SourceOpener } from "../source-loop.ts";
 import {
   isJSONType,
   LineLimit,

@@ -7,7 +7,7 @@
  * @module
  */
 import type { ChatModelStreamOptions } from "../chat-model-stream.ts";
-import type { PullSource, SourceOpener } from "../fan-out.ts";
+import type { PullSource, SourceOpener } from "../source-loop.ts";
 import type { ProtocolEvent } from "../protocol.ts";
 import { lineTooLong, maxLineBytesOf } from "../sse/line-budget.ts";
 
