@@ -106,7 +106,7 @@ beforeAll(async () => {
     consumer("worker", "node_modules", "@cloudflare", "workers-types"),
     "dir",
   );
-}, 180_000);
+}, 240_000);
 
 afterAll(async () => {
   if (work !== "") await rm(work, { recursive: true, force: true });
