@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { FAILED, FINISHED, MessageAccumulator } from "./accumulator.ts";
+import { FAILED, FINISHED, MessageAccumulator } from "./fold/accumulator.ts";
 import { type Cursor, type CursorState, OUTPUT, REASONING, TEXT, TOOL_CALLS, USAGE } from "./cursor.ts";
 import { type LimitOptions, type Limits, limitsFor } from "./limits.ts";
 import type { AIMessage, ErrorWithPartial } from "./protocol.ts";

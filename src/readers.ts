@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { EMIT_REASONING, EMIT_TEXT, EMIT_TOOL, EMIT_USAGE, type MessageAccumulator } from "./accumulator.ts";
+import { EMIT_REASONING, EMIT_TEXT, EMIT_TOOL, EMIT_USAGE, type MessageAccumulator } from "./fold/accumulator.ts";
 import { queueEvent } from "./coalesce.ts";
 import { type Cursor, EVENTS, OUTPUT, REASONING, TEXT, TOOL_CALLS, USAGE } from "./cursor.ts";
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { EMIT_REASONING, EMIT_TEXT, EMIT_TOOL, FAILED, FINISHED, MessageAccumulator } from "./accumulator.ts";
+import { EMIT_REASONING, EMIT_TEXT, EMIT_TOOL, FAILED, FINISHED, MessageAccumulator } from "./fold/accumulator.ts";
 import type { AIMessage, ErrorWithPartial, ProtocolEvent, ToolCallChunk } from "./protocol.ts";
 
 type Pick<T> = (acc: MessageAccumulator, flags: number) => T | undefined;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { INVALID_ARGS } from "../accumulator.ts";
+import { INVALID_ARGS } from "../fold/tool-calls.ts";
 import type { SourceOpener } from "../source-loop.ts";
 import {
   isJSONType,
