@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { coded } from "./errors.ts";
 import { EVENTS, OUTPUT, REASONING, TEXT, TOOL_CALLS, USAGE } from "./cursor.ts";
 import { Hub } from "./hub.ts";
 import type { SourceOpener } from "./source-loop.ts";
@@ -285,5 +286,5 @@ function openerFor(source: EventSource): SourceOpener {
       cancelUnopened: () => undefined,
     };
   }
-  throw new TypeError("ChatModelStream.from() takes a ReadableStream, an async iterable or an iterable of events");
+  throw coded(new TypeError("ChatModelStream.from() takes a ReadableStream, an async iterable or an iterable of events"), "bad_input");
 }

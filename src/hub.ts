@@ -20,6 +20,7 @@ import { type LimitOptions, type Limits, limitsFor } from "./limits.ts";
 import type { AIMessage, ErrorWithPartial } from "./protocol.ts";
 import { Readers } from "./readers.ts";
 import { SignalLink } from "./signal-link.ts";
+import { coded, noChunks } from "./errors.ts";
 import { type LoopHost, SourceLoop, type SourceOpener } from "./source-loop.ts";
 import { queuedEvent } from "./coalesce.ts";
 
@@ -79,7 +80,7 @@ export class Hub implements LoopHost {
     this.acc = new MessageAccumulator(options.messageId);
     const hwm = options.highWaterMark ?? 16;
     if (!(hwm >= 0) || !Number.isFinite(hwm)) {
-      throw new RangeError(`highWaterMark must be a finite number ≥ 0, got ${String(options.highWaterMark)}`);
+      throw coded(new RangeError(`highWaterMark must be a finite number ≥ 0, got ${String(options.highWaterMark)}`), "bad_option");
     }
     this.highWaterMark = Math.floor(hwm);
     this.#limit = Math.max(1, this.highWaterMark);
@@ -132,12 +133,12 @@ export class Hub implements LoopHost {
   // -- wiring ---------------------------------------------------------------------------------
 
   setStart(start: () => unknown): void {
-    if (this.#state !== "idle") throw new TypeError("setStart() after the stream started");
+    if (this.#state !== "idle") throw coded(new TypeError("setStart() after the stream started"), "invalid_state");
     this.#loop.setStart(start);
   }
 
   setRequestMore(pump: () => unknown): void {
-    if (this.#loop.hasSource) throw new TypeError("setRequestMore() on a stream made by from()");
+    if (this.#loop.hasSource) throw coded(new TypeError("setRequestMore() on a stream made by from()"), "invalid_state");
     this.#loop.setPump(pump);
     this.#kick();
   }
@@ -152,14 +153,14 @@ export class Hub implements LoopHost {
 
   dispatch(event: unknown): void {
     if (this.#ended) {
-      throw new TypeError(`dispatch() after the message ${this.#state}: the event was ignored`);
+      throw coded(new TypeError(`dispatch() after the message ${this.#state}: the event was ignored`), "invalid_state");
     }
     this.accept(event);
   }
 
   close(): void {
     if (this.#ended) return;
-    if (this.acc.count === 0) this.fail(new Error("No generation chunks were returned"));
+    if (this.acc.count === 0) this.fail(noChunks());
     else this.#fold({ event: "message-finish" }, false);
   }
 
@@ -461,5 +462,7 @@ export function abortError(reason: unknown, acc: MessageAccumulator): DOMExcepti
   };
   if (reason !== undefined) error.cause = reason;
   error.partial = acc.message();
-  return error;
+  // An abort for a timeout (`AbortSignal.timeout`) is a timeout to the client.
+  const timedOut = reason instanceof DOMException && reason.name === "TimeoutError";
+  return coded(error, timedOut ? "timeout" : "aborted");
 }

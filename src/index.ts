@@ -18,7 +18,9 @@ export { SSEEncoderStream, type SSEEncoderOptions } from "./encoders/sse-encoder
 export { NDJSONEncoderStream } from "./encoders/ndjson-encoder-stream.ts";
 export { SSEParser, SSEParserStream, type ServerSentEvent, type SSEParserOptions } from "./sse/parse.ts";
 export { fromResponse, NDJSONDecoderStream, SSEDecoderStream } from "./decoders/from-response.ts";
-export { HTTPError, type DecoderOptions, type DecoderStreamOptions, type ResponseInput } from "./decoders/response-events.ts";
+export { HTTPError } from "./http-error.ts";
+export type { ErrorCode } from "./errors.ts";
+export { type DecoderOptions, type DecoderStreamOptions, type ResponseInput } from "./decoders/response-events.ts";
 export { fromOpenAIChat, OpenAIChatDecoderStream } from "./adapters/openai-chat.ts";
 export { fromOpenAIResponses, OpenAIResponsesDecoderStream } from "./adapters/openai-responses.ts";
 export { AnthropicDecoderStream, fromAnthropic } from "./adapters/anthropic.ts";

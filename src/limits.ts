@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { coded } from "./errors.ts";
 
 /** Limits and timeouts of a `ChatModelStream`; every one is off unless set. */
 export interface LimitOptions {
@@ -54,13 +55,13 @@ function check(options: LimitOptions, name: keyof LimitOptions, integer: boolean
   if (value === undefined) return Infinity;
   if (typeof value !== "number" || !(value > 0) || (integer && Number.isFinite(value) && !Number.isInteger(value))) {
     const what = integer ? "a positive integer" : "a positive number";
-    throw new RangeError(`${name} must be ${what} (or Infinity: no limit), got ${String(value)}`);
+    throw coded(new RangeError(`${name} must be ${what} (or Infinity: no limit), got ${String(value)}`), "bad_option");
   }
   return value;
 }
 
 function timeoutError(message: string): DOMException {
-  return new DOMException(`The chat model stream timed out: ${message}`, "TimeoutError");
+  return coded(new DOMException(`The chat model stream timed out: ${message}`, "TimeoutError"), "timeout");
 }
 
 /**
@@ -150,15 +151,19 @@ export class Limits {
    */
   refuse(event: unknown, position: number): RangeError | undefined {
     if (position >= this.#maxEvents) {
-      return new RangeError(
-        `The chat model stream received more than maxEvents (${this.#maxEvents}) events: the event at position ${position} was refused`,
+      return coded(
+        new RangeError(`The chat model stream received more than maxEvents (${this.#maxEvents}) events: the event at position ${position} was refused`),
+        "max_events",
       );
     }
     if (this.#maxBytes !== Infinity) {
       this.#bytes += contentBytes(event);
       if (this.#bytes > this.#maxBytes) {
-        return new RangeError(
-          `The chat model stream received more than maxBytes (${this.#maxBytes}) bytes of content: the event at position ${position} was refused`,
+        return coded(
+          new RangeError(
+            `The chat model stream received more than maxBytes (${this.#maxBytes}) bytes of content: the event at position ${position} was refused`,
+          ),
+          "max_bytes",
         );
       }
     }

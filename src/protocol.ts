@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { coded } from "./errors.ts";
 
 /** Token counts, as LangChain's `UsageMetadata`. */
 export interface UsageMetadata {
@@ -132,8 +133,9 @@ export type RawEvent = Record<string, unknown>;
 
 /** @internal */
 export function badEvent(position: number, event: string, field: string, expected: string, got: unknown): TypeError {
-  return new TypeError(
-    `Invalid protocol event at position ${position}: ${event}.${field} must be ${expected}, got ${describe(got)}`,
+  return coded(
+    new TypeError(`Invalid protocol event at position ${position}: ${event}.${field} must be ${expected}, got ${describe(got)}`),
+    "bad_input",
   );
 }
 
@@ -149,7 +151,7 @@ function describe(value: unknown): string {
 /** @internal Checks that a value is an event object and returns its `event` name. */
 export function eventName(value: unknown, position: number): string {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new TypeError(`Invalid protocol event at position ${position}: expected an object, got ${describe(value)}`);
+    throw coded(new TypeError(`Invalid protocol event at position ${position}: expected an object, got ${describe(value)}`), "bad_input");
   }
   const name = (value as RawEvent)["event"];
   if (typeof name !== "string") throw badEvent(position, "event", "event", "a string", name);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { noChunks } from "./errors.ts";
 import { EMIT_REASONING, EMIT_TEXT, EMIT_TOOL, FAILED, FINISHED, MessageAccumulator } from "./fold/accumulator.ts";
 import type { AIMessage, ErrorWithPartial, ProtocolEvent, ToolCallChunk } from "./protocol.ts";
 
@@ -38,7 +39,7 @@ function fold<T>(pick: Pick<T>, atEnd?: (acc: MessageAccumulator) => T | undefin
     flush(controller) {
       const finishedBefore = acc.done;
       if (!acc.end()) {
-        controller.error(new Error("No generation chunks were returned"));
+        controller.error(noChunks());
         return;
       }
       if (!finishedBefore && atEnd !== undefined) {

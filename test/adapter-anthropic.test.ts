@@ -236,7 +236,7 @@ describe("failures", () => {
     const body = { type: "error", error: { type: "rate_limit_error", message: "Number of request tokens has exceeded your rate limit" } };
     const response = new Response(JSON.stringify(body), { status: 429, headers: { "retry-after": "30" } });
     const error = (await failure(fromAnthropic(response).output)) as HTTPError;
-    expect([error.status, error.code, error.headers.get("retry-after")]).toEqual([429, "rate_limit_error", "30"]);
+    expect([error.status, error.providerCode, error.headers.get("retry-after")]).toEqual([429, "rate_limit_error", "30"]);
   });
 });
 

@@ -218,7 +218,7 @@ describe("failures", () => {
     const body = { error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } };
     const response = new Response(JSON.stringify(body), { status: 401, statusText: "Unauthorized" });
     const error = (await failure(fromOpenAIChat(response).output)) as HTTPError;
-    expect([error instanceof HTTPError, error.status, error.code, error.message]).toEqual([
+    expect([error instanceof HTTPError, error.status, error.providerCode, error.message]).toEqual([
       true,
       401,
       "invalid_api_key",

@@ -181,7 +181,7 @@ describe("failures", () => {
   it("a non-OK response fails with an HTTPError", async () => {
     const body = { error: { message: "The model `o9` does not exist", type: "invalid_request_error", code: "model_not_found" } };
     const error = (await failure(fromOpenAIResponses(new Response(JSON.stringify(body), { status: 404 })).output)) as HTTPError;
-    expect([error.status, error.code]).toEqual([404, "model_not_found"]);
+    expect([error.status, error.providerCode]).toEqual([404, "model_not_found"]);
   });
 });
 

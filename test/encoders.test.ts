@@ -605,14 +605,14 @@ describe("a failure whose reason cannot be read still ends the body with an erro
   });
 });
 
-describe("a limit reaches the client as code: limit", () => {
-  it("maxEvents", async () => {
+describe("a limit reaches the client with its code", () => {
+  it("maxEvents as max_events", async () => {
     const client = fromResponse(toResponse(pulled(hello, { maxEvents: 2 }), { format: "ndjson" }));
     const error = (await client.output.then(
       () => undefined,
       (e: unknown) => e,
     )) as (Error & { code?: unknown }) | undefined;
-    expect([error?.code, error?.message.includes("maxEvents")]).toEqual(["limit", true]);
+    expect([error?.code, error?.message.includes("maxEvents")]).toEqual(["max_events", true]);
   });
 });
 

@@ -191,12 +191,14 @@ describe("HTTP errors", () => {
       status: error.status,
       message: error.message,
       code: error.code,
+      providerCode: error.providerCode,
       retryAfter: error.headers.get("retry-after"),
     }).toEqual({
       isHTTPError: true,
       status: 429,
       message: "HTTP 429 Too Many Requests: Rate limit reached",
-      code: "rate_limit_exceeded",
+      code: "http",
+      providerCode: "rate_limit_exceeded",
       retryAfter: "2",
     });
   });
@@ -212,6 +214,50 @@ describe("HTTP errors", () => {
     expect(() => fromResponse(response)).toThrow(TypeError);
   });
 });
+describe("HTTPError says whether and when to retry", () => {
+  const refused = (status: number, headers: Record<string, string> = {}): Promise<HTTPError> =>
+    failure(fromResponse(new Response("{}", { status, headers })).output) as Promise<HTTPError>;
+
+  it.each([408, 409, 429, 500, 503, 529])("%i is retryable", async (status) => {
+    expect((await refused(status)).isRetryable).toBe(true);
+  });
+
+  it.each([400, 401, 403, 404, 422])("%i is not", async (status) => {
+    expect((await refused(status)).isRetryable).toBe(false);
+  });
+
+  it("x-should-retry overrides the status", async () => {
+    expect([(await refused(500, { "x-should-retry": "false" })).isRetryable, (await refused(400, { "x-should-retry": "true" })).isRetryable]).toEqual([
+      false,
+      true,
+    ]);
+  });
+
+  it("retryAfterMs reads retry-after-ms, then retry-after in seconds or as a date", async () => {
+    const inTenSeconds = new Date(Date.now() + 10_000).toUTCString();
+    const fromDate = (await refused(503, { "retry-after": inTenSeconds })).retryAfterMs!;
+    expect({
+      ms: (await refused(429, { "retry-after-ms": "250", "retry-after": "9" })).retryAfterMs,
+      seconds: (await refused(429, { "retry-after": "2" })).retryAfterMs,
+      date: fromDate > 5_000 && fromDate <= 10_000,
+      none: (await refused(429)).retryAfterMs,
+      garbage: (await refused(429, { "retry-after": "soon" })).retryAfterMs,
+    }).toEqual({ ms: 250, seconds: 2000, date: true, none: undefined, garbage: undefined });
+  });
+
+  it("isInstance knows an instance from another copy of the package by its marker", async () => {
+    const error = await refused(429);
+    const copy = Object.create(Object.getPrototypeOf(Object.getPrototypeOf(error)) as object) as object;
+    for (const key of Object.getOwnPropertySymbols(error)) Object.defineProperty(copy, key, { value: (error as unknown as Record<symbol, unknown>)[key] });
+    expect([HTTPError.isInstance(error), HTTPError.isInstance(copy), HTTPError.isInstance(new Error("x")), HTTPError.isInstance(null)]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+  });
+});
+
 
 describe("laziness and cancellation", () => {
   const firstEvents = bytesOf(sseOf(events.slice(0, 6)));

@@ -527,7 +527,7 @@ describe("cancellation at any point (property)", () => {
               : {}),
             aborted: failed,
             awaits: aborted
-              ? { sameError: true, error: { name: "AbortError", message: expect.stringContaining("closed") } }
+              ? { sameError: true, error: { name: "AbortError", message: expect.stringContaining("closed"), code: "aborted" } }
               : broke
                 ? { sameError: true, error: errorView(boom) }
                 : failed

@@ -303,7 +303,7 @@ export function reference(events: readonly unknown[], options: { messageId?: str
   }
 
   if (!finished && error === undefined) {
-    if (taken === 0) error = { message: "No generation chunks were returned" };
+    if (taken === 0) error = { message: "No generation chunks were returned", code: "no_chunks" };
     else seen.push({ event: "message-finish" }); // the source ended: a bare finish is added
   }
   sweep(); // at the finish, or for the partial message on a failure

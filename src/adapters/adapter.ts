@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { coded } from "../errors.ts";
 import { INVALID_ARGS } from "../fold/tool-calls.ts";
 import type { SourceOpener } from "../source-loop.ts";
 import {
@@ -235,7 +236,7 @@ export abstract class ProviderConverter implements EventConverter {
 
   protected json(message: ServerSentEvent, position: number, what: string): RawEvent {
     const value = parseJSON(message.data, `${what} event data`, position);
-    if (!isRecord(value)) throw new TypeError(`Invalid ${what} event data at position ${position}: expected a JSON object`);
+    if (!isRecord(value)) throw coded(new TypeError(`Invalid ${what} event data at position ${position}: expected a JSON object`), "bad_input");
     if (!this.#recognized) {
       if (!isErrorPayload(value) && !this.recognizes(value, message)) throw this.#foreign(value, message);
       this.#recognized = true;
@@ -246,7 +247,7 @@ export abstract class ProviderConverter implements EventConverter {
   #foreign(data: RawEvent, message: ServerSentEvent): TypeError {
     const type = typeof data["type"] === "string" ? data["type"] : message.event;
     const first = type !== undefined ? ` (its first event is ${JSON.stringify(type)})` : "";
-    return new TypeError(`Expected ${this.#kind}, got ${streamKind(data, message)}${first}`);
+    return coded(new TypeError(`Expected ${this.#kind}, got ${streamKind(data, message)}${first}`), "bad_input");
   }
 
   protected messageStart(id: unknown, provider: string, model: unknown): void {
@@ -373,9 +374,9 @@ function streamingOnly(make: () => EventConverter): (contentType: string | null)
     const type = mediaType(contentType);
     if (type === "text/event-stream" || type === "") return make();
     if (isJSONType(type)) {
-      throw new TypeError(`Expected a text/event-stream response, got ${type}: was the request sent with "stream": true?`);
+      throw coded(new TypeError(`Expected a text/event-stream response, got ${type}: was the request sent with "stream": true?`), "bad_input");
     }
-    throw new TypeError(`Expected a text/event-stream response, got ${type}: not a stream of events`);
+    throw coded(new TypeError(`Expected a text/event-stream response, got ${type}: not a stream of events`), "bad_input");
   };
 }
 

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { coded } from "../errors.ts";
 import { fromOpener, type ChatModelStream } from "../chat-model-stream.ts";
 import type { ProtocolEvent } from "../protocol.ts";
 import { LineBudget } from "../sse/line-budget.ts";
@@ -180,7 +181,7 @@ function converterFor(contentType: string | null, limit: LineLimit): EventConver
   if (type === "text/event-stream") return new SSEConverter(limit);
   if (NDJSON_TYPES.has(type)) return new NDJSONConverter(limit);
   if (type === "" || type === "application/octet-stream") return new SniffingConverter(limit);
-  throw new TypeError(`Expected a text/event-stream or application/x-ndjson response, got ${type}: not a stream of events`);
+  throw coded(new TypeError(`Expected a text/event-stream or application/x-ndjson response, got ${type}: not a stream of events`), "bad_input");
 }
 
 /**

@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { coded } from "../errors.ts";
+import { HTTPError } from "../http-error.ts";
 import type { ChatModelStreamOptions } from "../chat-model-stream.ts";
 import type { PullSource, SourceOpener } from "../source-loop.ts";
 import type { ProtocolEvent } from "../protocol.ts";
@@ -85,71 +87,16 @@ export class LineLimit {
   /** The parser's `maxLineBytes exceeded` error, said in terms of `maxBytes` when that is the bound. */
   rename(error: unknown): unknown {
     if (this.#option === "maxLineBytes" || !(error instanceof RangeError) || !error.message.startsWith("maxLineBytes exceeded")) return error;
-    return new RangeError(
-      `The chat model stream received more than maxBytes (${this.bytes}) bytes: a line of the response is longer than that`,
-      { cause: error },
+    return coded(
+      new RangeError(`The chat model stream received more than maxBytes (${this.bytes}) bytes: a line of the response is longer than that`, {
+        cause: error,
+      }),
+      "max_bytes",
     );
   }
 }
 
-/**
- * A response that came back with a non-OK status. The body (its first 64 KiB) is read for the
- * provider's error message.
- *
- * @example
- * ```ts
- * try {
- *   await fromOpenAIChat(await fetch(url, init)).output;
- * } catch (error) {
- *   if (error instanceof HTTPError && error.status === 429) console.log("retry after", error.headers.get("retry-after"));
- * }
- * ```
- *
- * Cancellation and errors: it is the error, passed to every reader and await of the stream.
- */
-export class HTTPError extends Error {
-  /** The HTTP status, such as 429. */
-  readonly status: number;
-  /** The status text, often empty over HTTP/2. */
-  readonly statusText: string;
-  /** The response headers (for `retry-after` and request ids). */
-  readonly headers: Headers;
-  /** The start of the response body, as text. */
-  readonly body: string;
-  /** The provider's error code or type, when the body says one. */
-  readonly code: string | undefined;
-
-  constructor(response: Response, body: string) {
-    const detail = errorDetail(body);
-    const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
-    super(`HTTP ${status}${detail.message ? `: ${detail.message}` : ""}`);
-    this.name = "HTTPError";
-    this.status = response.status;
-    this.statusText = response.statusText;
-    this.headers = response.headers;
-    this.body = body;
-    this.code = detail.code;
-  }
-}
-
 const ERROR_BODY_LIMIT = 64 * 1024;
-
-/** `{error: {message, code | type}}` (OpenAI, Anthropic), else the body's start. */
-function errorDetail(body: string): { message: string; code: string | undefined } {
-  try {
-    const parsed = JSON.parse(body) as { error?: { message?: unknown; code?: unknown; type?: unknown } | string };
-    const error = parsed?.error;
-    if (typeof error === "string") return { message: error, code: undefined };
-    if (error !== null && typeof error === "object") {
-      const code = typeof error.code === "string" ? error.code : typeof error.type === "string" ? error.type : undefined;
-      if (typeof error.message === "string") return { message: error.message, code };
-    }
-  } catch {
-    // not JSON: fall through to the text
-  }
-  const text = body.trim();
-  return { message: text.length > 200 ? `${text.slice(0, 200)}…` : text, code: undefined };
-}
 
 async function readErrorBody(reader: ReadableStreamDefaultReader<Uint8Array> | undefined): Promise<string> {
   if (reader === undefined) return "";
@@ -235,7 +182,7 @@ export function responseEvents(
 ): SourceOpener {
   const response = isResponse(input) ? input : undefined;
   const body = response !== undefined ? response.body : (input as ReadableStream<Uint8Array>);
-  if (response?.bodyUsed) throw new TypeError("The response body was already read");
+  if (response?.bodyUsed) throw coded(new TypeError("The response body was already read"), "invalid_state");
   return {
     open: () => new ResponseSource(response, body, converterFor),
     cancelUnopened: (reason) => (body !== null && !body.locked ? body.cancel(reason) : undefined),
@@ -372,6 +319,6 @@ export function parseJSON(text: string, what: string, position: number): unknown
     return JSON.parse(text);
   } catch (error) {
     const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
-    throw new TypeError(`Invalid ${what} at position ${position}: not JSON: ${JSON.stringify(shown)}`, { cause: error });
+    throw coded(new TypeError(`Invalid ${what} at position ${position}: not JSON: ${JSON.stringify(shown)}`, { cause: error }), "bad_input");
   }
 }

@@ -9,6 +9,7 @@
  *
  * @internal
  */
+import { coded } from "../errors.ts";
 export class Heartbeat {
   readonly #ms: number;
   readonly #beat: () => boolean;
@@ -22,7 +23,7 @@ export class Heartbeat {
    */
   constructor(ms: number, beat: () => boolean) {
     if (typeof ms !== "number" || Number.isNaN(ms) || ms < 0) {
-      throw new RangeError(`heartbeatMs must be a number ≥ 0 (0 turns heartbeats off), got ${String(ms)}`);
+      throw coded(new RangeError(`heartbeatMs must be a number ≥ 0 (0 turns heartbeats off), got ${String(ms)}`), "bad_option");
     }
     this.#ms = ms;
     this.#beat = beat;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { coded, errorCode } from "../errors.ts";
 import type { ChatModelStream } from "../chat-model-stream.ts";
 import type { ProtocolEvent } from "../protocol.ts";
 import { Heartbeat } from "./heartbeat.ts";
@@ -53,11 +54,10 @@ export interface ToResponseOptions {
   heartbeatMs?: number | undefined;
   /**
    * SSE and NDJSON: the `message` and `code` of the closing `error` event written when the stream
-   * fails without an `error` event of its own. The default sends the error's message, with code
-   * `"aborted"` (cancelled), `"timeout"` (a `TimeoutError`: the stream's `idleTimeoutMs`,
-   * `firstTokenTimeoutMs` or `totalTimeoutMs`, or an abort whose reason is one), `"bad_input"` (a
-   * malformed event), `"limit"` (a `RangeError`: `maxEvents`, `maxBytes`, `maxLineBytes`), the
-   * error's own string `code`, or `"source_error"`. Replace it to keep internal messages from
+   * fails without an `error` event of its own. The default sends the error's message and its
+   * `code`: every error this package makes has one (`"aborted"`, `"timeout"`, `"bad_input"`,
+   * `"max_events"`, `"max_bytes"`, `"max_line"`, `"http"`…, see `ErrorCode`); a provider's
+   * `error` event keeps the provider's; anything else is `"source_error"`. Replace it to keep internal messages from
    * clients. Only a string `message` and a string `code` are used; when it throws or returns
    * anything else, the default event is sent instead.
    */
@@ -117,7 +117,7 @@ const NDJSON = 2;
 export function toResponse(stream: ChatModelStream, options: ToResponseOptions = {}): Response {
   const format = options.format ?? "sse";
   const mode = format === "text" ? TEXT : format === "sse" ? SSE : format === "ndjson" ? NDJSON : -1;
-  if (mode === -1) throw new TypeError(`toResponse: format must be "text", "sse" or "ndjson", got ${String(format)}`);
+  if (mode === -1) throw coded(new TypeError(`toResponse: format must be "text", "sse" or "ndjson", got ${String(format)}`), "bad_option");
 
   const headers = new Headers();
   if (options.headers !== undefined) appendHeaders(headers, options.headers);
@@ -161,17 +161,10 @@ function appendHeaders(headers: Headers, list: HeaderList): void {
 /** The default fields of the closing `error` event for a failure. */
 function describeError(error: unknown): ErrorEventFields {
   try {
-    const e = error as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown } | null | undefined;
-    const message = typeof e?.message === "string" ? e.message : String(error);
-    let code: string;
-    if (e?.name === "TimeoutError") code = "timeout";
-    else if (e?.name === "AbortError") {
-      code = (e.cause as { name?: unknown } | null | undefined)?.name === "TimeoutError" ? "timeout" : "aborted";
-    } else if (error instanceof TypeError) code = "bad_input";
-    else if (error instanceof RangeError) code = "limit";
-    else if (typeof e?.code === "string") code = e.code;
-    else code = "source_error";
-    return { message, code };
+    const message = (error as { message?: unknown } | null | undefined)?.message;
+    // Every error this package makes has its code (errors.ts); a provider's `error` event has the
+    // provider's; anything else the producer threw is a source error.
+    return { message: typeof message === "string" ? message : String(error), code: errorCode(error) ?? "source_error" };
   } catch {
     // A reason that cannot be read: no toString (Object.create(null)), a throwing getter.
     return { message: "The chat model stream failed", code: "source_error" };

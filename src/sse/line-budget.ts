@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { coded } from "../errors.ts";
 import { utf8Length } from "../limits.ts";
 
 /** @internal The default bound: 8 MiB, far above any real provider event, far below a Worker's 128 MB. */
@@ -13,14 +14,14 @@ export const DEFAULT_MAX_LINE_BYTES: number = 8 * 1024 * 1024;
 export function maxLineBytesOf(value: unknown): number {
   if (value === undefined) return DEFAULT_MAX_LINE_BYTES;
   if (typeof value !== "number" || !(value > 0) || (Number.isFinite(value) && !Number.isInteger(value))) {
-    throw new RangeError(`maxLineBytes must be a positive integer (or Infinity: no bound), got ${String(value)}`);
+    throw coded(new RangeError(`maxLineBytes must be a positive integer (or Infinity: no bound), got ${String(value)}`), "bad_option");
   }
   return value;
 }
 
 /** @internal The error for a line (or an event's data) over the bound. */
 export function lineTooLong(limit: number, what = "a line"): RangeError {
-  return new RangeError(`maxLineBytes exceeded: the stream has ${what} longer than maxLineBytes (${limit} bytes)`);
+  return coded(new RangeError(`maxLineBytes exceeded: the stream has ${what} longer than maxLineBytes (${limit} bytes)`), "max_line");
 }
 
 /**
