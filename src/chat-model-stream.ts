@@ -40,13 +40,77 @@ export interface ChatModelStreamOptions extends LimitOptions {
   node?: string | undefined;
   /** The message id when `message-start` carries none. */
   messageId?: string | undefined;
-  /** Aborting it is `aclose(signal.reason)`: wire `request.signal` here. */
+  /** Aborting it is `cancel(signal.reason)`: wire `request.signal` here. */
   signal?: AbortSignal | undefined;
-  /** Keep the source running when every reader has cancelled (default false). */
+  /**
+   * Keep the source running when every reader has cancelled.
+   * @default false
+   */
   keepAlive?: boolean | undefined;
-  /** How many events the source may run ahead of the slowest reader (default 16; 0 reads only on demand). */
+  /**
+   * How many events the source may run ahead of the slowest reader (0 reads only on demand).
+   * @default 16
+   */
   highWaterMark?: number | undefined;
 }
+
+/**
+ * What `start` and `pull` are handed: the producer side of the stream, shaped like a
+ * `ReadableStreamDefaultController`.
+ */
+export interface ChatModelStreamController {
+  /** Feeds one protocol event (`dispatch`). */
+  enqueue(event: ProtocolEvent): void;
+  /** No more events (`close`): a missing `message-finish` is added. */
+  close(): void;
+  /** Fails the stream with `error` (`fail`). */
+  error(error: unknown): void;
+  /** How many more events consumers want now. */
+  readonly desiredSize: number | null;
+  /** Aborted when the stream is cancelled or fails: hand it to the model call. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A producer in the shape of a `ReadableStream`'s underlying source, with the stream's options.
+ *
+ * @example
+ * ```ts
+ * const upstream = new AbortController();
+ * const stream = new ChatModelStream({
+ *   start(controller) {
+ *     controller.enqueue({ event: "message-start", id: "m1" });
+ *   },
+ *   pull(controller) {
+ *     controller.enqueue({ event: "message-finish", reason: "stop" });
+ *   },
+ *   cancel(reason) {
+ *     upstream.abort(reason); // the model call stops: Stop, a timeout, the last reader leaving
+ *   },
+ * });
+ * console.log(await stream.output);
+ * ```
+ */
+export interface ChatModelStreamInit extends ChatModelStreamOptions {
+  /** Runs once, on first consumption (as `setStart`); a rejection fails the stream. */
+  start?: ((controller: ChatModelStreamController) => void | Promise<void>) | undefined;
+  /**
+   * Called when a reader or an await wants events and none is queued, never twice at once (as
+   * `setRequestMore`); resolving to `false` says the source is done; a rejection fails the stream.
+   */
+  pull?: ((controller: ChatModelStreamController) => void | boolean | Promise<void | boolean>) | undefined;
+  /**
+   * Called once when the stream is cancelled or fails before the message finished: `cancel()`, the
+   * `signal`, the last reader leaving, a timeout, a limit, bad input or an `error` event. It gets
+   * the error the stream failed with, as a `from()` source's cancel does (after `cancel(reason)`: an
+   * `AbortError` whose `cause` is `reason`). Not called after the finish.
+   */
+  cancel?: ((reason: unknown) => void | Promise<void>) | undefined;
+}
+
+/** Where a stream stands: `idle` until something consumes, then `starting` (setStart's callback
+ * runs), `running`, and `finished` or `failed`. */
+export type ChatModelStreamState = "idle" | "starting" | "running" | "finished" | "failed";
 
 // `await using` needs `Symbol.asyncDispose`, which the ES2022 and DOM type libraries lack (it is in
 // `esnext.disposable` and `@types/node`, not in `@cloudflare/workers-types`); declared as they do,
@@ -59,7 +123,7 @@ declare global {
 }
 
 /** What `ChatModelStream.from` reads. */
-export type EventSource =
+export type ProtocolEventSource =
   | ReadableStream<ProtocolEvent>
   | AsyncIterable<ProtocolEvent>
   | Iterable<ProtocolEvent>;
@@ -107,17 +171,28 @@ export class ChatModelStream implements AsyncIterable<ProtocolEvent> {
   /** The id given to the constructor. */
   readonly messageId: string | undefined;
 
-  constructor(options: ChatModelStreamOptions = {}) {
-    const hub = new Hub(options);
+  constructor(init: ChatModelStreamInit = {}) {
+    const hub = new Hub(init);
     this.#hub = hub;
-    this.namespace = options.namespace ?? [];
-    this.node = options.node;
-    this.messageId = options.messageId;
-    const signal = options.signal;
+    this.namespace = init.namespace ?? [];
+    this.node = init.node;
+    this.messageId = init.messageId;
+    const { start, pull, cancel, signal } = init;
+    if (start !== undefined || pull !== undefined) {
+      const controller = controllerOf(this);
+      if (start !== undefined) hub.setStart(() => start(controller));
+      if (pull !== undefined) hub.setRequestMore(() => pull(controller));
+    }
+    if (cancel !== undefined) hub.setCancel(cancel);
     if (signal !== undefined) {
       if (signal.aborted) void hub.aclose(signal.reason);
       else hub.link.link(signal, () => void hub.aclose(signal.reason));
     }
+  }
+
+  /** Where the stream stands now, without awaiting. */
+  get state(): ChatModelStreamState {
+    return this.#hub.state;
   }
 
   /**
@@ -135,7 +210,7 @@ export class ChatModelStream implements AsyncIterable<ProtocolEvent> {
    * `ReadableStream` through its reader, an iterator through `return()`), once. A source that
    * throws fails the stream with its own error.
    */
-  static from(source: EventSource, options?: ChatModelStreamOptions): ChatModelStream {
+  static from(source: ProtocolEventSource, options?: ChatModelStreamOptions): ChatModelStream {
     return fromOpener(openerFor(source), options);
   }
 
@@ -236,22 +311,42 @@ export class ChatModelStream implements AsyncIterable<ProtocolEvent> {
   }
 
   /**
-   * Cancels the model call. Before the message finished: aborts `signal`, cancels the source, and
-   * fails every reader and await with an `AbortError` whose `partial` is the message so far.
-   * After it finished: cancels nothing and resolves once the producer's own work settled.
-   * Idempotent.
+   * Cancels the model call. Before the message finished: aborts `signal`, cancels the source (or
+   * calls the `cancel` hook), and fails every reader and await with an `AbortError` whose
+   * `partial` is the message so far. After it finished: the message stays a success; the rest of
+   * a `from()` source still open is cancelled, and it resolves once that and setStart's work
+   * settled. Idempotent.
    */
+  cancel(reason?: unknown): Promise<void> {
+    return this.#hub.aclose(reason);
+  }
+
+  /** `cancel()` under LangChain's name. */
   aclose(reason?: unknown): Promise<void> {
     return this.#hub.aclose(reason);
   }
 
-  /** `await using stream = ...` closes it at the end of the scope. */
+  /** `await using stream = ...` cancels it at the end of the scope (after the finish: nothing is lost). */
   [Symbol.asyncDispose](): Promise<void> {
-    return this.aclose();
+    return this.#hub.aclose();
   }
 }
 
-function openerFor(source: EventSource): SourceOpener {
+function controllerOf(stream: ChatModelStream): ChatModelStreamController {
+  return {
+    enqueue: (event) => stream.dispatch(event),
+    close: () => stream.close(),
+    error: (error) => stream.fail(error),
+    get desiredSize() {
+      return stream.desiredSize;
+    },
+    get signal() {
+      return stream.signal;
+    },
+  };
+}
+
+function openerFor(source: ProtocolEventSource): SourceOpener {
   if (source instanceof ReadableStream || typeof (source as { getReader?: unknown }).getReader === "function") {
     const stream = source as ReadableStream<ProtocolEvent>;
     return {

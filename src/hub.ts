@@ -143,6 +143,10 @@ export class Hub implements LoopHost {
     this.#kick();
   }
 
+  setCancel(cancel: (reason: unknown) => unknown): void {
+    this.#loop.setCancel(cancel);
+  }
+
   setSource(opener: SourceOpener): void {
     this.#loop.setSource(opener);
     // A stream whose signal was aborted before it got its source cancels the source at once.

@@ -3,7 +3,14 @@
  *
  * @module
  */
-export { ChatModelStream, type ChatModelStreamOptions, type EventSource } from "./chat-model-stream.ts";
+export {
+  ChatModelStream,
+  type ChatModelStreamController,
+  type ChatModelStreamInit,
+  type ChatModelStreamOptions,
+  type ChatModelStreamState,
+  type ProtocolEventSource,
+} from "./chat-model-stream.ts";
 export { CursorStream, Projection, type StreamIterator, type StreamIteratorOptions } from "./projection.ts";
 export { hasPartial } from "./has-partial.ts";
 export { MessageStream, ReasoningDeltaStream, TextDeltaStream, ToolCallChunkStream } from "./transforms.ts";

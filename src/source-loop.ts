@@ -50,6 +50,8 @@ export class SourceLoop {
   #pump: (() => unknown) | undefined = undefined;
   #opener: SourceOpener | undefined = undefined;
   #source: PullSource | undefined = undefined;
+  /** The producer's own cancel hook (`new ChatModelStream({ cancel })`), for a pump or pushed events. */
+  #cancelHook: ((reason: unknown) => unknown) | undefined = undefined;
   #cancelled = false;
   /** The loop runs (a read or a pump call is in flight). */
   #busy = false;
@@ -80,6 +82,10 @@ export class SourceLoop {
 
   setSource(opener: SourceOpener): void {
     this.#opener = opener;
+  }
+
+  setCancel(cancel: (reason: unknown) => unknown): void {
+    this.#cancelHook = cancel;
   }
 
   /** Runs the start callback once; the host hears `started()` when it settled, or `fail()`. */
@@ -162,13 +168,15 @@ export class SourceLoop {
     }
   }
 
-  /** Cancels the source (opened or not), once; its own failure to cancel is ignored. */
+  /** Cancels the source (opened or not) or calls the cancel hook, once; a failure to cancel is ignored. */
   cancel(reason: unknown): void {
-    if (this.#cancelled || (this.#source === undefined && this.#opener === undefined)) return;
-    this.#cancelled = true;
     const source = this.#source;
+    const opener = this.#opener;
+    const hook = this.#cancelHook;
+    if (this.#cancelled || (source === undefined && opener === undefined && hook === undefined)) return;
+    this.#cancelled = true;
     try {
-      const result = source !== undefined ? source.cancel(reason) : this.#opener?.cancelUnopened(reason);
+      const result = source !== undefined ? source.cancel(reason) : opener !== undefined ? opener.cancelUnopened(reason) : hook!(reason);
       if (isThenable(result)) result.then(noop, noop);
     } catch {
       // A source that throws while being cancelled has nothing more to give us.
@@ -183,7 +191,7 @@ export class SourceLoop {
   finished(): void {
     this.#turns.stop();
     const source = this.#source;
-    if (source === undefined || source.sync) this.cancel("the message finished");
+    if (this.#opener !== undefined && (source === undefined || source.sync)) this.cancel("the message finished");
     this.release();
     if (source !== undefined && !source.sync) void this.#drain(source);
   }
@@ -229,6 +237,7 @@ export class SourceLoop {
     this.#opener = undefined;
     this.#pump = undefined;
     this.#start = undefined;
+    this.#cancelHook = undefined;
   }
 }
 
