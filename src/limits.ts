@@ -9,6 +9,7 @@
  * @module
  */
 import { coded } from "./errors.ts";
+import { GROWING } from "./fold/state.ts";
 
 /** Limits and timeouts of a `ChatModelStream`; every one is off unless set. */
 export interface LimitOptions {
@@ -198,7 +199,8 @@ export class Limits {
   };
 }
 
-const CONTENT_KEYS = ["text", "reasoning", "args", "data"] as const;
+/** The fields deltas grow, one of each (the fold's table): text, reasoning, args, data. */
+const CONTENT_KEYS: readonly string[] = [...new Set(GROWING)];
 
 /** The UTF-8 length of the content strings an event carries (0 for anything that is not an event). */
 function contentBytes(event: unknown): number {

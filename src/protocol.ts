@@ -128,6 +128,11 @@ export interface ErrorWithPartial extends Error {
   partial?: AIMessage;
 }
 
+/** @internal Whether an event name ends the message: nothing is read or written after it. */
+export function isTerminal(name: unknown): boolean {
+  return name === "message-finish" || name === "error";
+}
+
 /** A loosely typed view of an event, for reading fields before they are checked. */
 export type RawEvent = Record<string, unknown>;
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { coded } from "../errors.ts";
+import { GROWING, kindOf, OTHER } from "../fold/state.ts";
 import { INVALID_ARGS } from "../fold/tool-calls.ts";
 import type { SourceOpener } from "../source-loop.ts";
 import {
@@ -14,12 +15,13 @@ import {
   mediaType,
   parseJSON,
   responseEvents,
+  SSEMessageConverter,
   type DecoderOptions,
   type EventConverter,
   type ResponseInput,
 } from "../decoders/response-events.ts";
 import { isRecord, type ContentBlock, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
-import { SSEParser, type ServerSentEvent } from "../sse/parse.ts";
+import type { ServerSentEvent } from "../sse/parse.ts";
 import { StringBuilder } from "../string-builder.ts";
 
 /** A block between its start and its finish. */
@@ -35,19 +37,10 @@ class OpenBlock {
   }
 }
 
-/** The field of a block that deltas grow. */
+/** The field of a block that deltas grow (the fold's table); adapters stream no data blocks. */
 function growing(type: string): string | undefined {
-  switch (type) {
-    case "text":
-      return "text";
-    case "reasoning":
-      return "reasoning";
-    case "tool_call_chunk":
-    case "server_tool_call_chunk":
-      return "args";
-    default:
-      return undefined;
-  }
+  const kind = kindOf(type);
+  return kind === OTHER ? undefined : GROWING[kind];
 }
 
 /**
@@ -188,42 +181,24 @@ function parseArgs(raw: string): Record<string, unknown> | undefined {
  *
  * @internal
  */
-export abstract class ProviderConverter implements EventConverter {
-  readonly out: ProtocolEvent[] = [];
-  done = false;
+export abstract class ProviderConverter extends SSEMessageConverter {
   protected readonly blocks: BlockWriter = new BlockWriter(this.out);
   /** `message-start` was emitted: a cut-off stream then gets a synthesized finish. */
   protected started = false;
-  readonly #parser: SSEParser;
-  readonly #limit: LineLimit;
   /** What this adapter reads, as the error for another provider's stream says it. */
   readonly #kind: string;
   /** The first JSON message was checked to be this provider's. */
   #recognized = false;
-  #position = 0;
 
   constructor(kind: string, limit: LineLimit) {
+    super(limit);
     this.#kind = kind;
-    this.#limit = limit;
-    this.#parser = new SSEParser((message) => this.#message(message), { maxLineBytes: limit.bytes });
   }
 
-  write(text: string): void {
-    if (this.done) return;
-    try {
-      this.#parser.write(text);
-    } catch (error) {
-      throw this.#limit.rename(error);
-    }
-  }
-
-  end(): void {
-    this.#parser.end();
+  override end(): void {
+    super.end();
     if (!this.done && this.started) this.onCutOff();
   }
-
-  /** One SSE message of the provider; `position` counts them from 0. */
-  protected abstract onMessage(message: ServerSentEvent, position: number): void;
 
   /** The input ended after `message-start` but before a terminal event. */
   protected abstract onCutOff(): void;
@@ -275,10 +250,6 @@ export abstract class ProviderConverter implements EventConverter {
     const code = typeof body["code"] === "string" ? body["code"] : typeof body["type"] === "string" ? body["type"] : undefined;
     this.out.push({ event: "error", message, ...(code !== undefined ? { code } : {}) });
     this.done = true;
-  }
-
-  #message(message: ServerSentEvent): void {
-    if (!this.done) this.onMessage(message, this.#position++);
   }
 }
 

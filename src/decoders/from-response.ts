@@ -10,9 +10,9 @@
  */
 import { coded } from "../errors.ts";
 import { fromOpener, type ChatModelStream } from "../chat-model-stream.ts";
-import type { ProtocolEvent } from "../protocol.ts";
+import { isTerminal, type ProtocolEvent } from "../protocol.ts";
 import { LineBudget } from "../sse/line-budget.ts";
-import { SSEParser, type ServerSentEvent } from "../sse/parse.ts";
+import type { ServerSentEvent } from "../sse/parse.ts";
 import { StringBuilder } from "../string-builder.ts";
 import {
   eventTransformer,
@@ -20,48 +20,24 @@ import {
   mediaType,
   parseJSON,
   responseEvents,
+  SSEMessageConverter,
   type DecoderOptions,
   type DecoderStreamOptions,
   type EventConverter,
   type ResponseInput,
 } from "./response-events.ts";
 
-function isTerminal(event: unknown): boolean {
-  const name = (event as { event?: unknown } | null)?.event;
-  return name === "message-finish" || name === "error";
+/** Whether a decoded event ends the stream. */
+function ends(event: unknown): boolean {
+  return isTerminal((event as { event?: unknown } | null)?.event);
 }
 
 /** Our SSE: each message's `data` is one protocol event; `id` and `event` repeat what it says. */
-class SSEConverter implements EventConverter {
-  readonly out: ProtocolEvent[] = [];
-  done = false;
-  #position = 0;
-  readonly #limit: LineLimit;
-  readonly #parser: SSEParser;
-
-  constructor(limit: LineLimit) {
-    this.#limit = limit;
-    this.#parser = new SSEParser((message) => this.#message(message), { maxLineBytes: limit.bytes });
-  }
-
-  write(text: string): void {
-    if (this.done) return;
-    try {
-      this.#parser.write(text);
-    } catch (error) {
-      throw this.#limit.rename(error);
-    }
-  }
-
-  end(): void {
-    this.#parser.end();
-  }
-
-  #message(message: ServerSentEvent): void {
-    if (this.done) return;
-    const event = parseJSON(message.data, "SSE event data", this.#position++) as ProtocolEvent;
+class SSEConverter extends SSEMessageConverter {
+  protected onMessage(message: ServerSentEvent, position: number): void {
+    const event = parseJSON(message.data, "SSE event data", position) as ProtocolEvent;
     this.out.push(event);
-    if (isTerminal(event)) this.done = true;
+    if (ends(event)) this.done = true;
   }
 }
 
@@ -125,7 +101,7 @@ class NDJSONConverter implements EventConverter {
     if (this.#position === 0 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
     const event = parseJSON(line, "NDJSON line", this.#position++) as ProtocolEvent;
     this.out.push(event);
-    if (isTerminal(event)) this.done = true;
+    if (ends(event)) this.done = true;
   }
 }
 

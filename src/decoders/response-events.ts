@@ -12,6 +12,7 @@ import type { ChatModelStreamOptions } from "../chat-model-stream.ts";
 import type { PullSource, SourceOpener } from "../source-loop.ts";
 import type { ProtocolEvent } from "../protocol.ts";
 import { lineTooLong, maxLineBytesOf } from "../sse/line-budget.ts";
+import { SSEParser, type ServerSentEvent } from "../sse/parse.ts";
 
 /**
  * Text in, protocol events out, pushed to `out` for the caller to drain.
@@ -27,6 +28,43 @@ export interface EventConverter {
   write(text: string): void;
   /** The input ended (a converter may add a synthesized finish). */
   end(): void;
+}
+
+/**
+ * @internal An SSE body whose messages become protocol events: the parser, its line bound (its
+ * error said in terms of `maxBytes` when that is the bound), and the messages counted from 0 until
+ * a terminal event. Our SSE (`fromResponse`) and the providers' (the adapters) differ only in
+ * `onMessage`.
+ */
+export abstract class SSEMessageConverter implements EventConverter {
+  readonly out: ProtocolEvent[] = [];
+  done = false;
+  #position = 0;
+  readonly #limit: LineLimit;
+  readonly #parser: SSEParser;
+
+  constructor(limit: LineLimit) {
+    this.#limit = limit;
+    this.#parser = new SSEParser((message) => {
+      if (!this.done) this.onMessage(message, this.#position++);
+    }, { maxLineBytes: limit.bytes });
+  }
+
+  /** One SSE message; `position` counts them from 0. */
+  protected abstract onMessage(message: ServerSentEvent, position: number): void;
+
+  write(text: string): void {
+    if (this.done) return;
+    try {
+      this.#parser.write(text);
+    } catch (error) {
+      throw this.#limit.rename(error);
+    }
+  }
+
+  end(): void {
+    this.#parser.end();
+  }
 }
 
 /** What the decoders read: a fetch `Response`, or the bytes of a body. */

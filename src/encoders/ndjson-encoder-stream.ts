@@ -5,7 +5,7 @@
  * @module
  */
 import { eventName, type ProtocolEvent } from "../protocol.ts";
-import { isTerminal } from "./sse-encoder-stream.ts";
+import { isTerminal } from "../protocol.ts";
 
 /**
  * @internal One NDJSON line; throws a `TypeError` naming `position` for a value that is not an

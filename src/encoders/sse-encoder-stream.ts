@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { badEvent, eventName, type ProtocolEvent } from "../protocol.ts";
+import { badEvent, eventName, isTerminal, type ProtocolEvent } from "../protocol.ts";
 import { Heartbeat } from "./heartbeat.ts";
 
 /** @internal The default idle time before a `: ping` comment: proxies drop connections silent for 30–100 s. */
@@ -13,10 +13,6 @@ export const DEFAULT_HEARTBEAT_MS = 15_000;
 /** @internal The comment sent while idle; SSE clients ignore comments. */
 export const PING = ": ping\n\n";
 
-/** @internal Whether an event ends the stream: nothing is written after it. */
-export function isTerminal(name: string): boolean {
-  return name === "message-finish" || name === "error";
-}
 
 /**
  * @internal One SSE message. `id` counts from 1, so the event's position is `id - 1`. A name with a

@@ -6,10 +6,10 @@
  */
 import { coded, errorCode } from "../errors.ts";
 import type { ChatModelStream } from "../chat-model-stream.ts";
-import type { ProtocolEvent } from "../protocol.ts";
+import { isTerminal, type ProtocolEvent } from "../protocol.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { ndjsonLine } from "./ndjson-encoder-stream.ts";
-import { DEFAULT_HEARTBEAT_MS, isTerminal, PING, sseFrame } from "./sse-encoder-stream.ts";
+import { DEFAULT_HEARTBEAT_MS, PING, sseFrame } from "./sse-encoder-stream.ts";
 
 /** What the body carries: the text projection, or the raw protocol events as SSE or NDJSON. */
 export type ResponseFormat = "text" | "sse" | "ndjson";
