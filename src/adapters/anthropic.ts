@@ -12,7 +12,7 @@ import { fromOpener, type ChatModelStream } from "../chat-model-stream.ts";
 import { eventTransformer, LineLimit, type DecoderOptions, type DecoderStreamOptions, type ResponseInput } from "../decoders/response-events.ts";
 import { isRecord, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
-import { count, details, isAnthropicType, ProviderConverter, providerEvents, record, text, usage } from "./adapter.ts";
+import { count, details, isAnthropicType, ProviderConverter, providerEvents, record, text, usage } from "./provider-converter.ts";
 
 /**
  * Anthropic's counts in LangChain's names: `input_tokens` there excludes the cache, so here it

@@ -13,7 +13,7 @@ import { fromOpener, type ChatModelStream } from "../chat-model-stream.ts";
 import { eventTransformer, LineLimit, type DecoderOptions, type DecoderStreamOptions, type ResponseInput } from "../decoders/response-events.ts";
 import type { ProtocolEvent, RawEvent, UsageMetadata } from "../protocol.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
-import { count, details, isResponsesType, ProviderConverter, providerEvents, record, text, usage } from "./adapter.ts";
+import { count, details, isResponsesType, ProviderConverter, providerEvents, record, text, usage } from "./provider-converter.ts";
 
 /** `response.usage`, in LangChain's names. */
 function responsesUsage(raw: RawEvent): UsageMetadata {

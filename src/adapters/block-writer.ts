@@ -1,0 +1,163 @@
+/**
+ * The block writer of the provider adapters: it emits each block's start, deltas and a finish
+ * carrying the whole block, as LangChain's converters do, and finalizes tool-call chunks the way
+ * LangChain does (JSON arguments make a `tool_call`, others an `invalid_tool_call`).
+ *
+ * @module
+ */
+import { GROWING, kindOf, OTHER } from "../fold/state.ts";
+import { INVALID_ARGS } from "../fold/tool-calls.ts";
+import { isRecord, type ContentBlock, type ProtocolEvent, type RawEvent } from "../protocol.ts";
+import { StringBuilder } from "../string-builder.ts";
+
+/** A block between its start and its finish. */
+class OpenBlock {
+  readonly type: string;
+  readonly fields: RawEvent;
+  /** The text, reasoning or tool-call arguments so far, joined once at the finish. */
+  readonly buf: StringBuilder = new StringBuilder();
+
+  constructor(type: string, fields: RawEvent) {
+    this.type = type;
+    this.fields = fields;
+  }
+}
+
+/** The field of a block that deltas grow (the fold's table); adapters stream no data blocks. */
+function growing(type: string): string | undefined {
+  const kind = kindOf(type);
+  return kind === OTHER ? undefined : GROWING[kind];
+}
+
+/**
+ * Emits the block events of one message into `out`, keeping each open block's content so its
+ * finish carries the whole block, as LangChain's finish events do.
+ *
+ * @internal
+ */
+export class BlockWriter {
+  readonly #out: ProtocolEvent[];
+  /**
+   * Open blocks by index. A map, not an array: providers number blocks themselves, and an index of
+   * 4294967294 in an array would make finishing the blocks walk four billion empty slots.
+   */
+  readonly #open = new Map<number, OpenBlock>();
+  #next = 0;
+
+  constructor(out: ProtocolEvent[]) {
+    this.#out = out;
+  }
+
+  /** The next unused block index, for providers that number nothing themselves. */
+  allocate(): number {
+    return this.#next++;
+  }
+
+  /** Whether the block was started and not yet finished. */
+  isOpen(index: number): boolean {
+    return this.#open.has(index);
+  }
+
+  /**
+   * Opens a block; `fields` are its other fields (`id`, `name`, …). Its content starts empty and
+   * `seed`, its first content, follows as a delta, so readers of raw events get all content as deltas.
+   */
+  start(index: number, type: string, fields: RawEvent = {}, seed = ""): void {
+    this.#open.set(index, new OpenBlock(type, fields));
+    if (index >= this.#next) this.#next = index + 1;
+    const grow = growing(type);
+    const content: RawEvent = { type, ...fields };
+    if (grow !== undefined) content[grow] = "";
+    this.#out.push({ event: "content-block-start", index, content: content as ContentBlock });
+    if (seed === "") return;
+    if (grow === "args") this.slice(index, seed);
+    else if (grow !== undefined) this.append(index, type as "text" | "reasoning", seed);
+  }
+
+  /** Appends text or reasoning to an open block (a block never opened is opened as `type`). */
+  append(index: number, type: "text" | "reasoning", piece: string): void {
+    if (piece === "") return;
+    let block = this.#open.get(index);
+    if (block === undefined) {
+      this.start(index, type);
+      block = this.#open.get(index)!;
+    }
+    block.buf.push(piece);
+    const delta = type === "text" ? { type: "text-delta" as const, text: piece } : { type: "reasoning-delta" as const, reasoning: piece };
+    this.#out.push({ event: "content-block-delta", index, delta });
+  }
+
+  /** A tool-call slice: `args` appends, the first `id` / `name` stick. */
+  slice(index: number, args: string, id?: string, name?: string): void {
+    const block = this.#open.get(index);
+    if (block === undefined) return;
+    const delta: RawEvent = { type: block.type };
+    let any = false;
+    if (id && block.fields["id"] === undefined) {
+      delta["id"] = block.fields["id"] = id;
+      any = true;
+    }
+    if (name && block.fields["name"] === undefined) {
+      delta["name"] = block.fields["name"] = name;
+      any = true;
+    }
+    if (args) {
+      block.buf.push(args);
+      delta["args"] = args;
+      any = true;
+    }
+    if (any) this.#out.push({ event: "content-block-delta", index, delta: delta as ContentBlock });
+  }
+
+  /** The fields an open block will finish with (to add a signature or annotations), else `undefined`. */
+  fields(index: number): RawEvent | undefined {
+    return this.#open.get(index)?.fields;
+  }
+
+  /** Finishes an open block; `args` replaces a tool call's streamed arguments when given. */
+  finish(index: number, args?: string): void {
+    const block = this.#open.get(index);
+    if (block === undefined) return;
+    this.#open.delete(index);
+    this.#out.push({ event: "content-block-finish", index, content: finalize(block, args) });
+  }
+
+  /** Finishes every open block, in index order. */
+  finishAll(): void {
+    const open = [...this.#open.keys()].sort((a, b) => a - b);
+    for (const index of open) this.finish(index);
+  }
+}
+
+/** The finished form: tool-call chunks become `tool_call` (or `invalid_tool_call`), as in LangChain. */
+function finalize(block: OpenBlock, args?: string): ContentBlock {
+  const { type, fields } = block;
+  switch (type) {
+    case "text":
+    case "reasoning":
+      return { type, [type]: block.buf.toString(), ...fields } as ContentBlock;
+    case "tool_call_chunk":
+    case "server_tool_call_chunk": {
+      const raw = args ?? block.buf.toString();
+      const id = (fields["id"] as string | undefined) ?? "";
+      const name = (fields["name"] as string | undefined) ?? "";
+      const parsed = parseArgs(raw);
+      if (type === "server_tool_call_chunk") return { ...fields, type: "server_tool_call", id, name, args: parsed ?? raw };
+      if (parsed !== undefined) return { type: "tool_call", id, name, args: parsed };
+      return { type: "invalid_tool_call", id, name, args: raw, error: INVALID_ARGS };
+    }
+    default:
+      return { type, ...fields } as ContentBlock;
+  }
+}
+
+/** Tool arguments as an object (empty text is `{}`), or `undefined` when they are not a JSON object. */
+function parseArgs(raw: string): Record<string, unknown> | undefined {
+  if (raw.trim() === "") return {};
+  try {
+    const value: unknown = JSON.parse(raw);
+    return isRecord(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
