@@ -1,7 +1,7 @@
 // API.md §6: malformed events fail the stream with a TypeError naming the field and the position;
 // null is absent; unknown events pass through; deltas and finishes open blocks implicitly.
 import { describe, expect, it } from "vitest";
-import { ChatModelStream } from "../src/index.ts";
+import { ChatModelStream, type ErrorWithPartial } from "../src/index.ts";
 import {
   type Event,
   failure,
@@ -239,5 +239,21 @@ describe("a tool-call finish for a text or reasoning block (API.md §6 revision 
       ] as Event[]).output,
     );
     expect(error).toBeInstanceOf(TypeError);
+  });
+});
+
+describe("a text messageFinish at an index whose deltas were tool-call arguments", () => {
+  it("fails with a TypeError naming content.type", async () => {
+    const events: Event[] = [
+      messageStart,
+      { event: "content-block-delta", index: 0, delta: { type: "tool_call_chunk", id: "a", name: "f", args: "{" } },
+      { event: "content-block-finish", index: 0, content: { type: "text", text: "{x" } },
+      { event: "message-finish" },
+    ];
+    const error = (await ChatModelStream.from(events).output.then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as ErrorWithPartial;
+    expect({ type: error instanceof TypeError, names: /content\.type/.test(error.message) }).toEqual({ type: true, names: true });
   });
 });

@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { ChatModelStream } from "../src/index.ts";
 import { partialOf } from "./reference.ts";
 import {
-  type CountingSource,
-  countingSource,
+  type ScriptedSource,
+  scriptedSource,
   type Event,
   failure,
   feed,
@@ -35,10 +35,10 @@ const unfinished: Event[] = [
 /** A from() stream over a counting source whose text reader took its first chunk. */
 async function reading(options?: { keepAlive?: boolean }): Promise<{
   stream: ChatModelStream;
-  source: CountingSource;
+  source: ScriptedSource;
   reader: ReadableStreamDefaultReader<string>;
 }> {
-  const source = countingSource(long);
+  const source = scriptedSource(long);
   const stream = ChatModelStream.from(source.readable, options);
   const reader = stream.text.getReader();
   await reader.read();
@@ -63,7 +63,7 @@ describe("aclose() before the message finished", () => {
   });
 
   it("cancels a from() source that was never read, once", async () => {
-    const source = countingSource(long);
+    const source = scriptedSource(long);
     await ChatModelStream.from(source.readable).aclose();
     await settle();
     expect(source.cancels).toBe(1);
@@ -154,8 +154,8 @@ describe("aclose() called twice", () => {
 });
 
 describe("aclose() after the message finished", () => {
-  async function finished(): Promise<{ stream: ChatModelStream; source: CountingSource }> {
-    const source = countingSource(hello);
+  async function finished(): Promise<{ stream: ChatModelStream; source: ScriptedSource }> {
+    const source = scriptedSource(hello);
     const stream = ChatModelStream.from(source.readable);
     await stream.output;
     await settle(); // the source reaches its own end
@@ -210,7 +210,7 @@ describe("aclose() is also triggered by", () => {
 
   it("aborting the signal given to from(): the source is cancelled", async () => {
     const controller = new AbortController();
-    const source = countingSource(long);
+    const source = scriptedSource(long);
     const stream = ChatModelStream.from(source.readable, { signal: controller.signal });
     await stream.text.getReader().read();
     controller.abort();
@@ -219,7 +219,7 @@ describe("aclose() is also triggered by", () => {
   });
 
   it("a signal given to from() aborted before: the source is cancelled", async () => {
-    const source = countingSource(long);
+    const source = scriptedSource(long);
     ChatModelStream.from(source.readable, { signal: AbortSignal.abort() });
     await settle();
     expect(source.cancels).toBe(1);
@@ -241,14 +241,14 @@ describe("when every reader cancelled and nothing awaits", () => {
   });
 
   it("breaking out of for await over a projection aborts signal", async () => {
-    const stream = ChatModelStream.from(countingSource(long).readable);
+    const stream = ChatModelStream.from(scriptedSource(long).readable);
     for await (const _ of stream.text) break;
     await settle();
     expect(stream.signal.aborted).toBe(true);
   });
 
   it("breaking out of for await over the stream's events aborts signal", async () => {
-    const stream = ChatModelStream.from(countingSource(long).readable);
+    const stream = ChatModelStream.from(scriptedSource(long).readable);
     for await (const _ of stream) break;
     await settle();
     expect(stream.signal.aborted).toBe(true);
@@ -271,7 +271,7 @@ describe("when every reader cancelled and nothing awaits", () => {
 describe("when a reader cancels", () => {
   it("while an await is pending, the await still resolves with the whole message", async () => {
     // The source holds its fifth delta (index 6) until released, so the cancel lands mid-message.
-    const source = countingSource(long, 6);
+    const source = scriptedSource(long, { holdAt: 6 });
     const stream = ChatModelStream.from(source.readable);
     const reader = stream.text.getReader();
     await reader.read();
@@ -282,7 +282,7 @@ describe("when a reader cancels", () => {
   });
 
   it("while an await is pending, the source is not cancelled", async () => {
-    const source = countingSource(long, 6);
+    const source = scriptedSource(long, { holdAt: 6 });
     const stream = ChatModelStream.from(source.readable);
     const reader = stream.text.getReader();
     await reader.read();
@@ -294,7 +294,7 @@ describe("when a reader cancels", () => {
   });
 
   it("while another reader reads, that reader still gets the whole text", async () => {
-    const stream = ChatModelStream.from(countingSource(long).readable);
+    const stream = ChatModelStream.from(scriptedSource(long).readable);
     const leaving = stream.text.getReader();
     const staying = stream.text;
     const reader = staying.getReader();
@@ -363,43 +363,23 @@ describe("no stray rejections", () => {
 });
 
 describe("aclose() after the message finished, with a source that stays open (API.md §5 revision 2)", () => {
-  /** A source that sends a whole message and then neither ends nor answers again. */
-  function openAfter(events: readonly Event[]): { readable: ReadableStream<Event>; cancels: () => number } {
-    let i = 0;
-    let cancels = 0;
-    const readable = new ReadableStream<Event>(
-      {
-        pull(controller) {
-          if (i < events.length) controller.enqueue(events[i++]!);
-          else return new Promise<void>(() => {});
-          return undefined;
-        },
-        cancel() {
-          cancels++;
-        },
-      },
-      { highWaterMark: 0 },
-    );
-    return { readable, cancels: () => cancels };
-  }
-
   it("resolves, and cancels the rest of the source once", async () => {
-    const source = openAfter(hello);
+    const source = scriptedSource(hello, { end: "hang" });
     const stream = ChatModelStream.from(source.readable);
     const text = await stream.text;
     await stream.aclose();
     await stream.aclose();
-    expect({ text, cancels: source.cancels() }).toEqual({ text: "Hello", cancels: 1 });
+    expect({ text, cancels: source.cancels }).toEqual({ text: "Hello", cancels: 1 });
   });
 
   it("ends an await using scope", async () => {
-    const source = openAfter(hello);
+    const source = scriptedSource(hello, { end: "hang" });
     let text = "";
     {
       await using stream = ChatModelStream.from(source.readable);
       text = await stream.text;
     }
-    expect({ text, cancels: source.cancels() }).toEqual({ text: "Hello", cancels: 1 });
+    expect({ text, cancels: source.cancels }).toEqual({ text: "Hello", cancels: 1 });
   });
 
   it("resolves for an async generator that never yields again", async () => {
@@ -439,7 +419,7 @@ describe("an abort reason that cannot be turned into text", () => {
 
   it.each(signalReasons)("(%s) through the signal: the source is cancelled", async (_name, reason) => {
     const controller = new AbortController();
-    const source = countingSource(long);
+    const source = scriptedSource(long);
     const stream = ChatModelStream.from(source.readable, { signal: controller.signal });
     await stream.text.getReader().read();
     controller.abort(reason());
@@ -448,11 +428,43 @@ describe("an abort reason that cannot be turned into text", () => {
   });
 
   it.each(reasons)("(%s) through a reader's cancel: the source is cancelled", async (_name, reason) => {
-    const source = countingSource(long);
+    const source = scriptedSource(long);
     const reader = ChatModelStream.from(source.readable).text.getReader();
     await reader.read();
     await reader.cancel(reason());
     await settle();
     expect(source.cancels).toBe(1);
+  });
+});
+
+describe("aclose() after the finish", () => {
+  it("waits for the work of setStart's callback", async () => {
+    const stream = new ChatModelStream();
+    let settled = false;
+    stream.setStart(async () => {
+      for (const event of textMessage("a")) stream.dispatch(event);
+      await settle();
+      settled = true;
+    });
+    await stream.text;
+    await stream.aclose();
+    expect(settled).toBe(true);
+  });
+});
+
+describe("a constructor signal that aborts before anything consumed", () => {
+  it("is seen by a producer reading the stream's signal", async () => {
+    const outside = new AbortController();
+    const stream = new ChatModelStream({ signal: outside.signal });
+    outside.abort();
+    expect(stream.signal.aborted).toBe(true);
+  });
+
+  it("releases a producer waiting on ready", async () => {
+    const outside = new AbortController();
+    const stream = new ChatModelStream({ signal: outside.signal });
+    const ready = stream.ready;
+    outside.abort();
+    expect(await promiseState(ready)).toBe("fulfilled");
   });
 });

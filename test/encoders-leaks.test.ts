@@ -3,38 +3,24 @@
 // whole stream, alive. Heap measured where `gc` is exposed (the node project); skipped elsewhere.
 import { describe, expect, it, vi } from "vitest";
 import { ChatModelStream, toResponse } from "../src/index.ts";
-import { type Event, settle, textMessage } from "./helpers.ts";
+import { type Event, scriptedSource, settle, textMessage } from "./helpers.ts";
 
 const N = 5_000;
 // Enough text that a stream kept alive by mistake shows in the heap.
 const unfinished: Event[] = textMessage(...Array.from({ length: 12 }, (_, i) => `word${i} `)).slice(0, -1);
 
-/** A model that sends these events, then nothing, ever. */
-function quietAfter(events: readonly Event[]): ReadableStream<Event> {
-  let i = 0;
-  return new ReadableStream<Event>(
-    {
-      pull(controller) {
-        if (i < events.length) controller.enqueue(events[i++]!);
-        else return new Promise<void>(() => {});
-        return undefined;
-      },
-    },
-    { highWaterMark: 0 },
-  );
-}
 
 type Abandon = () => Promise<void>;
 
 /** Ways a client drops an SSE body (default heartbeat, 15 s: no beat runs during the test). */
 const abandonments: Record<string, Abandon> = {
   "read once, then dropped": async () => {
-    const body = toResponse(ChatModelStream.from(quietAfter(unfinished))).body!;
+    const body = toResponse(ChatModelStream.from(scriptedSource(unfinished, { end: "hang" }).readable)).body!;
     await body.getReader().read();
   },
   // The read waits for a model that went quiet: the timer is armed for it, and the body is dropped.
   "dropped with a read pending": async () => {
-    const body = toResponse(ChatModelStream.from(quietAfter(unfinished))).body!;
+    const body = toResponse(ChatModelStream.from(scriptedSource(unfinished, { end: "hang" }).readable)).body!;
     const reader = body.getReader();
     for (let i = 0; i < unfinished.length; i++) await reader.read();
     void reader.read();
@@ -74,7 +60,7 @@ describe("the heartbeat timer of an SSE body", () => {
   it("disarms once the client stops asking for bytes, and re-arms when it reads again", async () => {
     vi.useFakeTimers();
     try {
-      const reader = toResponse(ChatModelStream.from(quietAfter(unfinished)), { heartbeatMs: 1000 }).body!.getReader();
+      const reader = toResponse(ChatModelStream.from(scriptedSource(unfinished, { end: "hang" }).readable), { heartbeatMs: 1000 }).body!.getReader();
       await reader.read();
       const armed = vi.getTimerCount();
       // The first tick clears the "just written" mark; the next finds no read waiting.

@@ -4,7 +4,7 @@
 // end with the terminal event, and a failure without an `error` event gets a closing one.
 import { afterEach, describe, expect, it } from "vitest";
 import { ChatModelStream, fromResponse, NDJSONEncoderStream, SSEEncoderStream, toResponse } from "../src/index.ts";
-import { countingSource, type Event, feed, pulled, pushAll, readableOf, readAll, textMessage } from "./helpers.ts";
+import { scriptedSource, type Event, feed, pulled, pushAll, readableOf, readAll, textMessage } from "./helpers.ts";
 
 const decoder = new TextDecoder();
 
@@ -165,7 +165,7 @@ describe("toResponse headers", () => {
 
 describe("toResponse is lazy", () => {
   it("reads nothing from the model before the body is read", async () => {
-    const source = countingSource(hello);
+    const source = scriptedSource(hello);
     const response = toResponse(ChatModelStream.from(source.readable), { format: "sse" });
     await Promise.resolve();
     const before = source.pulled;
@@ -286,7 +286,7 @@ describe("format: sse", () => {
   });
 
   it("sends a ping comment while the client waits and the model is silent, without using an id", async () => {
-    const source = countingSource(hello, 1);
+    const source = scriptedSource(hello, { holdAt: 1 });
     const response = toResponse(ChatModelStream.from(source.readable), { format: "sse", heartbeatMs: 5 });
     const reader = response.body!.getReader();
     const first = decoder.decode((await reader.read()).value);
@@ -347,7 +347,7 @@ describe("a round trip through fromResponse", () => {
   });
 
   it("sse: heartbeat comments are invisible to the client", async () => {
-    const source = countingSource(message, 3);
+    const source = scriptedSource(message, { holdAt: 3 });
     const response = toResponse(ChatModelStream.from(source.readable), { format: "sse", heartbeatMs: 5 });
     const [bytes, teeBranch] = response.body!.tee();
     const reader = bytes.getReader();
@@ -437,7 +437,7 @@ describe("heartbeat timers never leak", () => {
 
   it("toResponse clears its timer when the body is cancelled", async () => {
     timers = trackIntervals();
-    const source = countingSource(hello, 2);
+    const source = scriptedSource(hello, { holdAt: 2 });
     const response = toResponse(ChatModelStream.from(source.readable), { format: "sse", heartbeatMs: 1000 });
     const reader = response.body!.getReader();
     await reader.read();
@@ -551,21 +551,6 @@ describe("toResponse appends the given headers", () => {
 });
 
 describe("the stream's own timeouts reach the client as code: timeout", () => {
-  /** A model that sends these events, then nothing, ever. */
-  function quietAfter(events: readonly Event[]): ReadableStream<Event> {
-    let i = 0;
-    return new ReadableStream<Event>(
-      {
-        pull(controller) {
-          if (i < events.length) controller.enqueue(events[i++]!);
-          else return new Promise<void>(() => {});
-          return undefined;
-        },
-      },
-      { highWaterMark: 0 },
-    );
-  }
-
   // The first token arrives for the idle and total clocks; none for the first-token one.
   const cases = [
     ["idleTimeoutMs", { idleTimeoutMs: 40 }, hello.slice(0, 3)],
@@ -575,7 +560,7 @@ describe("the stream's own timeouts reach the client as code: timeout", () => {
 
   for (const format of ["sse", "ndjson"] as const) {
     it.each(cases)(`${format}: %s`, async (option, limits, events) => {
-      const stream = ChatModelStream.from(quietAfter(events), limits);
+      const stream = ChatModelStream.from(scriptedSource(events, { end: "hang" }).readable, limits);
       const client = fromResponse(toResponse(stream, { format }));
       const error = (await client.output.then(
         () => undefined,

@@ -2,7 +2,7 @@
 // toResponse sends that code to clients.
 import { describe, expect, it } from "vitest";
 import { ChatModelStream, fromOpenAIChat, fromResponse, HTTPError, toResponse } from "../src/index.ts";
-import { type Event, failure, feed, messageStart, pulled, pushAll, textMessage } from "./helpers.ts";
+import { type Event, failure, feed, messageStart, pulled, pushAll, scriptedSource, textMessage } from "./helpers.ts";
 
 const hello = textMessage("Hel", "lo");
 const codeOf = (error: unknown): unknown => (error as { code?: unknown }).code;
@@ -14,9 +14,6 @@ const thrown = (f: () => unknown): unknown => {
   }
   throw new Error("expected a throw");
 };
-/** A body that never ends: `idleTimeoutMs` or a limit must end the stream. */
-const quiet = (): ReadableStream<Event> =>
-  new ReadableStream<Event>({ start: (c) => void c.enqueue(messageStart), pull: () => new Promise<void>(() => {}) }, { highWaterMark: 0 });
 
 const failures: [string, () => Promise<unknown>, string][] = [
   ["a malformed event", () => failure(pushAll([messageStart, { event: "content-block-delta", index: -1 }]).output), "bad_input"],
@@ -31,7 +28,7 @@ const failures: [string, () => Promise<unknown>, string][] = [
     void stream.aclose(new DOMException("too slow", "TimeoutError"));
     return failure(stream.output);
   }, "timeout"],
-  ["idleTimeoutMs", () => failure(ChatModelStream.from(quiet(), { idleTimeoutMs: 20 }).output), "timeout"],
+  ["idleTimeoutMs", () => failure(ChatModelStream.from(scriptedSource([messageStart], { end: "hang" }).readable, { idleTimeoutMs: 20 }).output), "timeout"],
   ["maxEvents", () => failure(ChatModelStream.from(hello, { maxEvents: 2 }).output), "max_events"],
   ["maxBytes", () => failure(ChatModelStream.from(hello, { maxBytes: 2 }).output), "max_bytes"],
   ["a line over maxLineBytes", () => failure(fromResponse(new Response(`data: ${"x".repeat(100)}`, { headers: { "content-type": "text/event-stream" } }), { maxLineBytes: 10 }).output), "max_line"],

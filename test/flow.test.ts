@@ -1,9 +1,9 @@
 // API.md §5: when the source is read (lazy start, pull, backpressure), how chunks reach readers
 // (late readers, coalescing), and how message-finish ends the message.
 import { describe, expect, it } from "vitest";
-import { ChatModelStream } from "../src/index.ts";
+import { ChatModelStream, MessageStream } from "../src/index.ts";
 import {
-  countingSource,
+  scriptedSource,
   type Event,
   eventSource,
   feed,
@@ -13,8 +13,10 @@ import {
   pulled,
   pushAll,
   readAll,
+  readUntilError,
   settle,
   textMessage,
+  textStart,
   reasoningDelta,
   textDelta,
 } from "./helpers.ts";
@@ -44,7 +46,7 @@ describe("lazy start", () => {
   });
 
   it("creating a from() stream and all its projections reads nothing from a ReadableStream", async () => {
-    const source = countingSource(hello);
+    const source = scriptedSource(hello);
     touchAll(ChatModelStream.from(source.readable));
     await settle();
     expect(source.pulled).toBe(0);
@@ -99,7 +101,7 @@ describe("lazy start", () => {
   });
 
   it("the first read pulls from a from() source", async () => {
-    const source = countingSource(hello);
+    const source = scriptedSource(hello);
     await ChatModelStream.from(source.readable).text.getReader().read();
     expect(source.pulled).toBeGreaterThan(0);
   });
@@ -187,7 +189,7 @@ describe("backpressure", () => {
   const bound = (consumed: number): number => STRUCTURAL + consumed + HWM;
 
   it("a slow reader: the source runs at most highWaterMark events ahead of it", async () => {
-    const source = countingSource(long);
+    const source = scriptedSource(long);
     const reader = ChatModelStream.from(source.readable, { highWaterMark: HWM }).text.getReader();
     await reader.read();
     await reader.read();
@@ -196,7 +198,7 @@ describe("backpressure", () => {
   });
 
   it("a fast and a stopped reader: the source runs at most highWaterMark events ahead of the stopped one", async () => {
-    const source = countingSource(long);
+    const source = scriptedSource(long);
     const stream = ChatModelStream.from(source.readable, { highWaterMark: HWM });
     const slow = stream.text.getReader();
     const fast = stream.text.getReader();
@@ -442,7 +444,7 @@ describe("chunks", () => {
 describe("message-finish", () => {
   // The source has more after the finish, and holds it until released.
   const afterFinish = [...hello, textDelta(0, " more"), messageFinish];
-  const held = () => countingSource(afterFinish, hello.length);
+  const held = () => scriptedSource(afterFinish, { holdAt: hello.length });
 
   it("resolves awaits while a from() source still has events after it", async () => {
     const stream = ChatModelStream.from(held().readable);
@@ -530,5 +532,86 @@ describe("a setStart callback that awaits ready before dispatching (API.md §5 r
     const { stream, seen } = startedAfterReady();
     await stream.output;
     expect(seen[0]).toBeGreaterThan(0);
+  });
+});
+
+describe("a push producer waiting on ready", () => {
+  it("is released when a reader starts waiting, even with highWaterMark 0", async () => {
+    const stream = new ChatModelStream({ highWaterMark: 0 });
+    void (async () => {
+      for (const event of textMessage("a", "b")) {
+        await stream.ready;
+        stream.dispatch(event);
+      }
+    })();
+    expect(await readAll(stream.text)).toEqual(["a", "b"]);
+  });
+});
+
+describe("two reads pending on one reader", () => {
+  it("count as one waiting reader: highWaterMark 0 reads nothing ahead", async () => {
+    const source = scriptedSource([messageStart, textStart(0), textDelta(0, "a"), textDelta(0, "b"), textDelta(0, "c"), textDelta(0, "d"), messageFinish]);
+    const stream = ChatModelStream.from(source.readable, { highWaterMark: 0 });
+    const reader = stream.text.getReader();
+    await settle();
+    await Promise.all([reader.read(), reader.read()]);
+    await settle();
+    expect(source.pulled).toBe(4); // message-start, block start, "a", "b"
+  });
+});
+
+describe("the events replay after a failure", () => {
+  it("has no message-messageFinish after fail()", async () => {
+    const stream = feed(new ChatModelStream(), [messageStart, textStart(0), textDelta(0, "a")]);
+    stream.fail(new Error("boom"));
+    const { chunks } = await readUntilError(stream.events);
+    expect(chunks.map((event) => event.event)).toEqual(["message-start", "content-block-start", "content-block-delta"]);
+  });
+
+  it("does not fold into a finished message", async () => {
+    const stream = feed(new ChatModelStream(), [messageStart, textStart(0), textDelta(0, "a")]);
+    stream.fail(new Error("boom"));
+    const { chunks, error } = await readUntilError(stream.events.pipeThrough(new MessageStream()));
+    expect({ chunks, message: (error as Error).message }).toEqual({ chunks: [], message: "boom" });
+  });
+
+  it("has no message-messageFinish after bad input", async () => {
+    const stream = feed(new ChatModelStream(), [messageStart, textStart(0), textDelta(0, "a"), { event: "content-block-delta", index: -1 }]);
+    const { chunks } = await readUntilError(stream.events);
+    expect(chunks.map((event) => event.event)).not.toContain("message-finish");
+  });
+});
+
+describe("a reader that stopped reading", () => {
+  it("holds the source within highWaterMark events, whatever the events are", async () => {
+    const slices = Array.from({ length: 100 }, (): Event => ({
+      event: "content-block-delta",
+      index: 1,
+      delta: { type: "tool-call-delta", args: "1" },
+    }));
+    const source = scriptedSource([messageStart, textDelta(0, "x"), ...slices, messageFinish]);
+    const stream = ChatModelStream.from(source.readable, { highWaterMark: 2 });
+    const reader = stream.text.getReader();
+    await reader.read(); // "x", then the reader stops
+    await settle();
+    await settle();
+    expect(source.pulled).toBeLessThanOrEqual(2 + 2); // message-start and "x", then 2 ahead
+  });
+});
+
+describe("a late events reader after text blocks interleaved", () => {
+  it("gets a replay that folds to the same arrival-order content", async () => {
+    const events: Event[] = [
+      messageStart,
+      { event: "content-block-delta", index: 0, delta: { type: "text-delta", text: "a" } },
+      { event: "content-block-delta", index: 1, delta: { type: "text-delta", text: "b" } },
+      { event: "content-block-delta", index: 0, delta: { type: "text-delta", text: "c" } },
+      { event: "content-block-delta", index: 1, delta: { type: "text-delta", text: "d" } },
+      { event: "message-finish" },
+    ];
+    const stream = ChatModelStream.from(events);
+    const message = await stream.output;
+    const [folded] = await readAll(stream.events.pipeThrough(new MessageStream()));
+    expect([message.content, folded?.content]).toEqual(["abcd", "abcd"]);
   });
 });

@@ -449,3 +449,24 @@ describe("the decoder streams error their output on bad input, with no unhandled
     expect((error as Error | undefined)?.name).toBe("TypeError");
   });
 });
+
+describe("aclose() while a non-OK response's error body is read", () => {
+  it("cancels the body", async () => {
+    let cancels = 0;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"error":'));
+      },
+      pull: () => new Promise<void>(() => {}),
+      cancel() {
+        cancels++;
+      },
+    });
+    const stream = fromResponse(new Response(body, { status: 500 }));
+    stream.output.then(undefined, () => {});
+    await settle();
+    await stream.aclose();
+    await settle();
+    expect(cancels).toBe(1);
+  });
+});

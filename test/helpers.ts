@@ -22,6 +22,11 @@ export function reasoningDelta(index: number, reasoning: string): Event {
 }
 export const messageFinish: Event = { event: "message-finish" };
 
+/** An empty text block's start at `index`. */
+export function textStart(index: number): Event {
+  return { event: "content-block-start", index, content: { type: "text", text: "" } };
+}
+
 /** One text block (index 0) fed with these deltas; the block never finishes, so content is a bare string. */
 export function textMessage(...deltas: string[]): Event[] {
   return [
@@ -134,33 +139,55 @@ export async function promiseState(thenable: PromiseLike<unknown>): Promise<"pen
   return state;
 }
 
-/** A ReadableStream source that counts what its consumer takes, for backpressure and cancel tests. */
-export interface CountingSource {
+/** A scripted model: a ReadableStream source that counts what its consumer takes and can be held. */
+export interface ScriptedSource {
   readonly readable: ReadableStream<Event>;
   /** Events handed out so far. */
   readonly pulled: number;
   /** Calls of the underlying `cancel`. */
   readonly cancels: number;
+  /** Resolves when a read reaches `holdAt`. */
+  readonly held: Promise<void>;
   /** Lets the source go past `holdAt`. */
   release(): void;
 }
 
+export interface Script {
+  /** The read of this event (or of the end) waits for `release()`. */
+  holdAt?: number;
+  /** What the held read does once released: go on, or throw (a connection reset). */
+  afterHold?: "pass" | "throw";
+  /** After the events: close, or never answer again (a model gone quiet, a connection left open). */
+  end?: "close" | "hang";
+  /** Each read waits this long first (fake timers advance it). */
+  gapMs?: number;
+}
+
 /**
  * The events as a ReadableStream that hands out one event per read and reads nothing ahead
- * (`highWaterMark: 0`), so `pulled` is what the consumer asked for. The event at `holdAt` (if any)
- * is handed out only after `release()`.
+ * (`highWaterMark: 0`), so `pulled` is what the consumer asked for; see `Script` for holds, gaps
+ * and how it ends. The one scripted source of the spec tests.
  */
-export function countingSource(events: readonly unknown[], holdAt: number = Infinity): CountingSource {
+export function scriptedSource(events: readonly unknown[], script: Script = {}): ScriptedSource {
+  const { holdAt = Infinity, afterHold = "pass", end = "close", gapMs = 0 } = script;
   let pulled = 0;
   let cancels = 0;
+  let reached!: () => void;
   let release!: () => void;
+  const held = new Promise<void>((resolve) => (reached = resolve));
   const released = new Promise<void>((resolve) => (release = resolve));
   const readable = new ReadableStream<Event>(
     {
       async pull(controller) {
-        if (pulled === holdAt) await released;
+        if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
+        if (pulled === holdAt) {
+          reached();
+          await released;
+          if (afterHold === "throw") throw new Error("the connection reset");
+        }
         if (pulled < events.length) controller.enqueue(events[pulled++] as Event);
-        else controller.close();
+        else if (end === "close") controller.close();
+        else await new Promise<void>(() => {});
       },
       cancel() {
         cancels++;
@@ -176,6 +203,7 @@ export function countingSource(events: readonly unknown[], holdAt: number = Infi
     get cancels() {
       return cancels;
     },
+    held,
     release,
   };
 }

@@ -2,7 +2,7 @@
 // standard ReadableStream iterator does.
 import { describe, expect, it } from "vitest";
 import { ChatModelStream } from "../src/index.ts";
-import { countingSource, pulled, readAll, readUntilError, settle, textMessage } from "./helpers.ts";
+import { promiseState, scriptedSource, pulled, readAll, readUntilError, settle, textMessage } from "./helpers.ts";
 
 const hello = textMessage("Hel", "lo");
 
@@ -45,7 +45,7 @@ describe("for await over a projection", () => {
   });
 
   it("with preventCancel, leaves the source running when it stops early", async () => {
-    const source = countingSource([...hello.slice(0, -1), ...textMessage("!").slice(2)]);
+    const source = scriptedSource([...hello.slice(0, -1), ...textMessage("!").slice(2)]);
     const stream = ChatModelStream.from(source.readable, { highWaterMark: 0 });
     const text = stream.text;
     for await (const _ of text.values({ preventCancel: true })) break;
@@ -54,7 +54,7 @@ describe("for await over a projection", () => {
   });
 
   it("cancels the source when it stops early (the only reader, nothing awaits)", async () => {
-    const source = countingSource(hello);
+    const source = scriptedSource(hello);
     const stream = ChatModelStream.from(source.readable, { highWaterMark: 0 });
     for await (const _ of stream.text) break;
     await settle();
@@ -67,5 +67,13 @@ describe("for await over the stream", () => {
     const names: string[] = [];
     for await (const event of ChatModelStream.from(hello)) names.push(event.event);
     expect(names).toEqual(hello.map((event) => event.event));
+  });
+});
+
+describe("for await on a view cancelled before its first read", () => {
+  it("ends at once", async () => {
+    const text = ChatModelStream.from(textMessage("Hel", "lo")).text;
+    await text.cancel();
+    expect(await promiseState(text[Symbol.asyncIterator]().next())).toBe("fulfilled");
   });
 });

@@ -3,7 +3,7 @@
 // node project exposes `gc`) no heap beyond a few MB once collected.
 import { describe, expect, it } from "vitest";
 import { ChatModelStream, type ChatModelStreamOptions } from "../src/index.ts";
-import { type Event, feed, messageStart, settle, textMessage } from "./helpers.ts";
+import { type Event, feed, messageStart, scriptedSource, settle, textMessage } from "./helpers.ts";
 
 const N = 10_000;
 /** 10k streams take 1.5–4 s here; a CPU kept busy by another process can make that several times more. */
@@ -17,20 +17,6 @@ const message: Event[] = [
 ];
 const unfinished = message.slice(0, 6);
 
-/** A source that hands out `events`, then never answers again (a model that went quiet). */
-function quietAfter(events: readonly Event[]): ReadableStream<Event> {
-  let i = 0;
-  return new ReadableStream<Event>(
-    {
-      pull(controller) {
-        if (i < events.length) controller.enqueue(events[i++]!);
-        else return new Promise<void>(() => {});
-        return undefined;
-      },
-    },
-    { highWaterMark: 0 },
-  );
-}
 
 type Ending = (options: ChatModelStreamOptions) => Promise<void>;
 
@@ -40,16 +26,16 @@ const endings: Record<string, Ending> = {
     await ChatModelStream.from(message, options).output;
   },
   "read to the end": async (options) => {
-    const reader = ChatModelStream.from(quietAfter(message), options).text.getReader();
+    const reader = ChatModelStream.from(scriptedSource(message, { end: "hang" }).readable, options).text.getReader();
     while (!(await reader.read()).done);
   },
   "aclose() mid-message": async (options) => {
-    const stream = ChatModelStream.from(quietAfter(unfinished), options);
+    const stream = ChatModelStream.from(scriptedSource(unfinished, { end: "hang" }).readable, options);
     await stream.text.getReader().read();
     await stream.aclose();
   },
   "its only reader cancelled": async (options) => {
-    const reader = ChatModelStream.from(quietAfter(unfinished), options).text.getReader();
+    const reader = ChatModelStream.from(scriptedSource(unfinished, { end: "hang" }).readable, options).text.getReader();
     await reader.read();
     await reader.cancel();
   },
@@ -62,7 +48,7 @@ const endings: Record<string, Ending> = {
 /** A stream made and dropped unread. */
 const unread: Record<string, Ending> = {
   "never read": async (options) => {
-    void ChatModelStream.from(quietAfter(message), options);
+    void ChatModelStream.from(scriptedSource(message, { end: "hang" }).readable, options);
   },
 };
 
@@ -71,7 +57,7 @@ const abandonments: Record<string, Ending> = {
   ...unread,
   // Its source went quiet and its reader left without cancelling: it waits, and nothing refers to it.
   "read once, then dropped": async (options) => {
-    await ChatModelStream.from(quietAfter(unfinished), options).text.getReader().read();
+    await ChatModelStream.from(scriptedSource(unfinished, { end: "hang" }).readable, options).text.getReader().read();
   },
 };
 

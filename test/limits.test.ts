@@ -4,7 +4,7 @@
 // Time is faked (vi.useFakeTimers), so the tests are exact and take no time.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ChatModelStream, type ChatModelStreamOptions } from "../src/index.ts";
-import { type Event, type Failure, feed, messageStart, pushAll, readOn, textMessage } from "./helpers.ts";
+import { type Event, type Failure, feed, messageStart, pushAll, readOn, scriptedSource, textMessage } from "./helpers.ts";
 import { partialOf } from "./reference.ts";
 
 beforeEach(() => {
@@ -34,56 +34,6 @@ const deltas = Array.from({ length: 30 }, (_, i) => `w${i} `);
 const long = textMessage(...deltas);
 const unfinished = long.slice(0, 6);
 
-/** A source that hands out `events`, each after `gapMs` (faked time), and counts its cancels. */
-function timed(events: readonly Event[], gapMs: number): { readable: ReadableStream<Event>; readonly cancels: number } {
-  let i = 0;
-  let cancels = 0;
-  const readable = new ReadableStream<Event>(
-    {
-      async pull(controller) {
-        await new Promise((resolve) => setTimeout(resolve, gapMs));
-        if (i < events.length) controller.enqueue(events[i++]!);
-        else controller.close();
-      },
-      cancel() {
-        cancels++;
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  return {
-    readable,
-    get cancels() {
-      return cancels;
-    },
-  };
-}
-
-/** A source that hands out `events` at once, then never answers again (a model that went quiet). */
-function quietAfter(events: readonly Event[]): { readable: ReadableStream<Event>; readonly cancels: number } {
-  let i = 0;
-  let cancels = 0;
-  const readable = new ReadableStream<Event>(
-    {
-      pull(controller) {
-        if (i < events.length) controller.enqueue(events[i++]!);
-        else return new Promise<void>(() => {});
-        return undefined;
-      },
-      cancel() {
-        cancels++;
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  return {
-    readable,
-    get cancels() {
-      return cancels;
-    },
-  };
-}
-
 
 const isTimeout = (error: unknown): boolean => error instanceof DOMException && error.name === "TimeoutError";
 
@@ -91,32 +41,32 @@ describe("idleTimeoutMs", () => {
   const options: ChatModelStreamOptions = { idleTimeoutMs: 20 };
 
   it("fails every await with a TimeoutError DOMException when the source sends nothing for that long", async () => {
-    const stream = ChatModelStream.from(quietAfter(unfinished).readable, options);
+    const stream = ChatModelStream.from(scriptedSource(unfinished, { end: "hang" }).readable, options);
     const awaits = [track(stream.text), track(stream.output)];
     await advance(30);
     expect(awaits.map((a) => isTimeout(a.error))).toEqual([true, true]);
   });
 
   it("names the option and its value in the error's message", async () => {
-    const output = track(ChatModelStream.from(quietAfter(unfinished).readable, options).output);
+    const output = track(ChatModelStream.from(scriptedSource(unfinished, { end: "hang" }).readable, options).output);
     await advance(30);
     expect(output.error?.message).toMatch(/idleTimeoutMs.*20|20.*idleTimeoutMs/);
   });
 
   it("does not fire before idleTimeoutMs passed since the last event", async () => {
-    const output = track(ChatModelStream.from(quietAfter(unfinished).readable, options).output);
+    const output = track(ChatModelStream.from(scriptedSource(unfinished, { end: "hang" }).readable, options).output);
     await advance(19);
     expect(output.state).toBe("pending");
   });
 
   it("puts the message so far on the error as partial", async () => {
-    const output = track(ChatModelStream.from(quietAfter(unfinished).readable, options).output);
+    const output = track(ChatModelStream.from(scriptedSource(unfinished, { end: "hang" }).readable, options).output);
     await advance(30);
     expect(output.error?.partial).toEqual(partialOf(unfinished));
   });
 
   it("cancels the source once and aborts signal with the TimeoutError", async () => {
-    const source = quietAfter(unfinished);
+    const source = scriptedSource(unfinished, { end: "hang" });
     const stream = ChatModelStream.from(source.readable, options);
     const output = track(stream.output);
     await advance(30);
@@ -124,7 +74,7 @@ describe("idleTimeoutMs", () => {
   });
 
   it("gives a reader the chunks queued for it, then the TimeoutError", async () => {
-    const reader = ChatModelStream.from(quietAfter(unfinished).readable, options).text.getReader();
+    const reader = ChatModelStream.from(scriptedSource(unfinished, { end: "hang" }).readable, options).text.getReader();
     const first = await reader.read(); // the first delta; the next ones are read ahead and queued
     await advance(30);
     const { chunks, error } = await readOn(reader);
@@ -132,7 +82,7 @@ describe("idleTimeoutMs", () => {
   });
 
   it("does not fire while events keep arriving, however long the message takes", async () => {
-    const output = track(ChatModelStream.from(timed(long, 10).readable, options).output);
+    const output = track(ChatModelStream.from(scriptedSource(long, { gapMs: 10 }).readable, options).output);
     await advance(10 * (long.length + 1));
     expect(output.state).toBe("fulfilled");
   });
@@ -165,7 +115,7 @@ describe("firstTokenTimeoutMs", () => {
   const preamble: Event[] = [messageStart, { event: "content-block-start", index: 0, content: { type: "text", text: "" } }];
 
   it("fails with a TimeoutError when no text, reasoning or tool-call delta arrived in time", async () => {
-    const output = track(ChatModelStream.from(quietAfter(preamble).readable, options).output);
+    const output = track(ChatModelStream.from(scriptedSource(preamble, { end: "hang" }).readable, options).output);
     await advance(50);
     expect({ timeout: isTimeout(output.error), message: output.error?.message }).toEqual({
       timeout: true,
@@ -174,13 +124,13 @@ describe("firstTokenTimeoutMs", () => {
   });
 
   it("does not fire before firstTokenTimeoutMs passed since the first read", async () => {
-    const output = track(ChatModelStream.from(quietAfter(preamble).readable, options).output);
+    const output = track(ChatModelStream.from(scriptedSource(preamble, { end: "hang" }).readable, options).output);
     await advance(49);
     expect(output.state).toBe("pending");
   });
 
   it("does not fire once a token arrived, however long the rest takes", async () => {
-    const output = track(ChatModelStream.from(timed(long, 10).readable, options).output);
+    const output = track(ChatModelStream.from(scriptedSource(long, { gapMs: 10 }).readable, options).output);
     await advance(10 * (long.length + 1));
     expect(output.state).toBe("fulfilled");
   });
@@ -190,7 +140,7 @@ describe("firstTokenTimeoutMs", () => {
       messageStart,
       { event: "content-block-start", index: 0, content: { type: "tool_call_chunk", id: "c1", name: "f", args: "" } },
     ];
-    const output = track(ChatModelStream.from(quietAfter(call).readable, options).output);
+    const output = track(ChatModelStream.from(scriptedSource(call, { end: "hang" }).readable, options).output);
     await advance(60);
     expect(output.state).toBe("pending");
   });
@@ -200,7 +150,7 @@ describe("totalTimeoutMs", () => {
   const options: ChatModelStreamOptions = { totalTimeoutMs: 100 };
 
   it("fails with a TimeoutError when the message takes longer, even while events keep arriving", async () => {
-    const output = track(ChatModelStream.from(timed(long, 10).readable, options).output);
+    const output = track(ChatModelStream.from(scriptedSource(long, { gapMs: 10 }).readable, options).output);
     await advance(110);
     expect({ timeout: isTimeout(output.error), message: output.error?.message }).toEqual({
       timeout: true,
@@ -209,14 +159,14 @@ describe("totalTimeoutMs", () => {
   });
 
   it("cancels the source", async () => {
-    const source = timed(long, 10);
+    const source = scriptedSource(long, { gapMs: 10 });
     const output = track(ChatModelStream.from(source.readable, options).output);
     await advance(110);
     expect({ failed: output.state, cancels: source.cancels }).toEqual({ failed: "rejected", cancels: 1 });
   });
 
   it("starts counting at the first read or await, not at construction", async () => {
-    const stream = ChatModelStream.from(timed(textMessage("Hel", "lo"), 10).readable, options);
+    const stream = ChatModelStream.from(scriptedSource(textMessage("Hel", "lo"), { gapMs: 10 }).readable, options);
     await advance(1000);
     const output = track(stream.output);
     await advance(100);
@@ -252,7 +202,7 @@ describe("maxEvents", () => {
   });
 
   it("cancels a from() source", async () => {
-    const source = quietAfter(long);
+    const source = scriptedSource(long, { end: "hang" });
     const output = track(ChatModelStream.from(source.readable, { maxEvents: 5 }).output);
     await advance(0);
     expect({ failed: output.state, cancels: source.cancels }).toEqual({ failed: "rejected", cancels: 1 });
@@ -302,7 +252,7 @@ describe("limits and timeouts", () => {
   const all: ChatModelStreamOptions = { idleTimeoutMs: 20, firstTokenTimeoutMs: 50, totalTimeoutMs: 100, maxEvents: 1000, maxBytes: 1e6 };
 
   it("are off by default: a stream that waits an hour does not fail", async () => {
-    const output = track(ChatModelStream.from(quietAfter(unfinished).readable).output);
+    const output = track(ChatModelStream.from(scriptedSource(unfinished, { end: "hang" }).readable).output);
     await advance(3_600_000);
     expect(output.state).toBe("pending");
   });
@@ -319,14 +269,14 @@ describe("limits and timeouts", () => {
   });
 
   it("leave no timer once the stream was closed with aclose()", async () => {
-    const stream = ChatModelStream.from(quietAfter(unfinished).readable, all);
+    const stream = ChatModelStream.from(scriptedSource(unfinished, { end: "hang" }).readable, all);
     await stream.text.getReader().read();
     await stream.aclose();
     expect(vi.getTimerCount()).toBe(0);
   });
 
   it("leave no timer once a timeout fired", async () => {
-    const output = track(ChatModelStream.from(quietAfter(unfinished).readable, all).output);
+    const output = track(ChatModelStream.from(scriptedSource(unfinished, { end: "hang" }).readable, all).output);
     await advance(30);
     expect({ failed: output.state, timers: vi.getTimerCount() }).toEqual({ failed: "rejected", timers: 0 });
   });
@@ -397,5 +347,20 @@ describe("producer misuse", () => {
     const after = track(stream.output);
     await advance(0);
     expect(after.error).toBe(before.error);
+  });
+});
+
+describe("maxBytes and finished tool calls", () => {
+  it("counts the arguments a finished tool call carries", async () => {
+    const events: Event[] = [
+      messageStart,
+      { event: "content-block-finish", index: 0, content: { type: "tool_call", id: "c", name: "f", args: { a: "x".repeat(1000) } } },
+      { event: "message-finish" },
+    ];
+    const error = await ChatModelStream.from(events, { maxBytes: 100 }).output.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RangeError);
   });
 });

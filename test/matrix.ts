@@ -2,7 +2,7 @@
 // signal, each await, the readers and `partial`. `observeMatrix()` runs every row and returns the table;
 // `markdown()` renders it for the README. Web-standard APIs only: it runs in Node and in workerd.
 import { ChatModelStream, type ChatModelStreamOptions } from "../src/index.ts";
-import { type Event, messageStart, settle } from "./helpers.ts";
+import { type Event, messageStart, scriptedSource, settle } from "./helpers.ts";
 
 /** One row of the table, as observed. */
 export interface MatrixRow {
@@ -37,48 +37,6 @@ const message: Event[] = [
   delta(1, { type: "text-delta", text: "." }), // HOLD
   { event: "message-finish", reason: "tool_calls" },
 ];
-
-/** A pull source that stops before event HOLD: `held` resolves then; `go()` lets it on. */
-interface HeldSource {
-  readable: ReadableStream<Event>;
-  held: Promise<void>;
-  go(): void;
-  readonly cancels: number;
-}
-
-function heldSource(events: readonly Event[], atHold: "pass" | "throw" = "pass"): HeldSource {
-  let i = 0;
-  let cancels = 0;
-  let reached!: () => void;
-  let go!: () => void;
-  const held = new Promise<void>((resolve) => (reached = resolve));
-  const released = new Promise<void>((resolve) => (go = resolve));
-  const readable = new ReadableStream<Event>(
-    {
-      async pull(controller) {
-        if (i === HOLD) {
-          reached();
-          await released;
-          if (atHold === "throw") throw new Error("the connection reset");
-        }
-        if (i < events.length) controller.enqueue(events[i++]!);
-        else controller.close();
-      },
-      cancel() {
-        cancels++;
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  return {
-    readable,
-    held,
-    go,
-    get cancels() {
-      return cancels;
-    },
-  };
-}
 
 /** A reader that reads to the end in the background; its `state` says how it ended. */
 function backgroundReader(readable: ReadableStream<unknown>): { state(): Promise<string>; cancel(): Promise<void> } {
@@ -122,11 +80,12 @@ interface Row {
 
 function fromSource(events: readonly Event[], atHold: "pass" | "throw" = "pass") {
   return (options: ChatModelStreamOptions): Setup => {
-    const source = heldSource(events, atHold);
+    // It stops before event HOLD: `held` resolves then; `go()` lets it on.
+    const source = scriptedSource(events, { holdAt: HOLD, afterHold: atHold });
     return {
       stream: ChatModelStream.from(source.readable, options),
       held: source.held,
-      go: source.go,
+      go: source.release,
       cancels: () => source.cancels,
     };
   };

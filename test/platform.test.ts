@@ -2,7 +2,7 @@
 // package does about it: each test pins down behaviour that must not depend on the difference.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ChatModelStream, SSEEncoderStream, toResponse } from "../src/index.ts";
-import { countingSource, eventSource, failure, feed, messageStart, pulled, readAll, settle, textMessage } from "./helpers.ts";
+import { scriptedSource, eventSource, failure, feed, messageStart, pulled, readAll, settle, textMessage } from "./helpers.ts";
 
 const hello = textMessage("Hel", "lo");
 
@@ -34,7 +34,7 @@ describe("AbortSignal.any (older browsers have none)", () => {
   it("is not needed for the signal option", async () => {
     await without(AbortSignal, "any" as keyof typeof AbortSignal, async () => {
       const controller = new AbortController();
-      const source = countingSource(hello, 2);
+      const source = scriptedSource(hello, { holdAt: 2 });
       const stream = ChatModelStream.from(source.readable, { signal: controller.signal, highWaterMark: 0 });
       const output = failure(stream.output);
       await settle();
@@ -46,7 +46,7 @@ describe("AbortSignal.any (older browsers have none)", () => {
 
 describe("Symbol.asyncDispose (every runtime here has it; `await using` is lowered for Node 20)", () => {
   it("is aclose()", async () => {
-    const source = countingSource(hello, 2);
+    const source = scriptedSource(hello, { holdAt: 2 });
     const stream = ChatModelStream.from(source.readable, { highWaterMark: 0 });
     const output = failure(stream.output);
     await settle();
@@ -61,7 +61,7 @@ describe("Symbol.asyncDispose (every runtime here has it; `await using` is lower
 
 describe("tee() of a projection (runtimes compose the branches' cancel reasons differently)", () => {
   it("cancels the source once when both branches cancel, whatever the reason passed on", async () => {
-    const source = countingSource(hello, 3); // "Hel", then nothing until the end of the test
+    const source = scriptedSource(hello, { holdAt: 3 }); // "Hel", then nothing until the end of the test
     const stream = ChatModelStream.from(source.readable, { highWaterMark: 0 });
     const [a, b] = stream.text.tee();
     const reader = a.getReader();

@@ -1,7 +1,8 @@
-// Sources that answer synchronously (arrays, sync generators) run the whole fold inside one read.
+// Sources that answer synchronously (arrays, sync generators) run the whole fold inside one read;
+// a source that cannot be opened fails the stream.
 import { describe, expect, it } from "vitest";
 import { ChatModelStream } from "../src/index.ts";
-import { readAll, textMessage } from "./helpers.ts";
+import { type Event, promiseState, readAll, readUntilError, settle, textMessage } from "./helpers.ts";
 
 const hello = textMessage("Hel", "lo");
 // More deltas than the default highWaterMark, so the fold pauses and resumes inside later reads.
@@ -39,5 +40,47 @@ describe("a sync source", () => {
     const stream = ChatModelStream.from(hello);
     const [text, output] = await Promise.all([readAll(stream.text), readAll(stream.output)]);
     expect({ text: text.join(""), content: output[0]?.content }).toEqual({ text: "Hello", content: "Hello" });
+  });
+});
+
+describe("a source that cannot be opened", () => {
+  const locked = (): ReadableStream<Event> => {
+    const body = new ReadableStream<Event>();
+    body.getReader();
+    return body;
+  };
+
+  it("fails every await, not only the first", async () => {
+    const stream = ChatModelStream.from(locked());
+    await stream.text.catch(() => {});
+    expect(await promiseState(stream.output)).toBe("rejected");
+  });
+
+  it("fails a reader", async () => {
+    const stream = ChatModelStream.from(locked());
+    expect((await readUntilError(stream.events)).error).toBeInstanceOf(TypeError);
+  });
+
+  it("fails the stream after an async setStart, without an unhandled rejection", async () => {
+    const stream = ChatModelStream.from(locked());
+    stream.setStart(async () => {});
+    expect(await promiseState(stream.output)).toBe("rejected");
+  });
+});
+
+describe("a sync source after the finish", () => {
+  it("is ended, not read on, once the message finished", async () => {
+    let after = 0;
+    function* events(): Generator<Event> {
+      yield* textMessage("a");
+      // A long (in real life: endless) tail after the messageFinish must not be read.
+      for (let i = 0; i < 10_000; i++) {
+        after++;
+        yield { event: "provider", provider: "p", name: "after", payload: null };
+      }
+    }
+    await ChatModelStream.from(events()).output;
+    await settle();
+    expect(after).toBe(0);
   });
 });
