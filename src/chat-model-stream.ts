@@ -275,32 +275,32 @@ export class ChatModelStream implements AsyncIterable<ProtocolEvent> {
 
   // -- consumer side --------------------------------------------------------------------------
 
-  /** Text deltas; awaits to the text blocks joined in index order. */
+  /** A new reader view of the text deltas; awaits to the text blocks joined in index order. */
   get text(): Projection<string, string> {
     return newProjection<string, string>(this.#hub, TEXT);
   }
 
-  /** Reasoning deltas; awaits to the reasoning blocks joined in index order. */
+  /** A new reader view of the reasoning deltas; awaits to the reasoning blocks joined in index order. */
   get reasoning(): Projection<string, string> {
     return newProjection<string, string>(this.#hub, REASONING);
   }
 
-  /** Tool-call chunks (`args` fragments, by `index`); awaits to the finished tool calls. */
+  /** A new reader view of the tool-call chunks (`args` fragments, by `index`); awaits to the finished tool calls. */
   get toolCalls(): Projection<ToolCallChunk, ToolCall[]> {
     return newProjection<ToolCallChunk, ToolCall[]>(this.#hub, TOOL_CALLS);
   }
 
-  /** Usage snapshots; awaits to the final usage, or `undefined` when none was reported. */
+  /** A new reader view of the usage snapshots; awaits to the final usage, or `undefined` when none was reported. */
   get usage(): Projection<UsageMetadata, UsageMetadata | undefined> {
     return newProjection<UsageMetadata, UsageMetadata | undefined>(this.#hub, USAGE);
   }
 
-  /** Yields the one final message at the end; awaits to it. */
+  /** A new reader view that yields the one final message at the end; awaits to it. */
   get output(): Projection<AIMessage, AIMessage> {
     return newProjection<AIMessage, AIMessage>(this.#hub, OUTPUT);
   }
 
-  /** The raw protocol events (a late reader first gets a synthesized replay of the state so far). */
+  /** A new reader view of the raw protocol events (a late reader first gets a synthesized replay of the state so far). */
   get events(): CursorStream<ProtocolEvent> {
     return newCursorStream<ProtocolEvent>(this.#hub, EVENTS);
   }

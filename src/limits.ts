@@ -18,21 +18,30 @@ export interface LimitOptions {
    * (a reader or an await wants an event). Time a slow reader holds the source back does not
    * count. Checked every quarter of it, so it fires between 1 and 1.25 times this after the
    * last event.
+   * @default Infinity (off)
    */
   idleTimeoutMs?: number | undefined;
   /**
    * Fails the stream when no token (a text, reasoning or tool-call delta) arrived this long after
    * the stream started (its first read or await).
+   * @default Infinity (off)
    */
   firstTokenTimeoutMs?: number | undefined;
-  /** Fails the stream when the message has not finished this long after it started (its first read or await). */
+  /**
+   * Fails the stream when the message has not finished this long after it started (its first read or await).
+   * @default Infinity (off)
+   */
   totalTimeoutMs?: number | undefined;
-  /** Fails the stream, closed, when the source sends more events than this (a finish added by `close()` does not count). */
+  /**
+   * Fails the stream, closed, when the source sends more events than this (a finish added by `close()` does not count).
+   * @default Infinity (off)
+   */
   maxEvents?: number | undefined;
   /**
    * Fails the stream, closed, when the content the source sends exceeds this many bytes: the
    * UTF-8 length of the text, reasoning, tool-call arguments and data carried by block starts,
    * deltas and finishes (a finish that repeats a block's text counts it again).
+   * @default Infinity (off)
    */
   maxBytes?: number | undefined;
 }

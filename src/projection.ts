@@ -16,7 +16,10 @@ export type StreamIterator<T> = AsyncIteratorObject<T, undefined, unknown>;
 
 /** The options of `values()`, as the standard's `ReadableStreamIteratorOptions`. */
 export interface StreamIteratorOptions {
-  /** Leave the stream uncancelled when the iteration stops early. */
+  /**
+   * Leave the stream uncancelled when the iteration stops early.
+   * @default false
+   */
   preventCancel?: boolean | undefined;
 }
 

@@ -28,8 +28,9 @@ export function sseFrame(id: number, event: unknown): { frame: string; name: str
 /** Options of `SSEEncoderStream`. */
 export interface SSEEncoderOptions {
   /**
-   * Idle time in milliseconds after which a `: ping` comment is sent (default 15 000; 0 turns
-   * heartbeats off). A ping follows at least this much silence and at most twice that.
+   * Idle time in milliseconds after which a `: ping` comment is sent (0 turns heartbeats off). A
+   * ping follows at least this much silence and at most twice that.
+   * @default 15000
    */
   heartbeatMs?: number | undefined;
 }

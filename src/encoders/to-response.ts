@@ -44,12 +44,15 @@ export interface ToResponseOptions {
    * is one of the defaults (`content-type`, `cache-control`, …) replaces that default.
    */
   headers?: HeaderList | undefined;
-  /** The HTTP status (default 200). */
+  /**
+   * The HTTP status.
+   * @default 200
+   */
   status?: number | undefined;
   /**
    * SSE only: idle time in milliseconds after which a `: ping` comment is sent while the client
-   * waits (default 15 000; 0 turns heartbeats off). A ping follows at least this much silence and
-   * at most twice that.
+   * waits (0 turns heartbeats off). A ping follows at least this much silence and at most twice that.
+   * @default 15000
    */
   heartbeatMs?: number | undefined;
   /**
