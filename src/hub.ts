@@ -156,10 +156,11 @@ export class Hub implements LoopHost {
   // -- producer side --------------------------------------------------------------------------
 
   dispatch(event: unknown): void {
-    if (this.#ended) {
-      throw coded(new TypeError(`dispatch() after the message ${this.#state}: the event was ignored`), "invalid_state");
+    const state = this.#state;
+    if (state === "finished" || state === "failed") {
+      throw coded(new TypeError(`dispatch() after the message ${state}: the event was ignored`), "invalid_state");
     }
-    this.accept(event);
+    this.#fold(event, true);
   }
 
   close(): void {

@@ -92,6 +92,9 @@ export class MessageAccumulator {
   #count = 0;
   #done = false;
   readonly #s: FoldState;
+  /** The state's table and arrival tracks, held directly: the hot path reads them per event. */
+  readonly #table: BlockTable;
+  readonly #arrival: Arrival;
   #sealed = false;
   #message: AIMessage | undefined = undefined;
   #finalText: string | undefined = undefined;
@@ -99,9 +102,11 @@ export class MessageAccumulator {
 
   constructor(messageId?: string) {
     const table = new BlockTable();
+    this.#table = table;
+    this.#arrival = new Arrival(table);
     this.#s = {
       table,
-      arrival: new Arrival(table),
+      arrival: this.#arrival,
       toolCalls: [],
       invalid: [],
       finishes: [],
@@ -242,12 +247,12 @@ export class MessageAccumulator {
       const args = optionalString(content, "args", position, where);
       delete fields["id"];
       delete fields["name"];
-      const b = this.#s.table.at(index, kind);
+      const b = this.#table.at(index, kind);
       b.fields = { ...b.fields, ...fields };
       return this.#slice(b, id, toolName, args);
     }
     if (seed != null && typeof seed !== "string") throw badEvent(position, name, `content.${grow}`, "a string", seed);
-    const b = this.#s.table.at(index, kind);
+    const b = this.#table.at(index, kind);
     b.fields = { ...b.fields, ...fields };
     if (kind === OTHER) {
       if (seed) b.buf.set(seed);
@@ -277,21 +282,21 @@ export class MessageAccumulator {
         const id = optionalString(d, "id", position, where);
         const toolName = optionalString(d, "name", position, where);
         const args = optionalString(d, "args", position, where);
-        return this.#slice(this.#s.table.at(index, d["type"] === "server_tool_call_chunk" ? SERVER_TOOL : TOOL), id, toolName, args);
+        return this.#slice(this.#table.at(index, d["type"] === "server_tool_call_chunk" ? SERVER_TOOL : TOOL), id, toolName, args);
       }
       case "data-delta": {
         const data = requiredString(d, "data", position, "content-block-delta.delta");
         optionalString(d, "encoding", position, "content-block-delta.delta");
-        const b = this.#s.table.at(index, OTHER);
+        const b = this.#table.at(index, OTHER);
         if (b.kind === OTHER) b.buf.push(data);
         return 0;
       }
       case "block-delta": {
         const fields = optionalRecord(d, "fields", position, "content-block-delta.delta");
         if (fields === undefined) throw badEvent(position, name, "delta.fields", "an object", d["fields"]);
-        const kind = this.#s.table.find(index)?.kind ?? kindOf(fields["type"]);
+        const kind = this.#table.find(index)?.kind ?? kindOf(fields["type"]);
         checkSnapshot(fields, kind, position);
-        return this.#merge(this.#s.table.at(index, kind), fields);
+        return this.#merge(this.#table.at(index, kind), fields);
       }
       default: {
         // A delta type this package does not know (the protocol grows: `citation-delta`) reaches
@@ -299,9 +304,9 @@ export class MessageAccumulator {
         if (!BLOCK_TYPES.has(d["type"] as string)) return 0;
         // An older partial block of another type: merge it like a block-delta.
         const { type, ...fields } = d;
-        const kind = this.#s.table.find(index)?.kind ?? kindOf(type);
+        const kind = this.#table.find(index)?.kind ?? kindOf(type);
         checkSnapshot(fields, kind, position);
-        const b = this.#s.table.at(index, kind);
+        const b = this.#table.at(index, kind);
         if (b.fields["type"] === undefined) b.fields["type"] = type;
         return this.#merge(b, fields);
       }
@@ -320,18 +325,18 @@ export class MessageAccumulator {
       case "thinking": {
         const kind = type === "text" ? TEXT : REASONING;
         const full = optionalString(content, type, position, where);
-        const known = this.#s.table.find(index);
+        const known = this.#table.find(index);
         if (known !== undefined && known.kind !== kind && known.buf.length > 0) {
           throw badEvent(position, name, "content.type", `the type of block ${index}'s deltas`, type);
         }
-        const b = this.#s.table.at(index, kind);
+        const b = this.#table.at(index, kind);
         if (b.kind !== kind) b.kind = kind;
         let flags = 0;
         if (full) {
           const sofar = b.buf.toString();
           if (full.length > sofar.length && full.startsWith(sofar)) flags = this.#append(b, full.slice(sofar.length));
           else if (full !== sofar) {
-            this.#s.arrival.diverge(kind);
+            this.#arrival.diverge(kind);
             b.buf.set(full);
           }
         }
@@ -355,7 +360,7 @@ export class MessageAccumulator {
           // A BigInt or a cycle is not JSON; an object too deep to serialise here is still an object.
           if (!(error instanceof RangeError)) throw badEvent(position, name, "content.args", "a JSON object", args);
         }
-        const b = this.#s.table.at(index, OTHER);
+        const b = this.#table.at(index, OTHER);
         const { index: _dropped, ...rest } = content;
         const call = { ...rest, type: "tool_call", id: id ?? b.id ?? "", name: toolName ?? b.name ?? "", args: args ?? {} } as ToolCall;
         b.finished = call;
@@ -376,7 +381,7 @@ export class MessageAccumulator {
       case "invalid_tool_call": {
         this.#checkNotText(index, position, type);
         for (const field of ["id", "name", "args", "error"]) optionalString(content, field, position, where);
-        const b = this.#s.table.at(index, OTHER);
+        const b = this.#table.at(index, OTHER);
         const { index: _dropped, ...rest } = content;
         const invalid = { ...rest } as InvalidToolCall;
         b.finished = invalid;
@@ -389,7 +394,7 @@ export class MessageAccumulator {
       case "server_tool_call_chunk":
         return 0; // not a finished form: the sweep at message-finish finalises the chunk
       default: {
-        const b = this.#s.table.at(index, kindOf(type));
+        const b = this.#table.at(index, kindOf(type));
         if (type === "server_tool_call") b.open = false;
         const merged: RawEvent = { ...b.fields };
         if (b.kind === OTHER && b.buf.length > 0) merged["data"] = b.buf.toString();
@@ -406,14 +411,14 @@ export class MessageAccumulator {
 
   #text(index: number, kind: number, piece: string): number {
     if (piece === "") return 0;
-    const b = this.#s.table.at(index, kind);
+    const b = this.#table.at(index, kind);
     if (b.kind !== TEXT && b.kind !== REASONING) return 0;
     return this.#append(b, piece);
   }
 
   /** Appends to a text or reasoning block and reports it as a delta. */
   #append(b: Block, piece: string): number {
-    this.#s.arrival.append(b, piece);
+    this.#arrival.append(b, piece);
     this.delta = piece;
     return b.kind === TEXT ? EMIT_TEXT : EMIT_REASONING;
   }
@@ -444,7 +449,7 @@ export class MessageAccumulator {
         if (b.kind === TEXT || b.kind === REASONING) {
           if (value.length > sofar.length && value.startsWith(sofar)) flags |= this.#append(b, value.slice(sofar.length));
           else {
-            this.#s.arrival.diverge(b.kind);
+            this.#arrival.diverge(b.kind);
             b.buf.set(value);
           }
         } else b.buf.set(value);
@@ -462,7 +467,7 @@ export class MessageAccumulator {
 
   /** A tool-call finish for a block that started or grew as text or reasoning contradicts it. */
   #checkNotText(index: number, position: number, type: string): void {
-    const known = this.#s.table.find(index);
+    const known = this.#table.find(index);
     if (known !== undefined && (known.kind === TEXT || known.kind === REASONING)) {
       throw badEvent(position, "content-block-finish", "content.type", `the type of block ${index} (${TYPE_OF_KIND[known.kind]})`, type);
     }
@@ -478,24 +483,24 @@ export class MessageAccumulator {
 
   /** Final text: the text blocks joined in index order. */
   text(): string {
-    if (!this.#done) return this.#s.table.join(TEXT);
-    return (this.#finalText ??= this.#s.table.join(TEXT));
+    if (!this.#done) return this.#table.join(TEXT);
+    return (this.#finalText ??= this.#table.join(TEXT));
   }
 
   /** Final reasoning: the reasoning blocks joined in index order. */
   reasoning(): string {
-    if (!this.#done) return this.#s.table.join(REASONING);
-    return (this.#finalReasoning ??= this.#s.table.join(REASONING));
+    if (!this.#done) return this.#table.join(REASONING);
+    return (this.#finalReasoning ??= this.#table.join(REASONING));
   }
 
   /** Text as a reader attached from the start has read it so far. */
   textSoFar(): string {
-    return this.#s.arrival.soFar(TEXT);
+    return this.#arrival.soFar(TEXT);
   }
 
   /** Reasoning as a reader attached from the start has read it so far. */
   reasoningSoFar(): string {
-    return this.#s.arrival.soFar(REASONING);
+    return this.#arrival.soFar(REASONING);
   }
 
   /** One compacted chunk per tool call that has emitted chunks, in index order. */
