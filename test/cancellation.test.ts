@@ -16,12 +16,12 @@ import {
   settle,
   textDelta,
   textMessage,
+  hello,
+  long,
+  longDeltas,
 } from "./helpers.ts";
 
 
-const hello = textMessage("Hel", "lo");
-const deltas = Array.from({ length: 20 }, (_, i) => `d${i}.`);
-const long = textMessage(...deltas);
 
 // A message cut short: a text block that never finished and a tool-call chunk still open.
 const unfinished: Event[] = [
@@ -264,7 +264,7 @@ describe("when every reader cancelled and nothing awaits", () => {
   it("with keepAlive: true, a later await still gets the whole message", async () => {
     const { stream, reader } = await reading({ keepAlive: true });
     await reader.cancel();
-    expect(await stream.text).toBe(deltas.join(""));
+    expect(await stream.text).toBe(longDeltas.join(""));
   });
 });
 
@@ -278,7 +278,7 @@ describe("when a reader cancels", () => {
     const whole = stream.text.then((text) => text); // then() registers the await now
     await reader.cancel();
     source.release();
-    expect(await whole).toBe(deltas.join(""));
+    expect(await whole).toBe(longDeltas.join(""));
   });
 
   it("while an await is pending, the source is not cancelled", async () => {
@@ -301,7 +301,7 @@ describe("when a reader cancels", () => {
     const [first] = await Promise.all([reader.read(), leaving.read()]);
     await leaving.cancel();
     reader.releaseLock();
-    expect(first.value + (await readAll(staying)).join("")).toBe(deltas.join(""));
+    expect(first.value + (await readAll(staying)).join("")).toBe(longDeltas.join(""));
   });
 });
 

@@ -4,7 +4,7 @@
 // end with the terminal event, and a failure without an `error` event gets a closing one.
 import { afterEach, describe, expect, it } from "vitest";
 import { ChatModelStream, fromResponse, NDJSONEncoderStream, SSEEncoderStream, toResponse } from "../src/index.ts";
-import { scriptedSource, type Event, feed, pulled, pushAll, readableOf, readAll, textMessage } from "./helpers.ts";
+import { scriptedSource, type Event, feed, pulled, pushAll, readableOf, readAll, textMessage, hello } from "./helpers.ts";
 
 const decoder = new TextDecoder();
 
@@ -119,7 +119,6 @@ const message: Event[] = [
   { event: "message-finish", reason: "tool_calls", usage },
 ];
 
-const hello = textMessage("Hel", "lo");
 
 describe("toResponse headers", () => {
   it.each([

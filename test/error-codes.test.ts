@@ -2,9 +2,8 @@
 // toResponse sends that code to clients.
 import { describe, expect, it } from "vitest";
 import { ChatModelStream, fromOpenAIChat, fromResponse, HTTPError, toResponse } from "../src/index.ts";
-import { type Event, failure, feed, messageStart, pulled, pushAll, scriptedSource, textMessage } from "./helpers.ts";
+import { type Event, failure, feed, messageStart, pulled, pushAll, scriptedSource, textMessage, hello } from "./helpers.ts";
 
-const hello = textMessage("Hel", "lo");
 const codeOf = (error: unknown): unknown => (error as { code?: unknown }).code;
 const thrown = (f: () => unknown): unknown => {
   try {

@@ -19,12 +19,12 @@ import {
   textStart,
   reasoningDelta,
   textDelta,
+  hello,
+  long,
+  longDeltas,
 } from "./helpers.ts";
 
 
-const hello = textMessage("Hel", "lo");
-const deltas = Array.from({ length: 20 }, (_, i) => `d${i}.`);
-const long = textMessage(...deltas);
 const HWM = 4;
 // message-start and content-block-start carry no text: they are read before a text reader's first chunk.
 const STRUCTURAL = 2;
@@ -283,7 +283,7 @@ describe("a projection nobody reads", () => {
     const events: Event[] = [
       messageStart,
       { event: "content-block-start", index: 0, content: { type: "reasoning", reasoning: "" } },
-      ...deltas.map((r) => reasoningDelta(0, r)),
+      ...longDeltas.map((r) => reasoningDelta(0, r)),
       { event: "content-block-start", index: 1, content: { type: "text", text: "" } },
       textDelta(1, "Done."),
       messageFinish,
@@ -307,13 +307,13 @@ describe("awaiting never deadlocks", () => {
 
   it("an await resolves with the whole message while an attached reader has stopped reading", async () => {
     const { stream } = await stalled();
-    expect(await stream.text).toBe(deltas.join(""));
+    expect(await stream.text).toBe(longDeltas.join(""));
   });
 
   it("the stopped reader then still reads the rest", async () => {
     const { stream, text, first } = await stalled();
     await stream.output;
-    expect(first + (await readAll(text)).join("")).toBe(deltas.join(""));
+    expect(first + (await readAll(text)).join("")).toBe(longDeltas.join(""));
   });
 });
 
@@ -424,15 +424,15 @@ describe("chunks", () => {
   ];
 
   it("a reader that keeps up gets each text delta as its own chunk", async () => {
-    expect(await readAll(pulled(long).text)).toEqual(deltas);
+    expect(await readAll(pulled(long).text)).toEqual(longDeltas);
   });
 
   it("a lagging reader gets every text delta, in order", async () => {
-    expect((await laggingRead(long, (stream) => stream.text)).join("")).toBe(deltas.join(""));
+    expect((await laggingRead(long, (stream) => stream.text)).join("")).toBe(longDeltas.join(""));
   });
 
   it("a lagging reader may get text deltas coalesced into fewer chunks", async () => {
-    expect((await laggingRead(long, (stream) => stream.text)).length).toBeLessThan(deltas.length);
+    expect((await laggingRead(long, (stream) => stream.text)).length).toBeLessThan(longDeltas.length);
   });
 
   it("a lagging reader gets tool-call chunks one by one, as a reader that keeps up does", async () => {

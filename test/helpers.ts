@@ -37,6 +37,15 @@ export function textMessage(...deltas: string[]): Event[] {
   ];
 }
 
+// -- the scenarios many spec files share ------------------------------------------------------------
+
+/** The smallest message with two deltas: "Hel", then "lo". */
+export const hello: readonly Event[] = textMessage("Hel", "lo");
+/** The twenty deltas of `long`: more than the default read-ahead, so a reader can lag. */
+export const longDeltas: readonly string[] = Array.from({ length: 20 }, (_, i) => `d${i}.`);
+/** A message of twenty text deltas. */
+export const long: readonly Event[] = textMessage(...longDeltas);
+
 /** Dispatches each value in order (bad input included) into `stream`, without closing it. */
 export function feed(stream: ChatModelStream, events: readonly unknown[]): ChatModelStream {
   for (const event of events) stream.dispatch(event as Event);

@@ -2,9 +2,8 @@
 // standard ReadableStream iterator does.
 import { describe, expect, it } from "vitest";
 import { ChatModelStream } from "../src/index.ts";
-import { promiseState, scriptedSource, pulled, readAll, readUntilError, settle, textMessage } from "./helpers.ts";
+import { promiseState, scriptedSource, pulled, readAll, readUntilError, settle, textMessage, hello } from "./helpers.ts";
 
-const hello = textMessage("Hel", "lo");
 
 describe("for await over a projection", () => {
   it("leaves the stream closed and unlocked when it completes", async () => {

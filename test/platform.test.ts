@@ -2,9 +2,8 @@
 // package does about it: each test pins down behaviour that must not depend on the difference.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ChatModelStream, SSEEncoderStream, toResponse } from "../src/index.ts";
-import { scriptedSource, eventSource, failure, feed, messageStart, pulled, readAll, settle, textMessage } from "./helpers.ts";
+import { scriptedSource, eventSource, failure, feed, messageStart, pulled, readAll, settle, textMessage, hello } from "./helpers.ts";
 
-const hello = textMessage("Hel", "lo");
 
 /** Runs `body` with `owner[key]` deleted, as in a runtime that lacks it. */
 async function without<T extends object>(owner: T, key: keyof T, body: () => Promise<void>): Promise<void> {

@@ -20,6 +20,7 @@ import {
   readAll,
   readableOf,
   textMessage,
+  hello,
 } from "./helpers.ts";
 
 const usage = { input_tokens: 3, output_tokens: 5, total_tokens: 8 };
@@ -40,7 +41,6 @@ const full: Event[] = [
   { event: "message-finish", reason: "tool_calls", metadata: { system_fingerprint: "fp_1" } },
 ];
 
-const hello = textMessage("Hel", "lo");
 const failing = [...textMessage("Hel").slice(0, -1), { event: "error", message: "boom" }];
 
 const projections = ["text", "reasoning", "toolCalls", "usage", "output"] as const;

@@ -2,9 +2,8 @@
 // a source that cannot be opened fails the stream.
 import { describe, expect, it } from "vitest";
 import { ChatModelStream } from "../src/index.ts";
-import { type Event, promiseState, readAll, readUntilError, settle, textMessage } from "./helpers.ts";
+import { type Event, promiseState, readAll, readUntilError, settle, textMessage, hello } from "./helpers.ts";
 
-const hello = textMessage("Hel", "lo");
 // More deltas than the default highWaterMark, so the fold pauses and resumes inside later reads.
 const long = textMessage(...Array.from({ length: 50 }, (_, i) => `${i} `));
 const longText = Array.from({ length: 50 }, (_, i) => `${i} `).join("");

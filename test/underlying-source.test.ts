@@ -2,9 +2,8 @@
 // underlying source; `cancel()` as the primary name of `aclose()`; `state` to look without awaiting.
 import { describe, expect, it } from "vitest";
 import { ChatModelStream, type ChatModelStreamController } from "../src/index.ts";
-import { type Event, failure, messageStart, readAll, settle, textMessage } from "./helpers.ts";
+import { type Event, failure, messageStart, readAll, settle, textMessage, hello } from "./helpers.ts";
 
-const hello = textMessage("Hel", "lo");
 /** Without its finish: a producer of it stays open, as a model still answering. */
 const unfinished = hello.slice(0, -1);
 
