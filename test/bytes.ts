@@ -21,16 +21,23 @@ export interface ChunkedBody {
   readonly cancelled: { reason: unknown } | undefined;
 }
 
-/** A body with these chunks; `endless` keeps it open after them (a stream that never finishes). */
-export function chunkedBody(chunks: readonly Bytes[], endless = false): ChunkedBody {
+/**
+ * A pull body whose reader takes what `next` gives (`"end"` closes it, `"hang"` never answers
+ * again); `pulled` adds up `measure` of each chunk taken, `cancelled` records the cancel's reason.
+ */
+function countedBody(next: () => Bytes | "end" | "hang", measure: (chunk: Bytes) => number): ChunkedBody {
   let pulled = 0;
   let cancelled: { reason: unknown } | undefined;
   const body = new ReadableStream<Bytes>(
     {
       pull(controller) {
-        if (pulled < chunks.length) controller.enqueue(chunks[pulled++]!);
-        else if (!endless) controller.close();
-        else return new Promise<void>(() => {}); // nothing more, ever
+        const chunk = next();
+        if (chunk === "end") controller.close();
+        else if (chunk === "hang") return new Promise<void>(() => {}); // nothing more, ever
+        else {
+          pulled += measure(chunk);
+          controller.enqueue(chunk);
+        }
         return undefined;
       },
       cancel(reason) {
@@ -48,6 +55,12 @@ export function chunkedBody(chunks: readonly Bytes[], endless = false): ChunkedB
       return cancelled;
     },
   };
+}
+
+/** A body with these chunks; `endless` keeps it open after them (a stream that never finishes). */
+export function chunkedBody(chunks: readonly Bytes[], endless = false): ChunkedBody {
+  let i = 0;
+  return countedBody(() => (i < chunks.length ? chunks[i++]! : endless ? "hang" : "end"), () => 1);
 }
 
 /** The bytes as a body in the given chunks. */
@@ -77,45 +90,27 @@ export function responseOf(text: string, init: ResponseInit & { contentType?: st
 /**
  * A body of `total` bytes of `fill` (an ASCII character) after `prefix`, in chunks of `chunk`
  * bytes, generated as read: a hostile stream that never ends its line. `pulled` counts the bytes
- * handed out; `cancelled` says whether the reader gave up on it.
+ * handed out; `cancelled` says whether (and why) the reader gave up on it.
  */
 export function endlessLine(
   prefix: string,
   total: number,
   { fill = "x", chunk = 64 * 1024 }: { fill?: string; chunk?: number } = {},
-): { readonly body: ReadableStream<Bytes>; readonly pulled: number; readonly cancelled: boolean } {
+): ChunkedBody {
   const block = new Uint8Array(chunk).fill(fill.charCodeAt(0));
-  let pulled = 0;
-  let cancelled = false;
-  let first = true;
-  const body = new ReadableStream<Bytes>(
-    {
-      pull(controller) {
-        if (first) {
-          first = false;
-          const head = bytesOf(prefix);
-          pulled += head.length;
-          controller.enqueue(head);
-        } else if (pulled < total) {
-          const n = Math.min(chunk, total - pulled);
-          pulled += n;
-          // A fresh copy each time: a reader that keeps chunks must pay for them.
-          controller.enqueue(block.slice(0, n));
-        } else controller.close();
-      },
-      cancel() {
-        cancelled = true;
-      },
+  let sent = -1; // the prefix comes first
+  return countedBody(
+    () => {
+      if (sent < 0) {
+        sent = 0;
+        return bytesOf(prefix);
+      }
+      if (sent >= total) return "end";
+      const n = Math.min(chunk, total - sent);
+      sent += n;
+      // A fresh copy each time: a reader that keeps chunks must pay for them.
+      return block.slice(0, n);
     },
-    { highWaterMark: 0 },
+    (bytes) => bytes.length,
   );
-  return {
-    body,
-    get pulled() {
-      return pulled;
-    },
-    get cancelled() {
-      return cancelled;
-    },
-  };
 }

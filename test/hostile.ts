@@ -49,7 +49,7 @@ export function itRefusesHostileInput(adapter: Adapter): void {
     const source = endlessLine("data: ", 50 * 1024 * 1024);
     const error = await failure(adapter.from(source.body, { maxLineBytes: 1024 * 1024 }).output);
     await settle();
-    expect([error.name, error.message, source.pulled <= 2 * 1024 * 1024, source.cancelled]).toEqual([
+    expect([error.name, error.message, source.pulled <= 2 * 1024 * 1024, source.cancelled !== undefined]).toEqual([
       "RangeError",
       "maxLineBytes exceeded: the stream has a line longer than maxLineBytes (1048576 bytes)",
       true,
