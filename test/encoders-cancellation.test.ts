@@ -2,7 +2,7 @@
 // request's signal (all workerd tells a Worker about a disconnect), reaches aclose() and cancels the
 // model call. The built-in scripted model counts the steps it took, so "stops" is observable.
 import { describe, expect, it } from "vitest";
-import { ChatModelStream, toResponse, type ResponseFormat } from "../src/index.ts";
+import { toResponse, type ResponseFormat } from "../src/index.ts";
 import { ScriptedModel } from "../examples/worker/scripted-model.ts";
 import { failure } from "./helpers.ts";
 
@@ -16,7 +16,7 @@ async function readSome(reader: ReadableStreamDefaultReader<Uint8Array>, n: numb
 function setUp(format: ResponseFormat, signal?: AbortSignal) {
   const model = new ScriptedModel({ delayMs: 1 });
   const total = model.script("hi").length;
-  const stream = ChatModelStream.from(model.stream("hi"), signal === undefined ? {} : { signal });
+  const stream = model.chat("hi", signal === undefined ? {} : { signal });
   const reader = toResponse(stream, { format }).body!.getReader();
   return { model, total, stream, reader };
 }

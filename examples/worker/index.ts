@@ -135,7 +135,7 @@ async function answer(request: Request, prompt: string, env: Env, ctx: Context, 
   let model: ScriptedModel | undefined;
   if (stream === undefined) {
     model = options.model ?? new ScriptedModel({ delayMs: Number(env.MODEL_DELAY_MS ?? 30) });
-    stream = ChatModelStream.from(model.stream(prompt), { signal });
+    stream = model.chat(prompt, { signal });
   }
 
   // An await on `output`: the message is saved after the response is sent, even if the client

@@ -4,7 +4,7 @@
  * provider would. It stops producing as soon as its stream is cancelled, and counts its steps so
  * tests can see that cancelling really stops it.
  */
-import type { ProtocolEvent } from "../../src/index.ts";
+import { ChatModelStream, type ChatModelStreamOptions, type ProtocolEvent } from "../../src/index.ts";
 
 export interface ScriptedModelOptions {
   /** Pause before each event, in milliseconds (default 30). */
@@ -62,34 +62,36 @@ export class ScriptedModel {
     return events;
   }
 
-  /** Streams the script, one event per `delayMs`, until it ends or the stream is cancelled. */
-  stream(prompt: string): ReadableStream<ProtocolEvent> {
+  /**
+   * The answer as a `ChatModelStream` fed like a `ReadableStream`'s underlying source: `pull` gives
+   * one event per `delayMs` while readers or an await want more; `cancel` (Stop, a client gone, a
+   * failure) stops the model at once, as a provider call should be stopped.
+   */
+  chat(prompt: string, options: ChatModelStreamOptions = {}): ChatModelStream {
     const script = this.script(prompt);
     let next = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let wake: (() => void) | undefined;
-    return new ReadableStream<ProtocolEvent>(
-      {
-        pull: async (controller) => {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            timer = setTimeout(resolve, this.delayMs);
-          });
-          if (next === -1) return; // cancelled while waiting
-          const event = script[next++];
-          if (event === undefined) return controller.close();
-          this.steps++;
-          controller.enqueue(event);
-        },
-        cancel: () => {
-          if (next < script.length) this.cancelled++;
-          next = -1;
-          clearTimeout(timer);
-          wake?.();
-        },
+    return new ChatModelStream({
+      ...options,
+      pull: async (controller) => {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, this.delayMs);
+        });
+        if (next === -1) return; // cancelled while waiting
+        const event = script[next++];
+        if (event === undefined) return controller.close();
+        this.steps++;
+        controller.enqueue(event);
       },
-      { highWaterMark: 0 },
-    );
+      cancel: () => {
+        if (next < script.length) this.cancelled++;
+        next = -1;
+        clearTimeout(timer);
+        wake?.();
+      },
+    });
   }
 }
 
