@@ -468,3 +468,14 @@ describe("a constructor signal that aborts before anything consumed", () => {
     expect(await promiseState(ready)).toBe("fulfilled");
   });
 });
+
+describe("a whole tool call that started and never finished, in the partial message", () => {
+  it("is in content without index, and in tool_calls, as at its finish", async () => {
+    const call = { type: "tool_call", id: "c1", name: "f", args: { a: 1 } } as const;
+    const stream = feed(new ChatModelStream(), [messageStart, { event: "content-block-start", index: 0, content: call }]);
+    const pending = failure(stream.output);
+    await stream.cancel("stop");
+    const { partial } = await pending;
+    expect({ content: partial!.content, tool_calls: partial!.tool_calls }).toEqual({ content: [call], tool_calls: [call] });
+  });
+});

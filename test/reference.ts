@@ -315,12 +315,21 @@ export function reference(events: readonly unknown[], options: { messageId?: str
   // what arrived; a normal finish leaves an unfinished text block out of content.
   const cutShort = error !== undefined || options.cutShort === true;
   const contentBlocks: Obj[] = [];
+  const openCalls: Obj[] = [];
   for (const b of ordered) {
     if (b.finished !== undefined) contentBlocks.push(b.finished);
     else if (!cutShort) continue;
     else if (b.kind === "text" || b.kind === "reasoning") {
       if (b.text !== "") contentBlocks.push({ ...b.fields, type: b.kind, [b.kind]: b.text, index: b.index });
-    } else if (b.kind === "other" && b.fields["type"] !== undefined) {
+    } else if (b.kind === "other" && b.fields["type"] === "tool_call") {
+      // A whole tool call that never finished: as at its finish, without index, and in tool_calls.
+      const { index: _index, ...call } = b.fields;
+      const args = call["args"] ?? {};
+      if (typeof args !== "object" || args === null || Array.isArray(args)) continue;
+      const finished = { ...call, type: "tool_call", id: str(call["id"]) ?? "", name: str(call["name"]) ?? "", args };
+      contentBlocks.push(finished);
+      openCalls.push(finished);
+    } else if (b.kind === "other" && b.fields["type"] !== undefined && b.fields["type"] !== "invalid_tool_call") {
       contentBlocks.push({ ...b.fields, ...(b.data !== "" ? { data: b.data } : {}), index: b.index });
     }
   }
@@ -338,7 +347,7 @@ export function reference(events: readonly unknown[], options: { messageId?: str
   meta["output_version"] = "v1";
 
   const usage = usageSnapshots.at(-1);
-  const toolCalls = finishedCalls.map((c) => ({ type: "tool_call", id: c["id"], name: c["name"], args: c["args"] }));
+  const toolCalls = [...finishedCalls, ...openCalls].map((c) => ({ type: "tool_call", id: c["id"], name: c["name"], args: c["args"] }));
   const output: RefMessage = {
     type: "ai",
     ...(id !== undefined ? { id } : {}),

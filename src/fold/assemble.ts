@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type AIMessage, type ContentBlock, type RawEvent, setField } from "../protocol.ts";
+import { type AIMessage, type ContentBlock, isRecord, type RawEvent, setField, type ToolCall } from "../protocol.ts";
 import { type Block, type FoldState, GROWING, OTHER, REASONING, TEXT, TYPE_OF_KIND } from "./state.ts";
 
 /**
@@ -15,16 +15,22 @@ import { type Block, type FoldState, GROWING, OTHER, REASONING, TEXT, TYPE_OF_KI
  */
 export function assemble(state: FoldState): AIMessage {
   const content: ContentBlock[] = [];
+  const toolCalls: ToolCall[] = state.toolCalls.map(({ id, name, args }) => ({ type: "tool_call", id, name, args }));
   const partial = !state.finished;
   for (const b of state.table.ordered()) {
-    const block = b.finished ?? (partial ? openBlock(b) : undefined);
+    let block = b.finished;
+    if (block === undefined && partial) {
+      block = openBlock(b);
+      // A whole tool call that started and never finished is in `tool_calls` too, as at its finish.
+      if (block?.type === "tool_call") toolCalls.push({ type: "tool_call", id: block.id, name: block.name, args: block.args });
+    }
     if (block !== undefined) content.push(block);
   }
   return {
     type: "ai",
     ...(state.id !== undefined ? { id: state.id } : {}),
     content: content.length > 0 ? content : state.arrival.soFar(TEXT),
-    tool_calls: state.toolCalls.map(({ id, name, args }) => ({ type: "tool_call", id, name, args })),
+    tool_calls: toolCalls,
     invalid_tool_calls: state.invalid.map((invalid) => ({ ...invalid, type: "invalid_tool_call" })),
     ...(state.usage !== undefined ? { usage_metadata: state.usage } : {}),
     response_metadata: responseMetadata(state),
@@ -38,9 +44,20 @@ function openBlock(b: Block): ContentBlock | undefined {
     return { ...b.fields, type: TYPE_OF_KIND[b.kind], [GROWING[b.kind]]: b.buf.toString(), index: b.index } as ContentBlock;
   }
   if (b.kind !== OTHER || b.fields["type"] === undefined) return undefined;
+  if (b.fields["type"] === "tool_call") {
+    // As a finish makes it: no `index`, and arguments that are an object (else it is left out).
+    const { index: _index, ...call } = b.fields;
+    if (!isRecord(call["args"] ?? {})) return undefined;
+    return { ...call, type: "tool_call", id: str(call["id"]), name: str(call["name"]), args: call["args"] ?? {} } as ToolCall;
+  }
+  if (b.fields["type"] === "invalid_tool_call") return undefined; // not a call, and not finished
   const block: RawEvent = { ...b.fields, index: b.index };
   if (b.buf.length > 0) block["data"] = b.buf.toString();
   return block as ContentBlock;
+}
+
+function str(value: unknown): string {
+  return typeof value === "string" ? value : "";
 }
 
 /**
