@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { ChatModelStream, fromAnthropic, fromResponse, HTTPError, NDJSONDecoderStream, SSEDecoderStream, toResponse } from "../src/index.ts";
 import { bodyOf, bytesOf, chunkedBody, endlessLine, oneByteChunks, responseOf, splitAt, type Bytes } from "./bytes.ts";
 import * as anthropic from "./fixtures/anthropic.ts";
+import * as openaiChat from "./fixtures/openai-chat.ts";
+import * as openaiResponses from "./fixtures/openai-responses.ts";
 import { failure, readAll, readUntilError, settle, type Event } from "./helpers.ts";
 import { outcome } from "./rechunk.ts";
 
@@ -468,5 +470,20 @@ describe("aclose() while a non-OK response's error body is read", () => {
     await stream.aclose();
     await settle();
     expect(cancels).toBe(1);
+  });
+});
+
+describe("a provider's own stream handed to fromResponse", () => {
+  it.each([
+    ["an OpenAI Chat Completions stream", openaiChat.text, "fromOpenAIChat"],
+    ["an OpenAI Responses stream", openaiResponses.reasoningAndText, "fromOpenAIResponses"],
+    ["an Anthropic Messages stream", anthropic.text, "fromAnthropic"],
+  ])("(%s) fails with a TypeError naming it and the adapter that reads it", async (kind, body, adapter) => {
+    const error = await failure(fromResponse(responseOf(body)).output);
+    expect({ type: error instanceof TypeError, code: (error as { code?: unknown }).code, message: error.message }).toEqual({
+      type: true,
+      code: "bad_input",
+      message: `Expected this package's protocol events, got ${kind} (read it with ${adapter})`,
+    });
   });
 });

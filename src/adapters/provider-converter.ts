@@ -131,12 +131,20 @@ export function isAnthropicType(type: unknown): boolean {
 
 /** Whose stream a message looks like, for the error that says an adapter got the wrong one. */
 function streamKind(data: RawEvent, message: ServerSentEvent): string {
-  const type = data["type"] ?? message.event;
-  if (isChatChunk(data)) return "an OpenAI Chat Completions stream";
-  if (isResponsesType(type)) return "an OpenAI Responses stream";
-  if (isAnthropicType(type)) return "an Anthropic Messages stream";
   if (typeof data["event"] === "string") return "this package's protocol events (read them with fromResponse)";
-  return "a stream of another kind";
+  return providerStream(data, message.event) ?? "a stream of another kind";
+}
+
+/**
+ * @internal The provider stream a message is from, and the adapter that reads it, or undefined:
+ * for `fromResponse` to say so when it is handed a provider's stream.
+ */
+export function providerStream(data: RawEvent, eventName: string | undefined): string | undefined {
+  const type = data["type"] ?? eventName;
+  if (isChatChunk(data)) return "an OpenAI Chat Completions stream (read it with fromOpenAIChat)";
+  if (isResponsesType(type)) return "an OpenAI Responses stream (read it with fromOpenAIResponses)";
+  if (isAnthropicType(type)) return "an Anthropic Messages stream (read it with fromAnthropic)";
+  return undefined;
 }
 
 /** @internal The numeric entries of `values` (zeros kept, absent and null dropped), or `undefined` if none. */

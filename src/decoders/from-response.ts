@@ -10,7 +10,8 @@
  */
 import { coded } from "../errors.ts";
 import { fromOpener, type ChatModelStream } from "../chat-model-stream.ts";
-import { isTerminal, type ProtocolEvent } from "../protocol.ts";
+import { isRecord, isTerminal, type ProtocolEvent } from "../protocol.ts";
+import { providerStream } from "../adapters/provider-converter.ts";
 import { LineBudget } from "../sse/line-budget.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
 import { StringBuilder } from "../string-builder.ts";
@@ -36,6 +37,11 @@ function ends(event: unknown): boolean {
 class SSEConverter extends SSEMessageConverter {
   protected onMessage(message: ServerSentEvent, position: number): void {
     const event = parseJSON(message.data, "SSE event data", position) as ProtocolEvent;
+    if (position === 0 && isRecord(event) && typeof event["event"] !== "string") {
+      // A provider's own stream handed to the wrong reader: say whose it is, not which field is missing.
+      const provider = providerStream(event, message.event);
+      if (provider !== undefined) throw coded(new TypeError(`Expected this package's protocol events, got ${provider}`), "bad_input");
+    }
     this.out.push(event);
     if (ends(event)) this.done = true;
   }
