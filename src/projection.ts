@@ -32,10 +32,8 @@ export let newProjection: <Delta, Final>(hub: Hub, kind: number) => Projection<D
  * The underlying source of one reader view. `highWaterMark: 0` makes `pull()` mean exactly "a read
  * is waiting", which is the signal the fan-out schedules the source by; the cursor joins the fan-out
  * on its first pull, so a view that is never read costs nothing.
- *
- * @internal
  */
-export function cursorSource<T>(hub: Hub, kind: number, cursor: Cursor = new Cursor(kind)): [UnderlyingDefaultSource<T>, QueuingStrategy<T>] {
+function cursorSource<T>(hub: Hub, cursor: Cursor): [UnderlyingDefaultSource<T>, QueuingStrategy<T>] {
   return [
     {
       start(controller) {
@@ -74,7 +72,7 @@ export class CursorStream<T> extends ReadableStream<T> {
   protected constructor(hub: Hub, kind: number);
   protected constructor(hub?: Hub, kind?: number) {
     const cursor = new Cursor(kind as number);
-    const [source, strategy] = cursorSource<T>(hub as Hub, kind as number, cursor);
+    const [source, strategy] = cursorSource<T>(hub as Hub, cursor);
     super(source, strategy);
     this.#hub = hub as Hub;
     this.#cursor = cursor;
