@@ -4,13 +4,17 @@
 // any wrong value and prints one line at the end.
 import {
   ChatModelStream,
+  fromOpenAIChat,
   fromResponse,
   hasPartial,
+  HTTPError,
   Projection,
   TextDeltaStream,
   toResponse,
   type AIMessage,
   type ChatModelStreamOptions,
+  type ChatModelStreamState,
+  type ErrorCode,
   type ProtocolEvent,
   type ToolCall,
   type UsageMetadata,
@@ -118,5 +122,39 @@ let scoped: ChatModelStream | undefined;
   check((await stream.text) === "Hello", "await using");
 }
 check(scoped.signal.aborted === false, "a finished stream stays a success after await using");
+
+// A producer shaped like a ReadableStream's underlying source, with a cancel hook.
+let pulledEvents = 0;
+const reasons: unknown[] = [];
+const pulled = new ChatModelStream({
+  pull(controller) {
+    const next = events[pulledEvents++];
+    if (next === undefined) controller.close();
+    else controller.enqueue(next);
+  },
+  cancel(reason) {
+    reasons.push(reason);
+  },
+});
+check((await pulled.text) === "Hello" && reasons.length === 0, "new ChatModelStream({ pull, cancel })");
+const state: ChatModelStreamState = pulled.state;
+check(state === "finished", "state");
+// @ts-expect-error state is a string union (fails if it is `any`)
+const stateNumber: number = pulled.state;
+void stateNumber;
+
+// Every error carries its code; HTTPError says whether and when to retry.
+const refused = await fromOpenAIChat(new Response("{}", { status: 429, headers: { "retry-after": "2" } })).output.then(
+  () => undefined,
+  (e: unknown) => e,
+);
+check(HTTPError.isInstance(refused), "HTTPError.isInstance");
+if (HTTPError.isInstance(refused)) {
+  const code: ErrorCode = refused.code;
+  check(code === "http" && refused.isRetryable && refused.retryAfterMs === 2000, "HTTPError code, isRetryable, retryAfterMs");
+  // @ts-expect-error retryAfterMs is a number or undefined (fails if it is `any`)
+  const retryText: string = refused.retryAfterMs;
+  void retryText;
+}
 
 console.log(`consumer node: ${checks} checks passed`);
