@@ -189,7 +189,6 @@ export class SourceLoop {
    * an async source is read and ignored, so its producer can finish its own work.
    */
   finished(): void {
-    this.#turns.stop();
     const source = this.#source;
     if (this.#opener !== undefined && (source === undefined || source.sync)) this.cancel("the message finished");
     this.release();
