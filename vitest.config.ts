@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
-import { defineConfig } from "vitest/config";
+import { defineConfig, type Plugin } from "vitest/config";
+import { RECORDINGS_ID, recordingsModule } from "./test/recordings-module.ts";
 
 // The workers pool runs Miniflare/wrangler code in this process; there is no network for telemetry.
 process.env["WRANGLER_SEND_METRICS"] ??= "false";
@@ -9,10 +10,21 @@ process.env["WRANGLER_SEND_METRICS"] ??= "false";
 const include = ["test/**/*.test.ts"];
 const exclude = ["test/e2e/**", "**/node_modules/**"];
 
+/** `import recordings from "virtual:recordings"`: the recorded provider streams, as bytes. */
+function recordings(): Plugin {
+  const resolved = `\0${RECORDINGS_ID}`;
+  return {
+    name: "recordings",
+    resolveId: (id) => (id === RECORDINGS_ID ? resolved : undefined),
+    load: (id) => (id === resolved ? recordingsModule(process.cwd()) : undefined),
+  };
+}
+
 export default defineConfig({
   test: {
     projects: [
       {
+        plugins: [recordings()],
         test: {
           name: "node",
           include,
@@ -27,6 +39,7 @@ export default defineConfig({
         // The plugin sets this project's pool to workerd and its resolve conditions to "workerd"/"worker";
         // keep it out of the root config so the node project is untouched.
         plugins: [
+          recordings(),
           cloudflareTest({
             miniflare: {
               compatibilityDate: "2025-09-01",

@@ -1,4 +1,5 @@
 // What a ChatModelStream from bytes ends with, and whether every way of chunking the bytes ends the same.
+import recordings, { sources } from "virtual:recordings";
 import { expect, it } from "vitest";
 import type { ChatModelStream, ResponseInput } from "../src/index.ts";
 import { bodyOf, bytesOf, oneByteChunks, responseOf, splitAt, type Bytes } from "./bytes.ts";
@@ -55,6 +56,49 @@ export function itGivesTheFixturesOutcomes<K extends string>(
 
     it(`${name}: gives the same outcome from one-byte chunks`, async () => {
       expect(await oneByteOutcome(bytes, from)).toEqual(expected[name]);
+    });
+  }
+}
+
+/**
+ * The recorded streams of one provider (test/fixtures/recorded/<provider>/), each checked as
+ * `itGivesTheFixturesOutcomes` checks a fixture, from the bytes the provider sent. Every recording
+ * must have its expected outcome here and its line in the directory's SOURCES file, and every
+ * expected outcome its recording. `contentType` is the response's, as the provider sends it.
+ */
+export function itGivesTheRecordingsOutcomes(
+  provider: string,
+  expected: Record<string, Outcome>,
+  from: (input: ResponseInput) => ChatModelStream,
+  contentType = "text/event-stream",
+): void {
+  const prefix = `${provider}/`;
+  const names = Object.keys(recordings)
+    .filter((key) => key.startsWith(prefix))
+    .map((key) => key.slice(prefix.length));
+
+  it("has an expected outcome and a source for every recording, and a recording for every outcome", () => {
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.filter((name) => !(`${prefix}${name}` in sources))).toEqual([]);
+    expect([...names].sort()).toEqual(Object.keys(expected).sort());
+  });
+
+  for (const name of names) {
+    const bytes = recordings[`${prefix}${name}`]! as Bytes;
+    const outcomeOf = expected[name];
+    if (outcomeOf === undefined) continue;
+
+    it(`${name}: gives the expected outcome`, async () => {
+      const response = new Response(bodyOf(bytes), { headers: { "content-type": contentType } });
+      expect(await outcome(from(response))).toEqual(outcomeOf);
+    });
+
+    it(`${name}: gives the same outcome split in two at every byte`, async () => {
+      expect(await badSplits(bytes, from)).toEqual([]);
+    }, 120_000);
+
+    it(`${name}: gives the same outcome from one-byte chunks`, async () => {
+      expect(await oneByteOutcome(bytes, from)).toEqual(outcomeOf);
     });
   }
 }

@@ -43,6 +43,8 @@ export class BlockWriter {
    */
   readonly #open = new Map<number, OpenBlock>();
   #next = 0;
+  /** All refusal text of the message, for `response_metadata.refusal`. */
+  #refusal: StringBuilder | undefined;
 
   constructor(out: ProtocolEvent[]) {
     this.#out = out;
@@ -85,6 +87,28 @@ export class BlockWriter {
     block.buf.push(piece);
     const delta = type === "text" ? { type: "text-delta" as const, text: piece } : { type: "reasoning-delta" as const, reasoning: piece };
     this.#out.push({ event: "content-block-delta", index, delta });
+  }
+
+  /**
+   * Appends refusal text to a refusal block (opened if it is not): `{type: "non_standard", value:
+   * {type: "refusal", refusal}}` when finished. Raw-event readers get each piece as a
+   * `refusal-delta`, which the fold passes over, so a refusal is never taken for answer text.
+   */
+  refuse(index: number, piece: string): void {
+    if (piece === "") return;
+    let block = this.#open.get(index);
+    if (block === undefined) {
+      this.start(index, "non_standard", { value: { type: "refusal" } });
+      block = this.#open.get(index)!;
+    }
+    block.buf.push(piece);
+    (this.#refusal ??= new StringBuilder()).push(piece);
+    this.#out.push({ event: "content-block-delta", index, delta: { type: "refusal-delta", refusal: piece } as unknown as ContentBlock });
+  }
+
+  /** The message's refusal text so far, or `undefined` if the model refused nothing. */
+  get refusal(): string | undefined {
+    return this.#refusal?.toString();
   }
 
   /** A tool-call slice: `args` appends, the first `id` / `name` stick. */
@@ -145,6 +169,11 @@ function finalize(block: OpenBlock, args?: string): ContentBlock {
       if (type === "server_tool_call_chunk") return { ...fields, type: "server_tool_call", id, name, args: parsed ?? raw };
       if (parsed !== undefined) return { type: "tool_call", id, name, args: parsed };
       return { type: "invalid_tool_call", id, name, args: raw, error: INVALID_ARGS };
+    }
+    case "non_standard": {
+      const value = fields["value"];
+      if (isRecord(value) && value["type"] === "refusal") return { ...fields, type, value: { ...value, refusal: block.buf.toString() } };
+      return { type, ...fields } as ContentBlock;
     }
     default:
       return { type, ...fields } as ContentBlock;

@@ -84,6 +84,8 @@ export abstract class ProviderConverter extends SSEMessageConverter {
     const finish: RawEvent = { event: "message-finish" };
     if (reason !== undefined) finish["reason"] = reason;
     if (usage !== undefined) finish["usage"] = usage;
+    const refusal = this.blocks.refusal;
+    if (refusal !== undefined) metadata = { ...metadata, refusal };
     if (metadata !== undefined && Object.keys(metadata).length > 0) finish["metadata"] = metadata;
     this.out.push(finish as ProtocolEvent);
     this.done = true;

@@ -10,6 +10,7 @@ import { build, type Plugin } from "esbuild";
 import { chromium } from "playwright-core";
 import { RESULT_MARKER, type RuntimeResult } from "./result.ts";
 import { CHROMIUM, CHROMIUM_FLAGS } from "../chromium.ts";
+import { RECORDINGS_ID, recordingsModule } from "../recordings-module.ts";
 
 interface NodeProcess {
   readonly argv: string[];
@@ -57,6 +58,9 @@ function specsPlugin(files: string[]): Plugin {
     name: "runtimes-specs",
     setup(b) {
       b.onResolve({ filter: /^runtimes:specs$/ }, () => ({ path: "specs", namespace: "runtimes" }));
+      // The recorded provider streams, as vitest's config makes them (test/recordings-module.ts).
+      b.onResolve({ filter: new RegExp(`^${RECORDINGS_ID}$`) }, () => ({ path: "recordings", namespace: "runtimes" }));
+      b.onLoad({ filter: /^recordings$/, namespace: "runtimes" }, () => ({ contents: recordingsModule(root), loader: "js" }));
       b.onLoad({ filter: /^specs$/, namespace: "runtimes" }, () => ({
         contents: `export default {\n${files.map((f) => `  ${JSON.stringify(f)}: () => import(${JSON.stringify(`./${f}`)}),`).join("\n")}\n};\n`,
         resolveDir: root,
