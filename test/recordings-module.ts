@@ -18,7 +18,13 @@ export function recordingsModule(root: string): string {
   const dir = join(root, "test", "fixtures", "recorded");
   const bytes: string[] = [];
   const sources: string[] = [];
-  for (const provider of readdirSync(dir).sort()) {
+  let providers: string[] = [];
+  try {
+    providers = readdirSync(dir).sort();
+  } catch {
+    // no recordings yet
+  }
+  for (const provider of providers) {
     const folder = join(dir, provider);
     if (!statSync(folder).isDirectory()) continue;
     for (const name of readdirSync(folder).sort()) {
