@@ -26,6 +26,7 @@ export { NDJSONEncoderStream } from "./encoders/ndjson-encoder-stream.ts";
 export { SSEParser, SSEParserStream, type ServerSentEvent, type SSEParserOptions } from "./sse/parse.ts";
 export { fromResponse, NDJSONDecoderStream, SSEDecoderStream } from "./decoders/from-response.ts";
 export { HTTPError } from "./http-error.ts";
+export { PartialJSON, type JSONValue } from "./partial-json.ts";
 export type { ErrorCode } from "./errors.ts";
 export { type DecoderOptions, type DecoderStreamOptions, type ResponseInput } from "./decoders/response-events.ts";
 export { fromOpenAIChat, OpenAIChatDecoderStream } from "./adapters/openai-chat.ts";
