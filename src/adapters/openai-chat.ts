@@ -3,9 +3,16 @@
  * servers that speak the same format, as protocol events.
  *
  * Blocks are numbered in order of first appearance: the reasoning (`reasoning_content` or
- * `reasoning`, as DeepSeek, vLLM, OpenRouter and others send it), the text, and one block per
- * tool call `index`. They finish, and the message with them, at `[DONE]`, so the usage chunk that
- * `stream_options: {include_usage: true}` adds after the `finish_reason` is part of the finish.
+ * `reasoning`, as DeepSeek, Z.ai, xAI, Groq, vLLM, OpenRouter and others send it; OpenRouter's
+ * `reasoning_details` signature in `extras.signature`), the text (with OpenRouter's and the search
+ * models' `annotations`), the refusal (`{type: "non_standard", value: {type: "refusal", refusal}}`),
+ * and one block per tool call `index`. They finish, and the message with them, at `[DONE]`, so
+ * the usage chunk that `stream_options: {include_usage: true}` adds after the `finish_reason` is
+ * part of the finish (Groq's older streams put that usage under `x_groq`).
+ *
+ * Azure OpenAI opens with a chunk that has no choices, an empty `id` and `model`, and the
+ * prompt's `prompt_filter_results`: that chunk starts nothing (the message's id and model are the
+ * first chunk's that has them), and its results are kept in `response_metadata`.
  *
  * @module
  */
@@ -30,9 +37,33 @@ function chatUsage(raw: RawEvent): UsageMetadata {
   );
 }
 
+/**
+ * An `error` object with its `code` as text: OpenRouter sends the upstream HTTP status as a number
+ * (`{code: 400, message}`), which would otherwise be dropped.
+ */
+function chatError(error: unknown): unknown {
+  return isRecord(error) && typeof error["code"] === "number" ? { ...error, code: String(error["code"]) } : error;
+}
+
+/**
+ * The signature of OpenRouter's `reasoning_details` entries, needed to send the reasoning back to
+ * the model that made it (it arrives whole, in its own chunk, after the reasoning text).
+ */
+function detailSignature(details: unknown): string | undefined {
+  if (!Array.isArray(details)) return undefined;
+  let out: string | undefined;
+  for (const detail of details) {
+    const signature = text(detail, "signature");
+    if (signature !== undefined) out = (out ?? "") + signature;
+  }
+  return out;
+}
+
 class OpenAIChatConverter extends ProviderConverter {
+  /** Block indices, or -1 before their first content: each is allocated when it first appears. */
   #reasoning = -1;
   #text = -1;
+  #refusal = -1;
   /** Block index by the provider's tool-call `index`. */
   readonly #tools: number[] = [];
   #reason: string | undefined = undefined;
@@ -50,9 +81,17 @@ class OpenAIChatConverter extends ProviderConverter {
   protected onMessage(message: ServerSentEvent, position: number): void {
     if (message.data === "[DONE]") return this.#finish();
     const chunk = this.json(message, position, "OpenAI chat");
-    if (chunk["error"] != null) return this.error(chunk["error"]);
-    if (!this.started) this.messageStart(chunk["id"], "openai", chunk["model"]);
-    const usage = record(chunk, "usage");
+    if (chunk["error"] != null) return this.error(chatError(chunk["error"]));
+    const filters = chunk["prompt_filter_results"];
+    if (Array.isArray(filters)) this.#metadata["prompt_filter_results"] = filters;
+    if (!this.started) {
+      // Azure's prompt-filter chunk (no choice, id "", model "") is no start: the next chunk's id is the message's.
+      const id = text(chunk, "id");
+      const model = text(chunk, "model");
+      if (id === undefined && model === undefined && !hasChoice(chunk)) return;
+      this.messageStart(id, "openai", model);
+    }
+    const usage = record(chunk, "usage") ?? record(record(chunk, "x_groq"), "usage");
     if (usage !== undefined) this.#usage = chatUsage(usage);
     const fingerprint = text(chunk, "system_fingerprint");
     if (fingerprint !== undefined) this.#metadata["system_fingerprint"] = fingerprint;
@@ -74,20 +113,56 @@ class OpenAIChatConverter extends ProviderConverter {
     const delta = record(choice, "delta");
     if (delta !== undefined) {
       const reasoning = text(delta, "reasoning_content") ?? text(delta, "reasoning");
-      if (reasoning !== undefined) {
-        if (this.#reasoning < 0) this.#reasoning = this.blocks.allocate();
-        this.blocks.append(this.#reasoning, "reasoning", reasoning);
-      }
+      if (reasoning !== undefined) this.blocks.append(this.#reasoningBlock(), "reasoning", reasoning);
+      const signature = detailSignature(delta["reasoning_details"]);
+      if (signature !== undefined) this.#sign(signature);
       const content = text(delta, "content");
-      if (content !== undefined) {
-        if (this.#text < 0) this.#text = this.blocks.allocate();
-        this.blocks.append(this.#text, "text", content);
+      if (content !== undefined) this.blocks.append(this.#textBlock(), "text", content);
+      const annotations = delta["annotations"];
+      if (Array.isArray(annotations) && annotations.length > 0) this.#annotate(annotations);
+      const refusal = text(delta, "refusal");
+      if (refusal !== undefined) {
+        if (this.#refusal < 0) this.#refusal = this.blocks.allocate();
+        this.blocks.refuse(this.#refusal, refusal);
       }
       const calls = delta["tool_calls"];
       if (Array.isArray(calls)) for (let i = 0; i < calls.length; i++) this.#toolCall(calls[i], i);
     }
     const reason = text(choice, "finish_reason");
     if (reason !== undefined) this.#reason = reason;
+  }
+
+  #reasoningBlock(): number {
+    if (this.#reasoning < 0) this.#reasoning = this.blocks.allocate();
+    return this.#reasoning;
+  }
+
+  #textBlock(): number {
+    if (this.#text < 0) this.#text = this.blocks.allocate();
+    return this.#text;
+  }
+
+  /** The signature goes on the reasoning block, opened if no reasoning text came before it. */
+  #sign(signature: string): void {
+    const index = this.#reasoningBlock();
+    if (!this.blocks.isOpen(index)) this.blocks.start(index, "reasoning");
+    const fields = this.blocks.fields(index);
+    if (fields === undefined) return;
+    const extras = (fields["extras"] ??= {}) as RawEvent;
+    extras["signature"] = typeof extras["signature"] === "string" ? extras["signature"] + signature : signature;
+  }
+
+  /**
+   * Citations (`url_citation`) go on the text block as the Responses adapter keeps them. OpenRouter
+   * sends them before the text, in chunks whose `content` is empty, so they open the text block.
+   */
+  #annotate(annotations: unknown[]): void {
+    const index = this.#textBlock();
+    if (!this.blocks.isOpen(index)) this.blocks.start(index, "text");
+    const fields = this.blocks.fields(index);
+    if (fields === undefined) return;
+    const kept = (fields["annotations"] ??= []) as unknown[];
+    for (const annotation of annotations) kept.push({ type: "non_standard_annotation", value: annotation });
   }
 
   #toolCall(call: unknown, position: number): void {
@@ -112,6 +187,12 @@ class OpenAIChatConverter extends ProviderConverter {
   #finish(): void {
     this.messageFinish(this.#reason, this.#usage, this.#metadata);
   }
+}
+
+/** Whether a chunk carries a choice (Azure's prompt-filter chunk and usage-only chunks carry none). */
+function hasChoice(chunk: RawEvent): boolean {
+  const choices = chunk["choices"];
+  return Array.isArray(choices) && choices.length > 0;
 }
 
 /**
