@@ -125,7 +125,8 @@ const expected: Record<keyof typeof fixtures, Outcome> = {
       tool_calls: [],
       invalid_tool_calls: [],
       usage_metadata: { input_tokens: 2101, output_tokens: 58, total_tokens: 2159, input_token_details: noCache },
-      response_metadata: { ...meta(sonnet), finish_reason: "end_turn", output_version: "v1" },
+      // The billed web searches, from the usage of message_delta.
+      response_metadata: { ...meta(sonnet), finish_reason: "end_turn", server_tool_use: { web_search_requests: 1 }, output_version: "v1" },
     },
   },
   overloaded: {

@@ -2,9 +2,11 @@
  * Anthropic Messages streams (`POST /v1/messages` with `stream: true`) as protocol events.
  *
  * Block indices are Anthropic's own. `text` is a text block, `thinking` a reasoning block (its
- * signature, needed to send the block back, in `extras.signature`), `tool_use` a tool call,
- * `server_tool_use` a server tool call, a `*_tool_result` block a `server_tool_result`, and any
- * other block (`redacted_thinking`, …) a `non_standard` block holding it.
+ * signature, needed to send the block back, in `extras.signature`), `tool_use` a tool call, any
+ * other `*_tool_use` block (`server_tool_use`, `mcp_tool_use`, …) a server tool call (its other
+ * fields, such as an MCP call's `server_name`, in `extras`), a `*_tool_result` block a
+ * `server_tool_result`, and any other block (`redacted_thinking`, `compaction`, …) a
+ * `non_standard` block holding it (a compaction's streamed `content` included).
  *
  * @module
  */
@@ -16,21 +18,39 @@ import { count, details, isAnthropicType, ProviderConverter, providerEvents, rec
 
 /**
  * Anthropic's counts in LangChain's names: `input_tokens` there excludes the cache, so here it
- * adds cache reads and writes, which also go to `input_token_details`.
+ * adds cache reads and writes, which also go to `input_token_details`. Thinking tokens, which
+ * newer models count apart in `output_tokens_details`, are LangChain's `reasoning` output detail.
  */
 function anthropicUsage(raw: RawEvent): UsageMetadata {
   const cacheRead = raw["cache_read_input_tokens"];
   const cacheCreation = raw["cache_creation_input_tokens"];
   const input = count(raw, "input_tokens") + count(raw, "cache_read_input_tokens") + count(raw, "cache_creation_input_tokens");
   const output = count(raw, "output_tokens");
-  return usage(input, output, input + output, details({ cache_read: cacheRead, cache_creation: cacheCreation }), undefined);
+  const thinking = record(raw, "output_tokens_details")?.["thinking_tokens"];
+  return usage(input, output, input + output, details({ cache_read: cacheRead, cache_creation: cacheCreation }), details({ reasoning: thinking }));
 }
+
+/**
+ * What a `message_delta` says besides usage and stop reason that a caller needs to act on, for
+ * the finish metadata: the code-execution `container` (its id is how the next request reuses
+ * it), `context_management` (the edits the API applied to the context), and the billed
+ * `server_tool_use` counts (web searches and fetches), from the usage.
+ */
+const FINISH_KEYS = ["container", "context_management"] as const;
 
 class AnthropicConverter extends ProviderConverter {
   /** The raw usage so far: `message_start`'s, updated by each `message_delta` (whose counts are cumulative). */
   #raw: RawEvent = {};
   #reason: string | undefined = undefined;
   #stopSequence: string | undefined = undefined;
+  /** `container` and `context_management` as the last `message_delta` sent them. */
+  #finishExtras: RawEvent = {};
+  /**
+   * The open blocks whose `input_json_delta` slices are tool arguments. A slice for any other
+   * block (a type this version maps to `non_standard`) would otherwise become a stray `args`
+   * field that each slice overwrites.
+   */
+  readonly #tools = new Set<number>();
 
   constructor(limit: LineLimit) {
     super("an Anthropic Messages stream", limit);
@@ -59,14 +79,21 @@ class AnthropicConverter extends ProviderConverter {
         return this.#blockStart(data);
       case "content_block_delta":
         return this.#blockDelta(data);
-      case "content_block_stop":
-        return this.blocks.finish(indexOf(data));
+      case "content_block_stop": {
+        const index = indexOf(data);
+        this.#tools.delete(index);
+        return this.blocks.finish(index);
+      }
       case "message_delta": {
         const delta = record(data, "delta");
         const reason = text(delta, "stop_reason");
         if (reason !== undefined) this.#reason = reason;
         const stop = text(delta, "stop_sequence");
         if (stop !== undefined) this.#stopSequence = stop;
+        for (const key of FINISH_KEYS) {
+          const value = delta?.[key] ?? data[key];
+          if (value != null) this.#finishExtras[key] = value;
+        }
         const raw = record(data, "usage");
         if (raw !== undefined) for (const key in raw) if (raw[key] != null) this.#raw[key] = raw[key];
         return;
@@ -96,28 +123,45 @@ class AnthropicConverter extends ProviderConverter {
       case "thinking":
         this.blocks.start(index, "reasoning", {}, text(block, "thinking") ?? "");
         return this.#sign(index, text(block, "signature"));
-      case "tool_use":
-      case "server_tool_use": {
-        const fields: RawEvent = {};
-        const id = text(block, "id");
-        const name = text(block, "name");
-        if (id !== undefined) fields["id"] = id;
-        if (name !== undefined) fields["name"] = name;
-        // The input streams as JSON text; a block that starts with a whole input is its first slice.
-        const input = block["input"];
-        const seed = isRecord(input) && Object.keys(input).length > 0 ? JSON.stringify(input) : "";
-        return this.blocks.start(index, type === "tool_use" ? "tool_call_chunk" : "server_tool_call_chunk", fields, seed);
-      }
+      case "compaction":
+        // A copy: its `content` streams in `compaction_delta`s, and the start event keeps the block as it began.
+        return this.blocks.start(index, "non_standard", { value: { ...block } });
       default: {
+        if (typeof type === "string" && (type === "tool_use" || type.endsWith("_tool_use"))) return this.#toolStart(index, type, block);
         if (typeof type === "string" && type.endsWith("_tool_result")) {
           const content = block["content"];
-          const failed = isRecord(content) && typeof content["type"] === "string" && content["type"].endsWith("_error");
+          // Server tools say so in the content's type (`…_tool_result_error`), MCP tools in `is_error`.
+          const failed = block["is_error"] === true || (isRecord(content) && typeof content["type"] === "string" && content["type"].endsWith("_error"));
           const fields: RawEvent = { tool_call_id: block["tool_use_id"], status: failed ? "error" : "success", output: content };
           return this.blocks.start(index, "server_tool_result", fields);
         }
         return this.blocks.start(index, "non_standard", { value: block });
       }
     }
+  }
+
+  /**
+   * `tool_use` is the caller's tool, every other `*_tool_use` one the API runs (its own tools,
+   * and an MCP connector's); all stream their input as JSON text in `input_json_delta`s.
+   */
+  #toolStart(index: number, type: string, block: RawEvent): void {
+    const fields: RawEvent = {};
+    const id = text(block, "id");
+    const name = text(block, "name");
+    if (id !== undefined) fields["id"] = id;
+    if (name !== undefined) fields["name"] = name;
+    if (type !== "tool_use") {
+      let extras: RawEvent | undefined;
+      for (const key in block) {
+        if (key !== "type" && key !== "id" && key !== "name" && key !== "input" && block[key] != null) (extras ??= {})[key] = block[key];
+      }
+      if (extras !== undefined) fields["extras"] = extras;
+    }
+    // A block that starts with a whole input has it as its first slice.
+    const input = block["input"];
+    const seed = isRecord(input) && Object.keys(input).length > 0 ? JSON.stringify(input) : "";
+    this.#tools.add(index);
+    this.blocks.start(index, type === "tool_use" ? "tool_call_chunk" : "server_tool_call_chunk", fields, seed);
   }
 
   #blockDelta(data: RawEvent): void {
@@ -130,7 +174,10 @@ class AnthropicConverter extends ProviderConverter {
       case "thinking_delta":
         return this.blocks.append(index, "reasoning", text(delta, "thinking") ?? "");
       case "input_json_delta":
-        return this.blocks.slice(index, text(delta, "partial_json") ?? "");
+        if (this.#tools.has(index)) this.blocks.slice(index, text(delta, "partial_json") ?? "");
+        return;
+      case "compaction_delta":
+        return this.#compact(index, text(delta, "content"));
       case "signature_delta":
         return this.#sign(index, text(delta, "signature"));
       case "citations_delta": {
@@ -146,6 +193,20 @@ class AnthropicConverter extends ProviderConverter {
     }
   }
 
+  /**
+   * A compaction summary's text joins into the block's `content`; raw-event readers get the
+   * block so far as a `block-delta`, so a partial message keeps what arrived.
+   */
+  #compact(index: number, piece: string | undefined): void {
+    const fields = this.blocks.fields(index);
+    const value = fields?.["value"];
+    if (fields === undefined || piece === undefined || !isRecord(value) || value["type"] !== "compaction") return;
+    const before = value["content"];
+    const next = { ...value, content: typeof before === "string" ? before + piece : piece };
+    fields["value"] = next;
+    this.out.push({ event: "content-block-delta", index, delta: { type: "block-delta", fields: { value: next } } });
+  }
+
   /** Signatures arrive whole in one `signature_delta`; should one come in pieces, they join. */
   #sign(index: number, signature: string | undefined): void {
     const fields = this.blocks.fields(index);
@@ -156,7 +217,12 @@ class AnthropicConverter extends ProviderConverter {
 
   #finish(): void {
     const usage = Object.keys(this.#raw).length > 0 ? anthropicUsage(this.#raw) : undefined;
-    this.messageFinish(this.#reason, usage, this.#stopSequence !== undefined ? { stop_sequence: this.#stopSequence } : undefined);
+    const metadata: RawEvent = {};
+    if (this.#stopSequence !== undefined) metadata["stop_sequence"] = this.#stopSequence;
+    Object.assign(metadata, this.#finishExtras);
+    const serverTools = record(this.#raw, "server_tool_use");
+    if (serverTools !== undefined) metadata["server_tool_use"] = serverTools;
+    this.messageFinish(this.#reason, usage, metadata);
   }
 }
 
