@@ -10,6 +10,8 @@ import type { SourceOpener } from "./source-loop.ts";
 import type { LimitOptions } from "./limits.ts";
 import { newCursorStream, newProjection, type CursorStream, type Projection } from "./projection.ts";
 import type { AIMessage, ProtocolEvent, ToolCall, ToolCallChunk, UsageMetadata } from "./protocol.ts";
+import type { JSONValue } from "./partial-json.ts";
+import { finalJSON, finalToolCalls, JSONFolder, newSnapshots, type PartialToolCall, type Snapshots, ToolCallFolder } from "./snapshots.ts";
 
 /**
  * Options of a `ChatModelStream`, its limits and timeouts included (all off by default).
@@ -288,6 +290,26 @@ export class ChatModelStream implements AsyncIterable<ProtocolEvent> {
   /** A new reader view of the tool-call chunks (`args` fragments, by `index`); awaits to the finished tool calls. */
   get toolCalls(): Projection<ToolCallChunk, ToolCall[]> {
     return newProjection<ToolCallChunk, ToolCall[]>(this.#hub, TOOL_CALLS);
+  }
+
+  /**
+   * A new reader view of the tool calls as they grow: after each slice of arguments, the call's
+   * `{index, id, name, args}` with `args` parsed so far (see `PartialJSON`). A reader that falls
+   * behind gets only the newest snapshot of each call. Awaits to the finished tool calls.
+   */
+  get partialToolCalls(): Snapshots<PartialToolCall, ToolCall[]> {
+    return newSnapshots<PartialToolCall, ToolCall[]>(this.#hub, TOOL_CALLS, new ToolCallFolder(), finalToolCalls(this.#hub));
+  }
+
+  /**
+   * A new reader view of a JSON answer (structured output) as it grows: the value of the text so
+   * far, after each delta (see `PartialJSON`; one object updated in place). A reader that falls
+   * behind gets only the newest value. Awaits to the whole value. Text that is not JSON errors this
+   * view (and its await) with a `SyntaxError` of code `bad_input`; the view's reader then leaves as
+   * a cancelled one does.
+   */
+  get partialJSON(): Snapshots<JSONValue, JSONValue> {
+    return newSnapshots<JSONValue, JSONValue>(this.#hub, TEXT, new JSONFolder(), finalJSON(this.#hub));
   }
 
   /** A new reader view of the usage snapshots; awaits to the final usage, or `undefined` when none was reported. */

@@ -27,6 +27,7 @@ export { SSEParser, SSEParserStream, type ServerSentEvent, type SSEParserOptions
 export { fromResponse, NDJSONDecoderStream, SSEDecoderStream } from "./decoders/from-response.ts";
 export { HTTPError } from "./http-error.ts";
 export { PartialJSON, type JSONValue } from "./partial-json.ts";
+export { Snapshots, type PartialToolCall } from "./snapshots.ts";
 export type { ErrorCode } from "./errors.ts";
 export { type DecoderOptions, type DecoderStreamOptions, type ResponseInput } from "./decoders/response-events.ts";
 export { fromOpenAIChat, OpenAIChatDecoderStream } from "./adapters/openai-chat.ts";
