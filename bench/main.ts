@@ -10,6 +10,7 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { cases } from "./cases.ts";
 import { memoryCases } from "./memory.ts";
+import { parserRows } from "./parsers.ts";
 import { workload } from "./workload.ts";
 
 const args = process.argv.slice(2);
@@ -80,6 +81,9 @@ for (const name of Object.keys(memoryCases)) {
   process.stderr.write(`memory ${name}: ${(bytes / 1e6).toFixed(2)} MB\n`);
 }
 
+const parsers = parserRows(quick);
+for (const p of parsers) process.stderr.write(`parser ${p.case}: ${p.us.toFixed(0)} µs${p.ratio !== undefined ? `, ${p.ratio.toFixed(2)}× ${p.versus}` : ""}\n`);
+
 // -- targets ---------------------------------------------------------------------------------
 const at = (name: string, n: number): Row | undefined => rows.find((r) => r.case === name && r.n === n);
 const biggest = sizes[sizes.length - 1]!;
@@ -110,6 +114,9 @@ const targets = [
     limit: 1.5,
     unit: "×",
   },
+  ...parsers
+    .filter((p) => p.ratio !== undefined)
+    .map((p) => ({ target: `${p.case} ≤ ${p.versus === "JSON.parse" ? 3 : 1.25}×`, value: p.ratio, limit: p.versus === "JSON.parse" ? 3 : 1.25, unit: "×" })),
   { target: `≤ 8 MB retained at ${memoryN / 1000}k events with only text piped`, value: memText.mb, limit: 8, unit: " MB" },
   { target: "≈ 0 B more for a projection accessed but never read (≤ 0.25 MB noise)", value: memUnread.mb - memText.mb, limit: 0.25, unit: " MB" },
   { target: `≤ 8 MB held by an SSE body stalled after one event while an await drives ${memoryN / 1000}k one-character deltas`, value: memStalled.mb, limit: 8, unit: " MB" },
@@ -129,6 +136,9 @@ for (const r of rows) lines.push(`| ${r.case} | ${r.n.toLocaleString("en")} | ${
 lines.push(``, `Heap retained after gc at the end of W(${memoryN.toLocaleString("en")}), stream still referenced, each in a fresh process:`, ``);
 lines.push(`| case | MB retained |`, `| --- | ---: |`);
 for (const m of memory) lines.push(`| ${m.case} | ${m.mb.toFixed(2)} |`);
+lines.push(``, `Parsers, interleaved in one process (median of ${quick ? 5 : 11} alternating runs):`, ``);
+lines.push(`| case | µs | ratio |`, `| --- | ---: | ---: |`);
+for (const p of parsers) lines.push(`| ${p.case} | ${p.us.toFixed(0)} | ${p.ratio === undefined ? "" : `${p.ratio.toFixed(2)}× ${p.versus}`} |`);
 lines.push(``, `| target | measured | met |`, `| --- | ---: | :---: |`);
 for (const t of targets) {
   const met = t.value !== undefined && t.value <= t.limit;
@@ -141,5 +151,5 @@ const dir = fileURLToPath(new URL("../bench/", import.meta.url));
 writeFileSync(`${dir}RESULTS.md`, report);
 writeFileSync(
   `${dir}results.json`,
-  JSON.stringify({ node: process.version, cores: os.cpus().length, quick, runs, rows, memory, targets }, null, 2) + "\n",
+  JSON.stringify({ node: process.version, cores: os.cpus().length, quick, runs, rows, memory, parsers, targets }, null, 2) + "\n",
 );
