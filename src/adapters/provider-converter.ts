@@ -35,6 +35,8 @@ export abstract class ProviderConverter extends SSEMessageConverter {
   readonly #kind: string;
   /** The first JSON message was checked to be this provider's. */
   #recognized = false;
+  /** No text arrived yet: the first is checked for the binary framing of an AWS event stream. */
+  #first = true;
 
   constructor(kind: string, limit: LineLimit) {
     super(limit);
@@ -44,6 +46,15 @@ export abstract class ProviderConverter extends SSEMessageConverter {
   override end(): void {
     super.end();
     if (!this.done && this.started) this.onCutOff();
+  }
+
+  override write(text: string): void {
+    if (this.#first && text !== "") {
+      this.#first = false;
+      // No text stream starts with NUL; an AWS event stream does (its first frame's length is under 16 MiB).
+      if (text.charCodeAt(0) === 0) throw coded(new TypeError(`Expected ${this.#kind}, got ${AWS_EVENT_STREAM}`), "bad_input");
+    }
+    super.write(text);
   }
 
   /** The input ended after `message-start` but before a terminal event. */
@@ -100,6 +111,9 @@ export abstract class ProviderConverter extends SSEMessageConverter {
     this.done = true;
   }
 }
+
+/** @internal How the adapters' errors name a Bedrock ConverseStream handed to them. */
+export const AWS_EVENT_STREAM = "an AWS Bedrock ConverseStream (binary application/vnd.amazon.eventstream frames; read it with fromBedrock)";
 
 /** An `error` message, which any provider may send first (an overloaded server, a bad request). */
 function isErrorPayload(data: RawEvent): boolean {

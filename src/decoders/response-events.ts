@@ -26,6 +26,11 @@ export interface EventConverter {
   readonly done: boolean;
   /** The next piece of decoded text. */
   write(text: string): void;
+  /**
+   * For a binary framing (the AWS event stream): when present, the body's bytes come here as they
+   * arrive, never decoded as text, and `write` is not called.
+   */
+  writeBytes?(chunk: Uint8Array): void;
   /** The input ended (a converter may add a synthesized finish). */
   end(): void;
 }
@@ -180,7 +185,8 @@ export function eventTransformer(converter: EventConverter): Transformer<Uint8Ar
   return {
     transform(chunk, controller) {
       try {
-        converter.write(decoder.decode(chunk, { stream: true }));
+        if (converter.writeBytes !== undefined) converter.writeBytes(chunk);
+        else converter.write(decoder.decode(chunk, { stream: true }));
       } catch (error) {
         drain(converter, controller);
         controller.error(error);
@@ -191,7 +197,7 @@ export function eventTransformer(converter: EventConverter): Transformer<Uint8Ar
     },
     flush(controller) {
       try {
-        converter.write(decoder.decode());
+        if (converter.writeBytes === undefined) converter.write(decoder.decode());
         converter.end();
       } catch (error) {
         drain(converter, controller);
@@ -293,13 +299,14 @@ class ResponseSource implements PullSource {
         const chunk = this.#reader === undefined ? DONE : await this.#reader.read();
         if (this.#cancelled) return;
         if (chunk.done) {
-          converter.write(this.#decoder.decode());
+          if (converter.writeBytes === undefined) converter.write(this.#decoder.decode());
           converter.end();
           this.#take(converter);
           this.#ended = true;
           return;
         }
-        converter.write(this.#decoder.decode(chunk.value, { stream: true }));
+        if (converter.writeBytes !== undefined) converter.writeBytes(chunk.value);
+        else converter.write(this.#decoder.decode(chunk.value, { stream: true }));
         if (this.#take(converter)) {
           if (converter.done) {
             this.#ended = true;
