@@ -167,8 +167,10 @@ function finalize(block: OpenBlock, args?: string): ContentBlock {
       const name = (fields["name"] as string | undefined) ?? "";
       const parsed = parseArgs(raw);
       if (type === "server_tool_call_chunk") return { ...fields, type: "server_tool_call", id, name, args: parsed ?? raw };
-      if (parsed !== undefined) return { type: "tool_call", id, name, args: parsed };
-      return { type: "invalid_tool_call", id, name, args: raw, error: INVALID_ARGS };
+      // `extras` (a Gemini thought signature) must go back with the call, so it stays on the block.
+      const extras = isRecord(fields["extras"]) ? { extras: fields["extras"] } : {};
+      if (parsed !== undefined) return { type: "tool_call", id, name, args: parsed, ...extras };
+      return { type: "invalid_tool_call", id, name, args: raw, error: INVALID_ARGS, ...extras };
     }
     case "non_standard": {
       const value = fields["value"];

@@ -145,6 +145,15 @@ export function isAnthropicType(type: unknown): boolean {
   return typeof type === "string" && ANTHROPIC_TYPES.has(type);
 }
 
+/**
+ * @internal Whether a message has a Gemini `GenerateContentResponse`'s shape: candidates, prompt
+ * feedback or usage, and no `type` (every other provider's event has one, or `choices`).
+ */
+export function isGeminiChunk(data: RawEvent): boolean {
+  if (data["type"] !== undefined || isChatChunk(data)) return false;
+  return Array.isArray(data["candidates"]) || isRecord(data["promptFeedback"]) || isRecord(data["usageMetadata"]);
+}
+
 /** Whose stream a message looks like, for the error that says an adapter got the wrong one. */
 function streamKind(data: RawEvent, message: ServerSentEvent): string {
   if (typeof data["event"] === "string") return "this package's protocol events (read them with fromResponse)";
@@ -160,6 +169,7 @@ export function providerStream(data: RawEvent, eventName: string | undefined): s
   if (isChatChunk(data)) return "an OpenAI Chat Completions stream (read it with fromOpenAIChat)";
   if (isResponsesType(type)) return "an OpenAI Responses stream (read it with fromOpenAIResponses)";
   if (isAnthropicType(type)) return "an Anthropic Messages stream (read it with fromAnthropic)";
+  if (isGeminiChunk(data)) return "a Google Gemini stream (read it with fromGemini)";
   return undefined;
 }
 
