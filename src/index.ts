@@ -33,8 +33,9 @@ export { type DecoderOptions, type DecoderStreamOptions, type ResponseInput } fr
 export { fromOpenAIChat, OpenAIChatDecoderStream } from "./adapters/openai-chat.ts";
 export { fromOpenAIResponses, OpenAIResponsesDecoderStream } from "./adapters/openai-responses.ts";
 export { AnthropicDecoderStream, fromAnthropic } from "./adapters/anthropic.ts";
-export { fromGemini, GeminiDecoderStream } from "./adapters/gemini.ts";
+export { fromOllama, OllamaDecoderStream } from "./adapters/ollama.ts";
 export { BedrockDecoderStream, fromBedrock, type BedrockDecoderStreamOptions, type BedrockOptions } from "./adapters/bedrock.ts";
+export { fromGemini, GeminiDecoderStream } from "./adapters/gemini.ts";
 export type {
   AIMessage,
   ContentBlock,

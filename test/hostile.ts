@@ -4,8 +4,9 @@ import { expect, it } from "vitest";
 import type { ChatModelStream, DecoderOptions, ProtocolEvent, ResponseInput } from "../src/index.ts";
 import { bytesOf, chunkedBody, endlessLine, responseOf } from "./bytes.ts";
 import * as anthropic from "./fixtures/anthropic.ts";
-import * as gemini from "./fixtures/gemini.ts";
 import * as bedrock from "./fixtures/bedrock.ts";
+import * as gemini from "./fixtures/gemini.ts";
+import * as ollama from "./fixtures/ollama.ts";
 import * as openaiChat from "./fixtures/openai-chat.ts";
 import * as openaiResponses from "./fixtures/openai-responses.ts";
 import { failure, readUntilError, settle } from "./helpers.ts";
@@ -14,9 +15,10 @@ import { failure, readUntilError, settle } from "./helpers.ts";
 export const providers = {
   "an OpenAI Chat Completions stream": openaiChat as Record<string, string>,
   "an OpenAI Responses stream": openaiResponses as Record<string, string>,
+  "an Ollama chat stream": ollama as Record<string, string>,
   "an Anthropic Messages stream": anthropic as Record<string, string>,
-  "a Google Gemini stream": gemini as Record<string, string>,
   "an AWS Bedrock ConverseStream": bedrock as Record<string, string>,
+  "a Google Gemini stream": gemini as Record<string, string>,
 };
 
 export type Provider = keyof typeof providers;

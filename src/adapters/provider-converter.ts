@@ -19,6 +19,7 @@ import {
   type ResponseInput,
 } from "../decoders/response-events.ts";
 import { isRecord, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
+import { LineBudget } from "../sse/line-budget.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
 import { BlockWriter } from "./block-writer.ts";
 
@@ -37,13 +38,24 @@ export abstract class ProviderConverter extends SSEMessageConverter {
   #recognized = false;
   /** No text arrived yet: the first is checked for the binary framing of an AWS event stream. */
   #first = true;
+  /**
+   * The body's start while it may be JSON lines: `""` until a character other than whitespace
+   * arrives; then, if that is `{` (no SSE starts so, Ollama's NDJSON does), its first line so far;
+   * `undefined` once the body is known to be SSE.
+   */
+  #head: string | undefined = "";
+  readonly #headSize: LineBudget;
+  readonly #limit: LineLimit;
 
   constructor(kind: string, limit: LineLimit) {
     super(limit);
     this.#kind = kind;
+    this.#limit = limit;
+    this.#headSize = new LineBudget(limit.bytes);
   }
 
   override end(): void {
+    if (this.#head) this.#jsonBody(this.#head);
     super.end();
     if (!this.done && this.started) this.onCutOff();
   }
@@ -54,7 +66,38 @@ export abstract class ProviderConverter extends SSEMessageConverter {
       // No text stream starts with NUL; an AWS event stream does (its first frame's length is under 16 MiB).
       if (text.charCodeAt(0) === 0) throw coded(new TypeError(`Expected ${this.#kind}, got ${AWS_EVENT_STREAM}`), "bad_input");
     }
+    if (this.#head !== undefined && !this.#sniff(text)) return;
     super.write(text);
+  }
+
+  /** Whether `text` goes on to the SSE parser: not once the body turned out to be JSON lines. */
+  #sniff(text: string): boolean {
+    if (this.#head === "") {
+      const at = text.search(NOT_SPACE);
+      if (at === -1) return true; // blank lines mean nothing to SSE either
+      if (text.charCodeAt(at) !== 0x7b /* { */) {
+        this.#head = undefined;
+        return true;
+      }
+      text = text.slice(at);
+    }
+    if (!this.#headSize.fits(text, this.#head!)) throw this.#limit.tooLong();
+    this.#head += text;
+    const lf = this.#head!.indexOf("\n");
+    if (lf !== -1) this.#jsonBody(this.#head!.slice(0, lf));
+    return false;
+  }
+
+  /** A body that opened with `{` is JSON lines, not SSE: its first line is an error, or says whose stream it is. */
+  #jsonBody(line: string): void {
+    this.#head = undefined;
+    const data = parseJSON(line, "first line", 0);
+    if (isRecord(data) && isErrorPayload(data)) {
+      const error = data["error"];
+      return this.error(isRecord(error) || typeof error === "string" ? error : data);
+    }
+    const kind = isRecord(data) ? providerStream(data, undefined) : undefined;
+    throw coded(new TypeError(`Expected ${this.#kind}, got ${kind ?? "JSON lines, not server-sent events"}`), "bad_input");
   }
 
   /** The input ended after `message-start` but before a terminal event. */
@@ -115,6 +158,8 @@ export abstract class ProviderConverter extends SSEMessageConverter {
 /** @internal How the adapters' errors name a Bedrock ConverseStream handed to them. */
 export const AWS_EVENT_STREAM = "an AWS Bedrock ConverseStream (binary application/vnd.amazon.eventstream frames; read it with fromBedrock)";
 
+const NOT_SPACE = /\S/;
+
 /** An `error` message, which any provider may send first (an overloaded server, a bad request). */
 function isErrorPayload(data: RawEvent): boolean {
   return data["type"] === "error" || (data["error"] != null && data["type"] === undefined && data["choices"] === undefined);
@@ -154,6 +199,23 @@ export function isGeminiChunk(data: RawEvent): boolean {
   return Array.isArray(data["candidates"]) || isRecord(data["promptFeedback"]) || isRecord(data["usageMetadata"]);
 }
 
+/**
+ * @internal Whether a line is one of Ollama's (`/api/chat`, or `/api/generate`'s `response`): every
+ * line says whether it is the last one in `done`.
+ */
+export function isOllamaChunk(data: RawEvent): boolean {
+  return typeof data["done"] === "boolean" && (isRecord(data["message"]) || typeof data["response"] === "string");
+}
+
+/**
+ * @internal Whether a message has the shape of Workers AI's own stream (`{response, tool_calls?,
+ * usage?}`), as opposed to the OpenAI chunks some of its models send.
+ */
+export function isWorkersAIMessage(data: RawEvent): boolean {
+  if (data["type"] !== undefined || data["done"] !== undefined || isChatChunk(data)) return false;
+  return typeof data["response"] === "string" || Array.isArray(data["tool_calls"]);
+}
+
 /** Whose stream a message looks like, for the error that says an adapter got the wrong one. */
 function streamKind(data: RawEvent, message: ServerSentEvent): string {
   if (typeof data["event"] === "string") return "this package's protocol events (read them with fromResponse)";
@@ -170,6 +232,8 @@ export function providerStream(data: RawEvent, eventName: string | undefined): s
   if (isResponsesType(type)) return "an OpenAI Responses stream (read it with fromOpenAIResponses)";
   if (isAnthropicType(type)) return "an Anthropic Messages stream (read it with fromAnthropic)";
   if (isGeminiChunk(data)) return "a Google Gemini stream (read it with fromGemini)";
+  if (isOllamaChunk(data)) return "an Ollama chat stream (read it with fromOllama)";
+  if (isWorkersAIMessage(data)) return "a Workers AI stream (read it with fromWorkersAI)";
   return undefined;
 }
 
