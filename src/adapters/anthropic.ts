@@ -33,8 +33,8 @@ function anthropicUsage(raw: RawEvent): UsageMetadata {
 /**
  * What a `message_delta` says besides usage and stop reason that a caller needs to act on, for
  * the finish metadata: the code-execution `container` (its id is how the next request reuses
- * it), `context_management` (the edits the API applied to the context), and the billed
- * `server_tool_use` counts (web searches and fetches), from the usage.
+ * it) and `context_management` (the edits the API applied to the context). The billed
+ * `server_tool_use` counts (web searches and fetches) join them from the usage.
  */
 const FINISH_KEYS = ["container", "context_management"] as const;
 
@@ -262,7 +262,10 @@ export class AnthropicDecoderStream extends TransformStream<Uint8Array, Protocol
  * and usage. `message-start` carries the message `id`, `model_provider: "anthropic"` and the
  * `model`, followed by a `usage` snapshot of the input tokens (so an aborted stream's `partial`
  * still says what the prompt cost). The finish reason is `stop_reason` as sent (`"end_turn"`,
- * `"tool_use"`, `"max_tokens"`, …); a `stop_sequence` goes to the finish metadata.
+ * `"tool_use"`, `"pause_turn"`, `"max_tokens"`, …); a `stop_sequence`, the code-execution
+ * `container`, `context_management` and the `server_tool_use` counts, when sent, go to the
+ * finish metadata. MCP connector calls (`mcp_tool_use`) are server tool calls with the MCP
+ * server's name in `extras.server_name`.
  *
  * @example
  * ```ts
