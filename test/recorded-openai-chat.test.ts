@@ -1,5 +1,6 @@
 // fromOpenAIChat on real Chat Completions streams (test/fixtures/recorded/openai-chat/, sources in
-// its SOURCES file): OpenAI, Azure OpenAI, OpenRouter, Groq, Z.ai and vLLM, as each sends its stream.
+// its SOURCES file): OpenAI, Azure OpenAI, OpenRouter (Anthropic, Grok, DeepSeek and MiniMax behind it), Groq,
+// Z.ai and vLLM, as each sends its stream.
 // Each expected message was written from the recording and checked against a separate reading of the
 // raw bytes (text, reasoning and refusal joined, arguments parsed, the last usage and finish_reason).
 import recordings from "virtual:recordings";
@@ -300,6 +301,45 @@ const expected: Record<string, Outcome> = {
       },
     },
   },
+  "openrouter-grok-encrypted.sse": {
+    output: {
+      type: "ai",
+      id: "gen-1762064096-m5VxL2xrxOREwashCey6",
+      content: [
+        {
+          type: "non_standard",
+          value: {
+            type: "reasoning.encrypted",
+            data: "B7oH6rUO9kQMWKmZOE/vO5bKz16j1SCeoDLf5c1JLB+JRnshhzOUTvc9I1LUTBNRXe4Beug/yrWrMPNJaMHxfQ49MFLUkkBZWoc1BDNc9t+z9fb5PQiaCCaCQn4bh81RouEbDK1IuwcrFfYtDe/GFHWVqrUN0cLVy3sASDPb8KXhogJ0RnxAZlvxfF2AaAovWtIX46ZpKj1KWWTXruxkT2ZpMEhBbmfRKOTRD7OskwShbq/FeWiOmRLwWjO0coGE/kR6NQGU5sb9frTWNLNXtOgYZ47xHTDNnGoPueg3yRU/z78nW40UEOKHVCzEwyNnhaZPy5IQt+NarFVGydc3UMp1tiQtoq7CcRqBeZgE4N+DG2NyNz4gbaTgZBMFdpHtvxdSF05R2KNqlk62b6TtHY/tBEhmlLBVO3AA5pwyjYXNjVFTAgizni6ENDUDiNiBtzv0QKHpRoGV/7NrtR5cs2kb8+Rhv7mNsh+JKeZ6pjSSAq9ChdI2RsMlFitKFD1HA81+eElZVgacMPgBhd3WHQ3QVkwwFWhmjF9GG/obyDoGC3zXpIBWncWVwjVoMXUa/Js+vWOA0yKa0SgznIW1KK2LIMHARaT4IgSAPQGgY+4T2DEEqT+nEu+E0s4CosBXC81Uto+5rxL1ce/R87q7Wnqsg+5Vq00zmttxZ7e5b40/V83i4FOsfMg29ruWVY0d93+rUWvUNpOVGDKWr/VvoGseRZfCIN/pbHbvCAoGJPhFMQaTpwpw2RmvHlj8nvCNCoZjky9DL8E9Mm89bGZgNW63Tbqiw38",
+            id: "rs_619f3702-e30e-6ba5-7b57-466db8036365_us-east-1",
+            format: "xai-responses-v1",
+            index: 0,
+          },
+          index: 0,
+        },
+        {
+          type: "text",
+          text: "I'm Grok, an AI built by xAI. I'm designed to be helpful, maximally truthful, and a bit witty—think a mix of the Hitchhiker's Guide to the Galaxy and JARVIS from Iron Man. My goal is to help you understand the universe (and maybe crack a few jokes along the way). What's on your mind?",
+          index: 1,
+        },
+      ],
+      tool_calls: [],
+      invalid_tool_calls: [],
+      usage_metadata: {
+        input_tokens: 687,
+        output_tokens: 187,
+        total_tokens: 874,
+        input_token_details: { audio: 0, cache_read: 679 },
+        output_token_details: { reasoning: 118 },
+      },
+      response_metadata: {
+        model_provider: "openai",
+        model_name: "x-ai/grok-4",
+        finish_reason: "stop",
+        output_version: "v1",
+      },
+    },
+  },
   "openrouter-reasoning.sse": {
     output: {
       type: "ai",
@@ -489,6 +529,17 @@ describe("reasoning", () => {
     const message = await fromOpenAIChat(new Response(bodyOf(recording("openrouter-reasoning.sse")))).output;
     const block = (message.content as { extras?: { signature?: string } }[])[0];
     expect(block?.extras?.signature?.slice(0, 16)).toBe("Et0BCkgIChACGAIq");
+  });
+
+  it("an encrypted reasoning OpenRouter passes on (Grok, o-series) is a non_standard block holding it whole", async () => {
+    const message = await fromOpenAIChat(new Response(bodyOf(recording("openrouter-grok-encrypted.sse")))).output;
+    const block = (message.content as { type: string; value?: { type: string; format: string; data: string } }[])[0];
+    expect([block?.type, block?.value?.type, block?.value?.format, block?.value?.data.length]).toEqual([
+      "non_standard",
+      "reasoning.encrypted",
+      "xai-responses-v1",
+      799,
+    ]);
   });
 
   it("reasoning_content (DeepSeek, Z.ai) and reasoning (Groq, OpenRouter) are both reasoning", async () => {

@@ -6,7 +6,9 @@
  * `reasoning`, as DeepSeek, Z.ai, xAI, Groq, vLLM, OpenRouter and others send it; OpenRouter's
  * `reasoning_details` signature in `extras.signature`), the text (with OpenRouter's and the search
  * models' `annotations`), the refusal (`{type: "non_standard", value: {type: "refusal", refusal}}`),
- * and one block per tool call `index`. They finish, and the message with them, at `[DONE]`, so
+ * one block per tool call `index`, and one `non_standard` block per encrypted reasoning that
+ * OpenRouter passes on from o-series or Grok models (`{type: "reasoning.encrypted", data, …}`, kept
+ * whole so it can be sent back). They finish, and the message with them, at `[DONE]`, so
  * the usage chunk that `stream_options: {include_usage: true}` adds after the `finish_reason` is
  * part of the finish (Groq's older streams put that usage under `x_groq`).
  *
@@ -114,8 +116,10 @@ class OpenAIChatConverter extends ProviderConverter {
     if (delta !== undefined) {
       const reasoning = text(delta, "reasoning_content") ?? text(delta, "reasoning");
       if (reasoning !== undefined) this.blocks.append(this.#reasoningBlock(), "reasoning", reasoning);
-      const signature = detailSignature(delta["reasoning_details"]);
+      const details = delta["reasoning_details"];
+      const signature = detailSignature(details);
       if (signature !== undefined) this.#sign(signature);
+      if (Array.isArray(details)) for (const detail of details) this.#encrypted(detail);
       const content = text(delta, "content");
       if (content !== undefined) this.blocks.append(this.#textBlock(), "text", content);
       const annotations = delta["annotations"];
@@ -150,6 +154,14 @@ class OpenAIChatConverter extends ProviderConverter {
     if (fields === undefined) return;
     const extras = (fields["extras"] ??= {}) as RawEvent;
     extras["signature"] = typeof extras["signature"] === "string" ? extras["signature"] + signature : signature;
+  }
+
+  /** An encrypted reasoning arrives whole, in one detail: a block that opens and finishes at once. */
+  #encrypted(detail: unknown): void {
+    if (!isRecord(detail) || detail["type"] !== "reasoning.encrypted") return;
+    const index = this.blocks.allocate();
+    this.blocks.start(index, "non_standard", { value: detail });
+    this.blocks.finish(index);
   }
 
   /**
