@@ -69,6 +69,40 @@ const expected: Record<string, Outcome> = {
     // 21 prompt + 243 tool-use prompt in; 126 candidates + 95 thoughts out.
     { usage_metadata: usage(264, 221, 485, 95), response_metadata: meta("gemini-2.5-flash", "STOP") },
   ),
+  // Gemini 3: the code part carries its id and a signature; an empty text part beside it opens nothing; the last,
+  // empty, text part signs the answer. Usage goes down in the second message (46 in, 0 out) and the last one wins.
+  "code-execution-gemini3.sse": message(
+    "n1P6abvRFaKdz7IPkcuQ2Aw",
+    [
+      {
+        type: "server_tool_call",
+        id: "8xju7mua",
+        name: "code_interpreter",
+        args: { code: "result = 65465 - 6544 * 65464 - 6 + 1.02255\nprint(result)", language: "PYTHON" },
+        extras: { signature: "EqADCp0DAQw51sctaTt62vj/AeY+J46HScGMG01KQ/CGKYK7GOxHGnyfjXjoAZeN4TQtwFlgaGEX1UK9b2Su4XvP6mTn9uSCuRWHOnbpAMjQhAlFsxXZtFO3MxaL49mOKTXbzQb88uvYzw4oPhThMU4GzcMEiBLAhA1NPrP15HXbb1tmhIcgBS5U+KMJ2tr0OXgzWLqHijeLfeSknamOl4MmF3aN3lb3v1QDnIlNR+VfyCMdCdobWeViy/9fjOhF6IxjA5Hx4YtFOiBGKHH9fXg9rALmrfIlSRIyJqAJfgl7fpLiNrxYcmjg65kJHGo4Ft+JmbA8ulK+4FsfnYBpEocvyci7AZPzxKxRLqiomQiyyDP4fYgswwVSEUVbDZ73vd6+WkdIQUJ2pP9Kr3or5EH+QdYlElIRyaYMqUlDy8GLTFDOVVS2aisdALKHoVzmSb1V0krqf/I09wmULUmtQmvJlTeLbNfscjR1TMX3RVxmzCuomCF9kD5IcvXw6hFZEqqwfna9ZpXfgzNDIx0viMs/auRFP/R957XucgG5JA9FsHI=" },
+        index: 0,
+      },
+      { type: "server_tool_result", tool_call_id: "8xju7mua", status: "success", output: "-428330955.97745\n", extras: { outcome: "OUTCOME_OK" }, index: 1 },
+      { type: "text", text: "The result of $65465 - 6544 \\times 65464 - 6 + 1.02255$ is **-428,330,955.97745**.", extras: { signature: "EoECCv4BAQw51segR8LGndTf8Iwu2QYvjZg3wHjXGTJ8+VvJoEShPtn7lNbFgBCet+vE6a6ZbZETGgJ/JgMvZDEW0HXQCmxO1XFTRHroM4UfNRA20wJKySXfhCA8sLsNJvo2y6p/6MSFQRVfwsioSuD5PaDkfOjD4uUeAn5uK1EqSM0AKNqub9VI+x6ZbmUUJCxzasqUv0YftrL71uv0Yk3kwD4UNf486pB9ZdcdeiZOzNCiNlxNX14GP9M0YHP0UnC7G5URBF36Q2w3leU/gYr6CyZaE47NGlocGW/878cdfJqsLvfHaVBe6EkAx+mebTkkO/eT85V96VQ8b/zmGQyWIDQ=" }, index: 2 },
+    ],
+    // 147 prompt + 360 tool-use prompt in; 108 candidates + 168 thoughts out.
+    { usage_metadata: usage(507, 276, 783, 168), response_metadata: meta("gemini-3-flash-preview", "STOP") },
+  ),
+  // Gemini 3 sends the call's own id.
+  "function-call-id.sse": message(
+    "g1P6aZnMMZq5qtsPj9fyuQ8",
+    [{ ...call("96c1su3s", "get_user_country", {}), extras: { signature: "EpIDCo8DAQw51scL+dHffCC+bznOIyXjDPleN5yQL1zqs+4M/VtZCHcJrN8gh786ZjK9OZKuD6RdZHgfpv79cXyMPcENDzPM2VrQF0ZLkLBwpq98X6zkYNVkwocL/mdRCLNt7H+Stxu1kojfyFhLSEYUx2w5Ep0gOuF2lOdXs9nG0j5qO0osghTXqDz2AUUbinuJ4bX/34maQqECBO4g58rN+8/bKW1CW2CWWtJfSsfVNLutBS/NpJ/REk3cm3RT3viJU9YdruAMAC9K95vW5gGPkFbZ4weFTplNS9FBUjue7usTmrYTH0P+59L3xdXkn0X0QMHt1ACkOOl84cIscvYukdz9AC+a56q2kZPNEHxfHudLT5kbuYzL9ujEmJ79YWOG2cFfS2yjBXinkM6mjxraEXzt4sc1kOI2c37TGqlsFZH9UIRoNUm60rl5ligkxyDyGgrFXoVdEAPuM42SUr6KkhdOnR4Kjxf9vsqMaXUX2Br5ZyyRT1/PZBCnPSxe1bq7eTqAtvGUQJoG9L0tnpbDR9Eg" } }],
+    {
+      tool_calls: [call("96c1su3s", "get_user_country", {})],
+      usage_metadata: usage(29, 81, 110, 69),
+      response_metadata: meta("gemini-3-flash-preview", "STOP"),
+    },
+  ),
+  "text-final-signature.sse": message(
+    "hVP6afiZEuitz7IPypuAsQY",
+    [{ type: "text", text: "{\n  \"city\": \"Mexico City\",\n  \"country\": \"Mexico\"\n} ", extras: { signature: "Es4BCssBAQw51sdVawpvkeotE8CSmU13qH8NFDcKY+siBnDFeW/Lp2jPEOJ7b3RqqwAk3/8vPSDDEScuvKw+bnGnCVh5/0uLsWPrh3CF9PvsILIzn9LLGojOM51WRAM3GS7YEwoWzxN8gXPUaApOX1P7ea8GYNEYdZPDpPdsROY6kWIuuSepO4ZBv0ZlfS94uqsYkorU5iQ7nXJcISV1rLnbBCQy2pDyAWD3I1P59Ri1rSKq5cwzOKmMnrexYdA8wu1wWjcwTttXk5KqL240/9w=" }, index: 0 }],
+    { usage_metadata: usage(128, 51, 179, 30), response_metadata: meta("gemini-3-flash-preview", "STOP") },
+  ),
   "finish-safety.sse": message("gemini-d1f4a89e", [{ type: "text", text: "<redacted>", index: 0 }], {
     usage_metadata: usage(10, 66, 76),
     response_metadata: meta("gemini-1.5-flash", "SAFETY", {

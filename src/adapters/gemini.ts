@@ -151,9 +151,9 @@ class GeminiConverter extends ProviderConverter {
     const call = record(part, "functionCall");
     if (call !== undefined) return this.#functionCall(call, signature);
     const code = record(part, "executableCode");
-    if (code !== undefined) return this.#executableCode(code);
+    if (code !== undefined) return this.#executableCode(code, signature);
     const result = record(part, "codeExecutionResult");
-    if (result !== undefined) return this.#codeResult(result);
+    if (result !== undefined) return this.#codeResult(result, signature);
     // A thought that is only a signature signs the reasoning block before it.
     if (signature !== undefined && Object.keys(part).every((key) => key === "thoughtSignature" || key === "thought")) {
       return this.#text("", part["thought"] === true ? "reasoning" : "text", signature);
@@ -184,30 +184,33 @@ class GeminiConverter extends ProviderConverter {
     const args = call["args"];
     const fields: RawEvent = { id };
     if (name !== undefined) fields["name"] = name;
-    if (signature !== undefined) fields["extras"] = { signature };
-    this.#alone("tool_call_chunk", fields, isRecord(args) ? JSON.stringify(args) : "");
+    this.#alone("tool_call_chunk", fields, signature, isRecord(args) ? JSON.stringify(args) : "");
   }
 
-  #executableCode(code: RawEvent): void {
+  #executableCode(code: RawEvent, signature: string | undefined): void {
     const id = text(code, "id") ?? this.#callId();
     this.#code = id;
     const args: RawEvent = { code: typeof code["code"] === "string" ? code["code"] : "" };
     const language = text(code, "language");
     if (language !== undefined) args["language"] = language;
-    this.#alone("server_tool_call_chunk", { id, name: "code_interpreter" }, JSON.stringify(args));
+    this.#alone("server_tool_call_chunk", { id, name: "code_interpreter" }, signature, JSON.stringify(args));
   }
 
-  #codeResult(result: RawEvent): void {
+  #codeResult(result: RawEvent, signature: string | undefined): void {
     const outcome = text(result, "outcome");
     const fields: RawEvent = { tool_call_id: text(result, "id") ?? this.#code ?? "", status: outcome === "OUTCOME_OK" ? "success" : "error" };
     if (typeof result["output"] === "string") fields["output"] = result["output"];
     if (outcome !== undefined) fields["extras"] = { outcome };
-    this.#alone("server_tool_result", fields);
+    this.#alone("server_tool_result", fields, signature);
   }
 
-  /** A block that is whole in its part: the open text or thought block ends, this one starts and finishes. */
-  #alone(type: string, fields: RawEvent, seed = ""): void {
+  /**
+   * A block that is whole in its part: the open text or thought block ends, this one starts and
+   * finishes. Its part's signature goes on it, as on a text block.
+   */
+  #alone(type: string, fields: RawEvent, signature?: string, seed = ""): void {
     this.#closeOpen();
+    if (signature !== undefined) fields["extras"] = { ...(isRecord(fields["extras"]) ? fields["extras"] : {}), signature };
     const index = this.blocks.allocate();
     this.blocks.start(index, type, fields, seed);
     this.blocks.finish(index);
