@@ -10,9 +10,13 @@ import { isTerminal, type ProtocolEvent } from "../protocol.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { ndjsonLine } from "./ndjson-encoder-stream.ts";
 import { DEFAULT_HEARTBEAT_MS, PING, sseFrame } from "./sse-encoder-stream.ts";
+import { UI_DONE, UI_MESSAGE_STREAM_HEADER, UIMessageFrames } from "./ui-message-stream.ts";
 
-/** What the body carries: the text projection, or the raw protocol events as SSE or NDJSON. */
-export type ResponseFormat = "text" | "sse" | "ndjson";
+/**
+ * What the body carries: the text projection, the raw protocol events as SSE or NDJSON, or the
+ * AI SDK's UI message stream (what `useChat` reads).
+ */
+export type ResponseFormat = "text" | "sse" | "ndjson" | "ui-message-stream";
 
 /** The closing `error` event written when the stream fails without one. */
 export interface ErrorEventFields {
@@ -34,7 +38,8 @@ export interface ToResponseOptions {
   /**
    * `"sse"`: every protocol event as Server-Sent Events, lossless, a failure included (what
    * `fromResponse` reads back); `"ndjson"`: the same as one JSON line each; `"text"`: the text
-   * alone, as UTF-8.
+   * alone, as UTF-8; `"ui-message-stream"`: the AI SDK's UI Message Stream protocol v1, for
+   * `useChat` and `readUIMessageStream`.
    *
    * @default "sse"
    */
@@ -71,11 +76,14 @@ const CONTENT_TYPES: Record<ResponseFormat, string> = {
   text: "text/plain; charset=utf-8",
   sse: "text/event-stream",
   ndjson: "application/x-ndjson",
+  "ui-message-stream": "text/event-stream",
 };
 
 const TEXT = 0;
 const SSE = 1;
 const NDJSON = 2;
+const UI = 3;
+const MODES: Record<string, number> = { text: TEXT, sse: SSE, ndjson: NDJSON, "ui-message-stream": UI };
 
 /**
  * The message as a streaming `Response`: every protocol event as Server-Sent Events (`"sse"`, the
@@ -119,8 +127,10 @@ const NDJSON = 2;
  */
 export function toResponse(stream: ChatModelStream, options: ToResponseOptions = {}): Response {
   const format = options.format ?? "sse";
-  const mode = format === "text" ? TEXT : format === "sse" ? SSE : format === "ndjson" ? NDJSON : -1;
-  if (mode === -1) throw coded(new TypeError(`toResponse: format must be "text", "sse" or "ndjson", got ${String(format)}`), "bad_option");
+  const mode = Object.hasOwn(MODES, format) ? MODES[format]! : -1;
+  if (mode === -1) {
+    throw coded(new TypeError(`toResponse: format must be "text", "sse", "ndjson" or "ui-message-stream", got ${String(format)}`), "bad_option");
+  }
 
   const headers = new Headers();
   if (options.headers !== undefined) appendHeaders(headers, options.headers);
@@ -131,9 +141,10 @@ export function toResponse(stream: ChatModelStream, options: ToResponseOptions =
     ["x-accel-buffering", "no"],
   ];
   if (mode === TEXT) defaults.push(["x-content-type-options", "nosniff"]);
+  if (mode === UI) defaults.push([...UI_MESSAGE_STREAM_HEADER]);
   for (const [name, value] of defaults) if (!headers.has(name)) headers.set(name, value);
 
-  const heartbeatMs = mode === SSE ? (options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS) : 0;
+  const heartbeatMs = mode === SSE || mode === UI ? (options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS) : 0;
   const source = new BodySource(stream, mode, heartbeatMs, options.onError ?? describeError);
   // highWaterMark 0: the model is read only as fast as the client takes the bytes.
   const body = new ReadableStream<Uint8Array>(source, { highWaterMark: 0 });
@@ -207,6 +218,8 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array> {
   #done = false;
   /** A high surrogate held back until its pair arrives in the next text delta. */
   #carry = "";
+  /** The UI message stream's state (its parts and ids). */
+  readonly #ui: UIMessageFrames | undefined;
 
   constructor(stream: ChatModelStream, mode: number, heartbeatMs: number, onError: (error: unknown) => ErrorEventFields) {
     this.#mode = mode;
@@ -214,6 +227,7 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array> {
     this.#reader = (mode === TEXT ? stream.text : stream.events).getReader();
     this.#heartbeat = new Heartbeat(heartbeatMs, () => this.#ping());
     this.#onError = onError;
+    this.#ui = mode === UI ? new UIMessageFrames() : undefined;
   }
 
   start(controller: ReadableStreamDefaultController<Uint8Array>): void {
@@ -273,7 +287,13 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array> {
     let bytes: string;
     let name: string;
     if (mode === SSE) ({ frame: bytes, name } = sseFrame(id, value));
-    else ({ line: bytes, name } = ndjsonLine(id - 1, value));
+    else if (mode === NDJSON) ({ line: bytes, name } = ndjsonLine(id - 1, value));
+    else {
+      name = (value as ProtocolEvent).event;
+      bytes = this.#ui!.push(value as ProtocolEvent);
+      if (isTerminal(name)) bytes += UI_DONE;
+      if (bytes === "") return false;
+    }
     controller.enqueue(this.#encoder.encode(bytes));
     this.#heartbeat.mark();
     if (isTerminal(name)) this.#close(controller);

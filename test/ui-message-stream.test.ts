@@ -1,0 +1,143 @@
+// toResponse(stream, { format: "ui-message-stream" }) read by the AI SDK's own client code: the
+// transport useChat runs (DefaultChatTransport, which parses and validates the chunks) and
+// readUIMessageStream, which assembles the message parts. Its parts must equal our output.
+import { DefaultChatTransport, readUIMessageStream, type UIMessage } from "ai";
+import { describe, expect, it } from "vitest";
+import { ChatModelStream, toResponse, type AIMessage } from "../src/index.ts";
+import { pulled, scriptedSource, textMessage, type Event } from "./helpers.ts";
+
+/** The last UIMessage the AI SDK assembles from our response, and the error it reported, if any. */
+async function readAsUseChat(
+  response: Response,
+  onMessage: (message: UIMessage) => void = () => {},
+): Promise<{ message: UIMessage | undefined; error: string | undefined }> {
+  const transport = new DefaultChatTransport<UIMessage>({ api: "https://chat.test/api", fetch: async () => response });
+  const chunks = await transport.sendMessages({
+    chatId: "c1",
+    messageId: undefined,
+    messages: [{ id: "u1", role: "user", parts: [{ type: "text", text: "hi" }] }],
+    abortSignal: undefined,
+    trigger: "submit-message",
+  });
+  let error: string | undefined;
+  let message: UIMessage | undefined;
+  try {
+    for await (const m of readUIMessageStream<UIMessage>({ stream: chunks, terminateOnError: true })) {
+      message = structuredClone(m);
+      onMessage(message);
+    }
+  } catch (caught) {
+    error = (caught as Error).message;
+  }
+  return { message, error };
+}
+
+/** The parts a UIMessage should have for our message, block by block, as useChat shows them. */
+function partsOf(output: AIMessage): unknown[] {
+  const parts: unknown[] = [{ type: "step-start" }];
+  const blocks = typeof output.content === "string" ? [{ type: "text", text: output.content }] : output.content;
+  for (const block of blocks) {
+    const b = block as Record<string, unknown>;
+    if (b["type"] === "text") parts.push({ type: "text", text: b["text"], state: "done" });
+    else if (b["type"] === "reasoning") parts.push({ type: "reasoning", id: `reasoning-${String(b["index"])}`, text: b["reasoning"], state: "done" });
+    else if (b["type"] === "tool_call") parts.push({ type: `tool-${String(b["name"])}`, toolCallId: b["id"], state: "input-available", input: b["args"] });
+  }
+  return parts;
+}
+
+const reasoningAndTools: Event[] = [
+  { event: "message-start", id: "msg_1", metadata: { model_provider: "openai", model_name: "gpt-test" } },
+  { event: "content-block-start", index: 0, content: { type: "reasoning", reasoning: "" } },
+  { event: "content-block-delta", index: 0, delta: { type: "reasoning-delta", reasoning: "Two cities, " } },
+  { event: "content-block-delta", index: 0, delta: { type: "reasoning-delta", reasoning: "two calls." } },
+  { event: "content-block-finish", index: 0, content: { type: "reasoning", reasoning: "Two cities, two calls." } },
+  { event: "content-block-start", index: 1, content: { type: "text", text: "" } },
+  { event: "content-block-delta", index: 1, delta: { type: "text-delta", text: "Checking " } },
+  { event: "content-block-delta", index: 1, delta: { type: "text-delta", text: "both." } },
+  { event: "content-block-finish", index: 1, content: { type: "text", text: "Checking both." } },
+  { event: "content-block-start", index: 2, content: { type: "tool_call_chunk", id: "call_a", name: "weather", args: "" } },
+  { event: "content-block-delta", index: 2, delta: { type: "tool_call_chunk", args: '{"city":' } },
+  { event: "content-block-start", index: 3, content: { type: "tool_call_chunk", id: "call_b", name: "weather", args: "" } },
+  { event: "content-block-delta", index: 3, delta: { type: "tool_call_chunk", args: '{"city":"Lima"}' } },
+  { event: "content-block-delta", index: 2, delta: { type: "tool_call_chunk", args: '"Oslo"}' } },
+  { event: "content-block-finish", index: 2, content: { type: "tool_call", id: "call_a", name: "weather", args: { city: "Oslo" } } },
+  { event: "content-block-finish", index: 3, content: { type: "tool_call", id: "call_b", name: "weather", args: { city: "Lima" } } },
+  { event: "message-finish", reason: "tool_calls", usage: { input_tokens: 12, output_tokens: 30, total_tokens: 42 } },
+];
+
+describe("toResponse ui-message-stream, read by the AI SDK's client", () => {
+  it("sets the headers the AI SDK's transport expects", () => {
+    const response = toResponse(pulled(textMessage("hi")), { format: "ui-message-stream" });
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    expect(response.headers.get("x-vercel-ai-ui-message-stream")).toBe("v1");
+  });
+
+  it("text: the assembled parts equal our output", async () => {
+    const stream = pulled(textMessage("Hel", "lo ", "wörld 👋"));
+    const { message, error } = await readAsUseChat(toResponse(stream, { format: "ui-message-stream" }));
+    expect(error).toBeUndefined();
+    expect(message?.parts).toEqual(partsOf(await stream.output));
+    expect(message?.parts.some((p) => p.type === "text" && p.text === "Hello wörld 👋")).toBe(true);
+  });
+
+  it("reasoning, text and two interleaved tool calls: the parts, the id, the finish reason and usage", async () => {
+    const stream = pulled(reasoningAndTools);
+    const { message, error } = await readAsUseChat(toResponse(stream, { format: "ui-message-stream" }));
+    const output = await stream.output;
+    expect(error).toBeUndefined();
+    expect(message?.id).toBe("msg_1");
+    expect(message?.parts).toEqual(partsOf(output));
+    expect(message?.metadata).toEqual({ finishReason: "tool_calls", usage: output.usage_metadata, model: "gpt-test" });
+  });
+
+  it("arguments that are not JSON arrive as a tool input error", async () => {
+    const events: Event[] = [
+      { event: "message-start" },
+      { event: "content-block-start", index: 0, content: { type: "tool_call_chunk", id: "call_x", name: "lookup", args: "" } },
+      { event: "content-block-delta", index: 0, delta: { type: "tool_call_chunk", args: '{"q": ' } },
+      { event: "message-finish", reason: "tool_calls" },
+    ];
+    const { message } = await readAsUseChat(toResponse(pulled(events), { format: "ui-message-stream" }));
+    expect(message?.parts.at(-1)).toMatchObject({ type: "tool-lookup", toolCallId: "call_x", state: "output-error", rawInput: '{"q": ' });
+  });
+
+  it("an error mid-stream reaches the client as an error, after the text so far", async () => {
+    const events: Event[] = [...textMessage("partial ", "answer").slice(0, -1), { event: "error", message: "overloaded", code: "overloaded_error" }];
+    const stream = pulled(events);
+    const { message, error } = await readAsUseChat(toResponse(stream, { format: "ui-message-stream" }));
+    expect(error).toBe("overloaded");
+    expect(message?.parts).toEqual([{ type: "step-start" }, { type: "text", text: "partial answer", state: "done" }]);
+  });
+
+  it("Stop: cancelling the stream ends the body with an abort the client reads as one", async () => {
+    const source = scriptedSource(textMessage("one ", "two ", "three"), { holdAt: 4 });
+    const stream = ChatModelStream.from(source.readable);
+    const response = toResponse(stream, { format: "ui-message-stream" });
+    // The user presses Stop once the client shows "one ".
+    const stop = (m: UIMessage) => {
+      if (m.parts.some((p) => p.type === "text" && p.text.startsWith("one "))) void stream.cancel();
+    };
+    const { message, error } = await readAsUseChat(response, stop);
+    // An abort is not an error to the client; what was in flight when Stop came is dropped.
+    expect(error).toBeUndefined();
+    expect(message?.parts.length).toBe(2);
+    expect(message?.parts[1]).toMatchObject({ type: "text", state: "done", text: expect.stringMatching(/^one (two )?$/) });
+    expect(source.cancels).toBe(1); // the model call was cancelled
+    expect(source.cancels).toBe(1);
+  });
+
+  it("Stop writes an abort chunk, then [DONE]", async () => {
+    const source = scriptedSource(textMessage("one ", "two"), { holdAt: 3 });
+    const stream = ChatModelStream.from(source.readable);
+    const text = toResponse(stream, { format: "ui-message-stream" }).text();
+    await source.held;
+    await stream.cancel();
+    expect(await text).toMatch(/data: \{"type":"text-end","id":"text-0"\}\n\ndata: \{"type":"abort"\}\n\ndata: \[DONE\]\n\n$/);
+  });
+
+  it("the bytes end with the data: [DONE] line", async () => {
+    const text = await toResponse(pulled(textMessage("a")), { format: "ui-message-stream" }).text();
+    expect(text.endsWith('data: {"type":"finish"}\n\ndata: [DONE]\n\n')).toBe(true);
+    expect(text.startsWith('data: {"type":"start"}\n\ndata: {"type":"start-step"}\n\n')).toBe(true);
+  });
+});
