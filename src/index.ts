@@ -34,6 +34,7 @@ export { fromOpenAIChat, OpenAIChatDecoderStream } from "./adapters/openai-chat.
 export { fromOpenAIResponses, OpenAIResponsesDecoderStream } from "./adapters/openai-responses.ts";
 export { AnthropicDecoderStream, fromAnthropic } from "./adapters/anthropic.ts";
 export { fromOllama, OllamaDecoderStream } from "./adapters/ollama.ts";
+export { fromWorkersAI, WorkersAIDecoderStream } from "./adapters/workers-ai.ts";
 export { BedrockDecoderStream, fromBedrock, type BedrockDecoderStreamOptions, type BedrockOptions } from "./adapters/bedrock.ts";
 export { fromGemini, GeminiDecoderStream } from "./adapters/gemini.ts";
 export type {

@@ -9,6 +9,7 @@ import * as gemini from "./fixtures/gemini.ts";
 import * as ollama from "./fixtures/ollama.ts";
 import * as openaiChat from "./fixtures/openai-chat.ts";
 import * as openaiResponses from "./fixtures/openai-responses.ts";
+import * as workersAI from "./fixtures/workers-ai.ts";
 import { failure, readUntilError, settle } from "./helpers.ts";
 
 /** The three providers' streams, by the name the adapters' errors give them. */
@@ -16,6 +17,7 @@ export const providers = {
   "an OpenAI Chat Completions stream": openaiChat as Record<string, string>,
   "an OpenAI Responses stream": openaiResponses as Record<string, string>,
   "an Ollama chat stream": ollama as Record<string, string>,
+  "a Workers AI stream": workersAI as Record<string, string>,
   "an Anthropic Messages stream": anthropic as Record<string, string>,
   "an AWS Bedrock ConverseStream": bedrock as Record<string, string>,
   "a Google Gemini stream": gemini as Record<string, string>,
