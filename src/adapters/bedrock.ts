@@ -117,6 +117,9 @@ type Mode = "sniffing" | "frames" | "text";
 
 const PRELUDE = 12;
 
+/** Payloads are whole JSON texts: one decoder serves every frame. */
+const utf8 = new TextDecoder();
+
 class BedrockConverter extends ProviderConverter {
   readonly #decoder: EventStreamDecoder;
   readonly #frameLimit: FrameLimit;
@@ -281,7 +284,7 @@ class BedrockConverter extends ProviderConverter {
 
   /** A frame's JSON payload, without Bedrock's `"p"` padding. */
   #payload(frame: EventStreamFrame, position: number, what: string): RawEvent {
-    const value = parseJSON(new TextDecoder().decode(frame.payload), `Bedrock ${what} payload`, position);
+    const value = parseJSON(utf8.decode(frame.payload), `Bedrock ${what} payload`, position);
     if (!isRecord(value)) throw coded(new TypeError(`Invalid Bedrock ${what} payload at position ${position}: expected a JSON object`), "bad_input");
     delete value["p"];
     return value;

@@ -226,14 +226,11 @@ export class EventStreamDecoder {
 function readHeaders(frame: Uint8Array, view: DataView, end: number, offset: number): Map<string, EventStreamHeaderValue> {
   const headers = new Map<string, EventStreamHeaderValue>();
   let at = PRELUDE;
-  const need = (n: number, what: string): void => {
-    if (at + n > end) throw invalid(offset, `${what} at byte ${at} of the frame runs past the end of its headers (byte ${end})`);
-  };
   while (at < end) {
-    need(1, "a header name length");
+    need(at, 1, end, offset, "a header name length");
     const nameLength = frame[at]!;
     at += 1;
-    need(nameLength + 1, "a header name and type");
+    need(at, nameLength + 1, end, offset, "a header name and type");
     const name = text(frame, at, at + nameLength, offset);
     at += nameLength;
     const type = frame[at]!;
@@ -246,23 +243,23 @@ function readHeaders(frame: Uint8Array, view: DataView, end: number, offset: num
         value = type === 0;
         break;
       case 2:
-        need(1, `the byte header ${JSON.stringify(name)}`);
+        need(at, 1, end, offset, "the byte header", name);
         value = view.getInt8(at);
         at += 1;
         break;
       case 3:
-        need(2, `the short header ${JSON.stringify(name)}`);
+        need(at, 2, end, offset, "the short header", name);
         value = view.getInt16(at);
         at += 2;
         break;
       case 4:
-        need(4, `the integer header ${JSON.stringify(name)}`);
+        need(at, 4, end, offset, "the integer header", name);
         value = view.getInt32(at);
         at += 4;
         break;
       case 5:
       case 8: {
-        need(8, `the ${type === 5 ? "long" : "timestamp"} header ${JSON.stringify(name)}`);
+        need(at, 8, end, offset, type === 5 ? "the long header" : "the timestamp header", name);
         const long = view.getBigInt64(at);
         value = type === 5 ? long : new Date(Number(long));
         at += 8;
@@ -270,16 +267,16 @@ function readHeaders(frame: Uint8Array, view: DataView, end: number, offset: num
       }
       case 6:
       case 7: {
-        need(2, `the length of the header ${JSON.stringify(name)}`);
+        need(at, 2, end, offset, "the length of the header", name);
         const length = view.getUint16(at);
         at += 2;
-        need(length, `the value of the header ${JSON.stringify(name)}`);
+        need(at, length, end, offset, "the value of the header", name);
         value = type === 6 ? frame.slice(at, at + length) : text(frame, at, at + length, offset);
         at += length;
         break;
       }
       case 9:
-        need(16, `the UUID header ${JSON.stringify(name)}`);
+        need(at, 16, end, offset, "the UUID header", name);
         value = uuid(frame, at);
         at += 16;
         break;
@@ -290,6 +287,13 @@ function readHeaders(frame: Uint8Array, view: DataView, end: number, offset: num
     headers.set(name, value);
   }
   return headers;
+}
+
+/** Checks that `n` bytes from `at` are within the headers, which end at `end`; `what` (and `name`) say which bytes. */
+function need(at: number, n: number, end: number, offset: number, what: string, name?: string): void {
+  if (at + n <= end) return;
+  const which = name === undefined ? what : `${what} ${JSON.stringify(name)}`;
+  throw invalid(offset, `${which} at byte ${at} of the frame runs past the end of its headers (byte ${end})`);
 }
 
 function text(frame: Uint8Array, start: number, end: number, offset: number): string {
