@@ -151,7 +151,13 @@ describe("content", () => {
     ]);
     const output = await fromOpenAIResponses(responseOf(text)).output;
     expect(output.content).toEqual([
-      { type: "text", text: "Once", id: "msg_1", annotations: [{ type: "non_standard_annotation", value: annotation }], index: 0 },
+      {
+        type: "text",
+        text: "Once",
+        id: "msg_1",
+        annotations: [{ type: "citation", url: "https://example.com", title: "Example", start_index: 0, end_index: 4 }],
+        index: 0,
+      },
     ]);
   });
 
@@ -165,7 +171,7 @@ describe("content", () => {
   });
 
   it("an output item of another type becomes a non_standard block holding it", async () => {
-    const item = { id: "ws_1", type: "web_search_call", status: "completed", action: { type: "search", query: "weather" } };
+    const item = { id: "lsh_1", type: "local_shell_call", call_id: "call_1", status: "completed", action: { type: "exec", command: ["ls"] } };
     const text = sse([created, { type: "response.output_item.done", output_index: 0, item }, completed()]);
     expect((await fromOpenAIResponses(responseOf(text)).output).content).toEqual([{ type: "non_standard", value: item, index: 0 }]);
   });

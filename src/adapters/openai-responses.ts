@@ -1,11 +1,16 @@
 /**
  * OpenAI Responses streams (`POST /v1/responses` with `stream: true`) as protocol events.
  *
- * Each output text part, reasoning summary part (or raw reasoning part) and function call becomes
- * one block, numbered in order of first appearance. Text and reasoning blocks carry the output
- * item's `id`; a function call's block id is its `call_id`, the id a tool result must answer.
- * Output items of other types (web search calls, image generations, …) become `non_standard`
- * blocks holding the item.
+ * Each output text part, refusal part, reasoning summary part (or raw reasoning part) and function
+ * call becomes one block, numbered in order of first appearance. Text and reasoning blocks carry
+ * the output item's `id`; a function call's block id is its `call_id`, the id a tool result must
+ * answer. A reasoning item's `encrypted_content` (with `include: ["reasoning.encrypted_content"]`)
+ * rides on its first reasoning block as `extras.encrypted_content`, and a reasoning item with no
+ * summary still gets a block, so the item can be sent back. A refusal part is a
+ * `non_standard` refusal block (and `response_metadata.refusal`), never answer text. Web search,
+ * file search and code interpreter calls are a `server_tool_call` and a `server_tool_result`, as in
+ * LangChain; output items of other types (image generations, MCP calls, …) become `non_standard`
+ * blocks holding the item. URL and file citations are `citation` annotations.
  *
  * @module
  */
@@ -19,11 +24,12 @@ import { count, details, isResponsesType, ProviderConverter, providerEvents, rec
 function responsesUsage(raw: RawEvent): UsageMetadata {
   const input = count(raw, "input_tokens");
   const output = count(raw, "output_tokens");
+  const inputDetails = record(raw, "input_tokens_details");
   return usage(
     input,
     output,
     typeof raw["total_tokens"] === "number" ? raw["total_tokens"] : input + output,
-    details({ cache_read: record(raw, "input_tokens_details")?.["cached_tokens"] }),
+    details({ cache_read: inputDetails?.["cached_tokens"], cache_creation: inputDetails?.["cache_write_tokens"] }),
     details({ reasoning: record(raw, "output_tokens_details")?.["reasoning_tokens"] }),
   );
 }
@@ -31,9 +37,66 @@ function responsesUsage(raw: RawEvent): UsageMetadata {
 /** Item types that are blocks of their own, streamed part by part. */
 const STREAMED_ITEMS = new Set(["message", "reasoning", "function_call"]);
 
+/** Built-in tool calls that are a server tool call and its result, by item type: the tool's name. */
+const SERVER_TOOLS: Readonly<Record<string, string>> = {
+  web_search_call: "web_search",
+  file_search_call: "file_search",
+  code_interpreter_call: "code_interpreter",
+};
+
+/** The item fields a server tool call's blocks take apart; any other goes to the call's `extras`. */
+const SERVER_TOOL_FIELDS = new Set(["type", "id", "status", "action", "queries", "results", "code", "outputs"]);
+
+/** A built-in tool call's arguments: the search action (less its sources), the queries, or the code. */
+function serverToolArgs(item: RawEvent): RawEvent {
+  const action = record(item, "action");
+  if (action !== undefined) {
+    const { sources: _sources, ...args } = action;
+    return args;
+  }
+  if (Array.isArray(item["queries"])) return { queries: item["queries"] };
+  if (typeof item["code"] === "string") return { code: item["code"] };
+  return {};
+}
+
+/** A built-in tool call's output: the search sources, the file search results, the interpreter outputs. */
+function serverToolOutput(item: RawEvent): unknown {
+  const sources = record(item, "action")?.["sources"];
+  if (sources != null) return { sources };
+  return item["results"] ?? item["outputs"] ?? undefined;
+}
+
+/**
+ * An annotation as LangChain's v1 translator gives it: URL and file citations are `citation`s (the
+ * fields it has no name for in `extras`), anything else a `non_standard_annotation`.
+ */
+function annotation(raw: RawEvent): RawEvent {
+  const type = raw["type"];
+  if (type !== "url_citation" && type !== "file_citation") return { type: "non_standard_annotation", value: raw };
+  const out: RawEvent = { type: "citation" };
+  let extras: RawEvent | undefined;
+  for (const key in raw) {
+    const value = raw[key];
+    if (key === "type") continue;
+    if (type === "file_citation" && key === "filename") out["title"] = value;
+    else if (CITATION_FIELDS.has(key) && (type === "url_citation" || key !== "url")) out[key] = value;
+    else (extras ??= {})[key] = value;
+  }
+  if (extras !== undefined) out["extras"] = extras;
+  return out;
+}
+
+const CITATION_FIELDS = new Set(["url", "title", "cited_text", "start_index", "end_index"]);
+
 class OpenAIResponsesConverter extends ProviderConverter {
   /** Block index by `<kind>:<output_index>:<part index>`. */
   readonly #keys = new Map<string, number>();
+  /**
+   * Per reasoning item not yet done (by output index): its first block, left open until
+   * `response.output_item.done` brings the item's final `encrypted_content` to put on it (the
+   * `output_item.added` copy is an earlier one). `-1` while the item has no block yet.
+   */
+  readonly #reasoning = new Map<unknown, number>();
 
   constructor(limit: LineLimit) {
     super("an OpenAI Responses stream", limit);
@@ -52,47 +115,45 @@ class OpenAIResponsesConverter extends ProviderConverter {
         if (!this.started) this.messageStart(response?.["id"], "openai", response?.["model"]);
         return;
       }
-      case "response.output_item.added": {
-        const item = record(data, "item");
-        if (item?.["type"] !== "function_call") return;
-        const fields: RawEvent = {};
-        const id = text(item, "call_id");
-        const name = text(item, "name");
-        if (id !== undefined) fields["id"] = id;
-        if (name !== undefined) fields["name"] = name;
-        this.#open(`f:${data["output_index"]}`, "tool_call_chunk", fields, text(item, "arguments") ?? "");
-        return;
-      }
+      case "response.output_item.added":
+        return this.#itemAdded(data);
       case "response.content_part.added": {
         const part = record(data, "part");
         if (part?.["type"] === "output_text") this.#open(this.#part(data, "c"), "text", this.#itemId(data), text(part, "text") ?? "");
+        else if (part?.["type"] === "refusal") this.#refuse(data, text(part, "refusal") ?? "");
         return;
       }
       case "response.output_text.delta":
         return this.#append(this.#part(data, "c"), "text", data);
       case "response.output_text.annotation.added": {
         const fields = this.blocks.fields(this.#index(this.#part(data, "c")));
-        if (fields !== undefined && data["annotation"] != null) {
-          const annotations = (fields["annotations"] ??= []) as unknown[];
-          annotations.push({ type: "non_standard_annotation", value: data["annotation"] });
-        }
+        const added = record(data, "annotation");
+        if (fields !== undefined && added !== undefined) ((fields["annotations"] ??= []) as unknown[]).push(annotation(added));
         return;
       }
       case "response.output_text.done":
       case "response.content_part.done":
         return this.blocks.finish(this.#index(this.#part(data, "c")));
+      case "response.refusal.delta":
+        return this.#refuse(data, text(data, "delta") ?? "");
+      case "response.refusal.done": {
+        // The whole refusal, for a stream that sent it without deltas.
+        const key = this.#part(data, "c");
+        if (this.#index(key) < 0) this.#refuse(data, text(data, "refusal") ?? "");
+        return this.blocks.finish(this.#index(key));
+      }
       case "response.reasoning_summary_part.added":
-        this.#open(this.#part(data, "s"), "reasoning", this.#itemId(data), text(record(data, "part"), "text") ?? "");
+        this.#open(this.#part(data, "s"), "reasoning", this.#itemId(data), text(record(data, "part"), "text") ?? "", data);
         return;
       case "response.reasoning_summary_text.delta":
         return this.#append(this.#part(data, "s"), "reasoning", data);
       case "response.reasoning_summary_text.done":
       case "response.reasoning_summary_part.done":
-        return this.blocks.finish(this.#index(this.#part(data, "s")));
+        return this.#finishReasoning(data, this.#part(data, "s"));
       case "response.reasoning_text.delta":
         return this.#append(this.#part(data, "r"), "reasoning", data);
       case "response.reasoning_text.done":
-        return this.blocks.finish(this.#index(this.#part(data, "r")));
+        return this.#finishReasoning(data, this.#part(data, "r"));
       case "response.function_call_arguments.delta": {
         const index = this.#index(`f:${data["output_index"]}`);
         if (index >= 0) this.blocks.slice(index, text(data, "delta") ?? "");
@@ -106,8 +167,9 @@ class OpenAIResponsesConverter extends ProviderConverter {
       case "response.incomplete": {
         const response = record(data, "response");
         const raw = record(response, "usage");
-        const reason = text(record(response, "incomplete_details"), "reason") ?? text(response, "status") ?? (type === "response.completed" ? "completed" : "incomplete");
-        return this.messageFinish(reason, raw !== undefined ? responsesUsage(raw) : undefined);
+        const incomplete = record(response, "incomplete_details");
+        const reason = text(incomplete, "reason") ?? text(response, "status") ?? (type === "response.completed" ? "completed" : "incomplete");
+        return this.messageFinish(reason, raw !== undefined ? responsesUsage(raw) : undefined, incomplete !== undefined ? { incomplete_details: incomplete } : undefined);
       }
       case "response.failed": {
         const response = record(data, "response");
@@ -124,16 +186,102 @@ class OpenAIResponsesConverter extends ProviderConverter {
     this.messageFinish(undefined, undefined);
   }
 
+  #itemAdded(data: RawEvent): void {
+    const item = record(data, "item");
+    const type = item?.["type"];
+    if (item === undefined) return;
+    if (type === "reasoning") {
+      if (!this.#reasoning.has(data["output_index"])) this.#reasoning.set(data["output_index"], -1);
+      return;
+    }
+    if (type === "function_call") {
+      const fields: RawEvent = {};
+      const id = text(item, "call_id");
+      const name = text(item, "name");
+      if (id !== undefined) fields["id"] = id;
+      if (name !== undefined) fields["name"] = name;
+      this.#open(`f:${data["output_index"]}`, "tool_call_chunk", fields, text(item, "arguments") ?? "");
+      return;
+    }
+    // A built-in tool call shows as soon as it starts; its arguments and result come with its done.
+    const name = typeof type === "string" ? SERVER_TOOLS[type] : undefined;
+    if (name !== undefined) this.#open(`i:${data["output_index"]}`, "server_tool_call", this.#serverToolCall(item, name), "");
+  }
+
   #itemDone(data: RawEvent): void {
     const item = record(data, "item");
     const type = item?.["type"];
-    if (type === "function_call") {
-      return this.blocks.finish(this.#index(`f:${data["output_index"]}`), text(item, "arguments"));
-    }
-    if (item === undefined || typeof type !== "string" || STREAMED_ITEMS.has(type)) return;
+    if (item === undefined || typeof type !== "string") return;
+    if (type === "function_call") return this.blocks.finish(this.#index(`f:${data["output_index"]}`), text(item, "arguments"));
+    if (type === "reasoning") return this.#reasoningDone(data, item);
+    if (STREAMED_ITEMS.has(type)) return;
+    const name = SERVER_TOOLS[type];
+    if (name !== undefined) return this.#serverTool(data, item, name);
     const index = this.#block(`i:${data["output_index"]}`);
     this.blocks.start(index, "non_standard", { value: item });
     this.blocks.finish(index);
+  }
+
+  /**
+   * A reasoning item is done: its first block (opened now, empty, if the item had no summary and
+   * no text) takes the item's `encrypted_content` and finishes.
+   */
+  #reasoningDone(data: RawEvent, item: RawEvent): void {
+    const outputIndex = data["output_index"];
+    let first = this.#reasoning.get(outputIndex) ?? -1;
+    this.#reasoning.delete(outputIndex);
+    if (first >= 0 && !this.blocks.isOpen(first)) return; // a second done for the item
+    if (first < 0) {
+      // Blocks of an item never announced by `output_item.added` finished with their parts.
+      if (this.#keys.has(`s:${outputIndex}:0`) || this.#keys.has(`r:${outputIndex}:0`)) return;
+      first = this.#block(`s:${outputIndex}:0`);
+      const id = text(item, "id");
+      this.blocks.start(first, "reasoning", id !== undefined ? { id } : {});
+    }
+    const encrypted = text(item, "encrypted_content");
+    const fields = this.blocks.fields(first);
+    if (fields !== undefined && encrypted !== undefined) ((fields["extras"] ??= {}) as RawEvent)["encrypted_content"] = encrypted;
+    this.blocks.finish(first);
+  }
+
+  /** A reasoning part is done: finished, unless it is its item's first block (see `#reasoning`). */
+  #finishReasoning(data: RawEvent, key: string): void {
+    const index = this.#index(key);
+    if (index >= 0 && this.#reasoning.get(data["output_index"]) === index) return;
+    this.blocks.finish(index);
+  }
+
+  /** A web search, file search or code interpreter call, done: the call's block, then its result's. */
+  #serverTool(data: RawEvent, item: RawEvent, name: string): void {
+    const index = this.#block(`i:${data["output_index"]}`);
+    const call = this.#serverToolCall(item, name);
+    if (this.blocks.isOpen(index)) Object.assign(this.blocks.fields(index)!, call);
+    else this.blocks.start(index, "server_tool_call", call);
+    this.blocks.finish(index);
+
+    const result: RawEvent = { tool_call_id: call["id"] };
+    const status = item["status"];
+    if (status === "completed") result["status"] = "success";
+    else if (status === "failed") result["status"] = "error";
+    else if (typeof status === "string") result["extras"] = { status };
+    const output = serverToolOutput(item);
+    if (output !== undefined) result["output"] = output;
+    const after = this.#block(`o:${data["output_index"]}`);
+    this.blocks.start(after, "server_tool_result", result);
+    this.blocks.finish(after);
+  }
+
+  #serverToolCall(item: RawEvent, name: string): RawEvent {
+    const call: RawEvent = { id: item["id"] ?? "", name, args: serverToolArgs(item) };
+    let extras: RawEvent | undefined;
+    for (const key in item) if (!SERVER_TOOL_FIELDS.has(key) && item[key] != null) (extras ??= {})[key] = item[key];
+    if (extras !== undefined) call["extras"] = extras;
+    return call;
+  }
+
+  /** Refusal text of a message's content part: its own block (from its first text on), never answer text. */
+  #refuse(data: RawEvent, piece: string): void {
+    if (piece !== "") this.blocks.refuse(this.#block(this.#part(data, "c")), piece);
   }
 
   /** The block index of a key, allocated on first use; starts the message if nothing did. */
@@ -162,15 +310,26 @@ class OpenAIResponsesConverter extends ProviderConverter {
     return id !== undefined ? { id } : {};
   }
 
-  #open(key: string, type: string, fields: RawEvent, seed: string): void {
+  /** Opens the block of a key once; `data`, for a reasoning part, says whose item it is. */
+  #open(key: string, type: string, fields: RawEvent, seed: string, data?: RawEvent): void {
     const index = this.#block(key);
-    if (!this.blocks.isOpen(index)) this.blocks.start(index, type, fields, seed);
+    if (this.blocks.isOpen(index)) return;
+    this.blocks.start(index, type, fields, seed);
+    if (data !== undefined) this.#firstReasoning(data, index);
   }
 
   #append(key: string, type: "text" | "reasoning", data: RawEvent): void {
     const index = this.#block(key);
-    if (!this.blocks.isOpen(index)) this.blocks.start(index, type, this.#itemId(data));
+    if (!this.blocks.isOpen(index)) {
+      this.blocks.start(index, type, this.#itemId(data));
+      if (type === "reasoning") this.#firstReasoning(data, index);
+    }
     this.blocks.append(index, type, text(data, "delta") ?? "");
+  }
+
+  /** Notes a reasoning block as its item's first, if the item is known and has none yet. */
+  #firstReasoning(data: RawEvent, index: number): void {
+    if (this.#reasoning.get(data["output_index"]) === -1) this.#reasoning.set(data["output_index"], index);
   }
 }
 
@@ -199,11 +358,14 @@ export class OpenAIResponsesDecoderStream extends TransformStream<Uint8Array, Pr
 }
 
 /**
- * A `ChatModelStream` over an OpenAI Responses stream: output text (with annotations), reasoning
- * summaries, function calls, and usage from `response.completed`. `message-start` carries the
- * response `id`, `model_provider: "openai"` and the `model`. The finish reason is the response
- * `status` (`"completed"`), or for `response.incomplete` the `incomplete_details.reason` (such as
- * `"max_output_tokens"`).
+ * A `ChatModelStream` over an OpenAI Responses stream: output text (with citations), refusals,
+ * reasoning summaries and raw reasoning (each reasoning item keeping its `id` and
+ * `encrypted_content`, to be sent back with `store: false`), function calls, web search, file
+ * search and code interpreter calls with their results, and usage from `response.completed`.
+ * `message-start` carries the response `id`, `model_provider: "openai"` and the `model`. The
+ * finish reason is the response `status` (`"completed"`), or for `response.incomplete` the
+ * `incomplete_details.reason` (such as `"max_output_tokens"`), with `incomplete_details` itself
+ * in `response_metadata`.
  *
  * @example
  * ```ts
