@@ -122,6 +122,7 @@ const expected: Record<string, Outcome> = {
       ],
       tool_calls: [],
       invalid_tool_calls: [],
+      // message_delta's counts replace message_start's (its 55096 cache reads were the compaction pass's).
       usage_metadata: { input_tokens: 181, output_tokens: 8, total_tokens: 189, input_token_details: { cache_read: 0, cache_creation: 0 } },
       response_metadata: {
         model_provider: "anthropic",
@@ -180,6 +181,7 @@ const expected: Record<string, Outcome> = {
             repoName: "pydantic/pydantic-ai",
             question: "What is this repository about? What are its main features and purpose?",
           },
+          // Before the fix: a non_standard block with input {} and the last slice as a stray `args`.
           extras: { server_name: "deepwiki" },
           index: 1,
         },
