@@ -137,7 +137,7 @@ class BedrockConverter extends ProviderConverter {
   #reason: string | undefined = undefined;
   /** `messageStop`'s `additionalModelResponseFields`, for the finish metadata. */
   #additional: unknown = undefined;
-  /** Text mode: its decoder, and its first line (for a body that is not SSE, such as NDJSON). */
+  /** Text mode: its decoder, and the start of its first line (shown for a body that is neither SSE nor JSON lines). */
   #utf8: TextDecoder | undefined;
   #firstLine = "";
   #lineEnded = false;
@@ -207,9 +207,10 @@ class BedrockConverter extends ProviderConverter {
   #text(chunk: Uint8Array, last: boolean): void {
     const piece = (this.#utf8 ??= new TextDecoder()).decode(chunk, { stream: !last });
     super.write(piece);
-    if (!this.#lineEnded) {
+    // Only its start is shown, so only that much is kept, whatever maxLineBytes allows.
+    if (!this.#lineEnded && this.#firstLine.length < 64) {
       const newline = piece.indexOf("\n");
-      this.#firstLine += newline < 0 ? piece : piece.slice(0, newline);
+      this.#firstLine += (newline < 0 ? piece : piece.slice(0, newline)).slice(0, 64);
       this.#lineEnded = newline >= 0;
     }
   }
