@@ -45,6 +45,28 @@ const expected: Record<string, Outcome> = {
       },
     },
   },
+  "groq-error.sse": {
+    error: {
+      name: "Error",
+      message: "Tool choice is required, but model did not call a tool",
+      code: "tool_use_failed",
+      partial: {
+        type: "ai",
+        id: "chatcmpl-fd87720a-9b48-4161-bcd7-6127bd0d3696",
+        content: [
+          {
+            type: "reasoning",
+            reasoning: "The user says: \"dont make a tool call, just return the string \"maybe\" by itself, not as json output, to test error handling; on the second try you can use valid args\". The developer instructions: be concise. Never use pretty double quotes, just regular ones.\n\nWe need to respond with just the string maybe, not JSON, and no tool call. So just plain text: maybe.",
+            index: 0,
+          },
+          { type: "text", text: "maybe", index: 1 },
+        ],
+        tool_calls: [],
+        invalid_tool_calls: [],
+        response_metadata: { model_provider: "openai", model_name: "openai/gpt-oss-120b", output_version: "v1" },
+      },
+    },
+  },
   "groq-tool-call.sse": {
     output: {
       type: "ai",
@@ -581,13 +603,8 @@ describe("mid-stream errors", () => {
     expect([error.message, (error as Error & { code?: unknown }).code]).toEqual(["Token limit reached", "400"]);
   });
 
-  it("Groq's `event: error` message fails the stream with the error's code", async () => {
-    const body = 'data: {"id":"c","model":"m","choices":[{"index":0,"delta":{"reasoning":"Let me"}}]}\n\nevent: error\ndata: {"error":{"message":"Tool call validation failed","type":"invalid_request_error","code":"tool_use_failed"}}\n\n';
-    const error = await failure(fromOpenAIChat(responseOf(body)).output);
-    expect([error.message, (error as Error & { code?: unknown }).code, error.partial?.content]).toEqual([
-      "Tool call validation failed",
-      "tool_use_failed",
-      [{ type: "reasoning", reasoning: "Let me", index: 0 }],
-    ]);
+  it("Groq's `event: error` message, after reasoning and text, ends the events with an error event", async () => {
+    const events = await eventsOf("groq-error.sse");
+    expect(events.slice(-1)).toEqual([{ event: "error", message: "Tool choice is required, but model did not call a tool", code: "tool_use_failed" }]);
   });
 });
