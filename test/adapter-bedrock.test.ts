@@ -204,6 +204,33 @@ const expected: Record<string, Outcome> = {
       }
     }
   },
+  "nova-degrees.bin": {
+    "output": {
+      "type": "ai",
+      "content": [
+        {
+          "type": "text",
+          "text": "The current temperature in Paris, the capital of France, is 30°C.",
+          "index": 0
+        }
+      ],
+      "tool_calls": [],
+      "invalid_tool_calls": [],
+      "usage_metadata": {
+        "input_tokens": 577,
+        "output_tokens": 18,
+        "total_tokens": 595
+      },
+      "response_metadata": {
+        "model_provider": "bedrock_converse",
+        "finish_reason": "end_turn",
+        "metrics": {
+          "latencyMs": 223
+        },
+        "output_version": "v1"
+      }
+    }
+  },
   "nova-text.bin": {
     "output": {
       "type": "ai",
