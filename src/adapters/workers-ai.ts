@@ -166,7 +166,8 @@ class WorkersAIConverter extends ProviderConverter {
  *
  * @example
  * ```ts
- * const body = await env.AI.run("@cf/meta/llama-3.1-8b-instruct", { messages, stream: true });
+ * declare const ai: { run(model: string, inputs: object): Promise<ReadableStream<Uint8Array>> }; // env.AI
+ * const body = await ai.run("@cf/meta/llama-3.1-8b-instruct", { prompt, stream: true });
  * const events = body.pipeThrough(new WorkersAIDecoderStream());
  * ```
  *
@@ -194,9 +195,13 @@ export class WorkersAIDecoderStream extends TransformStream<Uint8Array, Protocol
  *
  * @example
  * ```ts
- * const body = await env.AI.run("@cf/meta/llama-3.1-8b-instruct", { messages, stream: true });
+ * declare const ai: { run(model: string, inputs: object): Promise<ReadableStream<Uint8Array>> }; // env.AI
+ * const body = await ai.run("@cf/meta/llama-3.1-8b-instruct", {
+ *   messages: [{ role: "user", content: prompt }],
+ *   stream: true,
+ * });
  * const stream = fromWorkersAI(body, { signal: request.signal });
- * return toResponse(stream);
+ * const reply: Response = toResponse(stream);
  * ```
  *
  * Cancellation and errors: lazy (the body is read only when something consumes); cancelling the
