@@ -257,6 +257,52 @@ describe("content", () => {
     ]);
   });
 
+  it("inline data (an image model's picture) is an image block with its base64 data, mime type and signature", async () => {
+    const part = { inlineData: { mimeType: "image/png", data: "iVBORw0KGgo=" }, thoughtSignature: "s1" };
+    expect((await fromGemini(responseOf(sse(parts([{ text: "Here:" }, part]), stop))).output).content).toEqual([
+      { type: "text", text: "Here:", index: 0 },
+      { type: "image", data: "iVBORw0KGgo=", mime_type: "image/png", extras: { signature: "s1" }, index: 1 },
+    ]);
+  });
+
+  it("streamed function-call arguments (Vertex AI's partialArgs at JSON paths) are put together into one call", async () => {
+    // The shape of a gemini-3.1-pro-preview stream with streamFunctionCallArguments (the AI SDK's fixture
+    // google-vertex-stream-tool-call-arguments-nested.1.chunks.txt), shortened.
+    const fc = (functionCall: object, extra: object = {}) => parts([{ functionCall, ...extra }]);
+    const arg = (jsonPath: string, value: object, more = true) => ({ partialArgs: [{ jsonPath, ...value, ...(more ? { willContinue: true } : {}) }], willContinue: true });
+    const text = sse(
+      fc({ name: "cookRecipe", willContinue: true }, { thoughtSignature: "s1" }),
+      fc(arg("$.recipe.ingredients[0].amount", { stringValue: "16 " })),
+      fc(arg("$.recipe.ingredients[0].amount", { stringValue: "oz" })),
+      fc(arg("$.recipe.ingredients[0].amount", { stringValue: "" }, false)),
+      fc({ willContinue: true }),
+      fc(arg("$.recipe.ingredients[1].name", { stringValue: "Ricotta" })),
+      fc(arg("$.recipe.servings", { numberValue: 6 }, false)),
+      fc(arg("$.recipe.vegetarian", { boolValue: false }, false)),
+      fc(arg("$.recipe.steps[0]", { stringValue: "Bake." })),
+      { candidates: [{ content: { parts: [{ functionCall: {} }], role: "model" }, finishReason: "STOP" }] },
+    );
+    const args = { recipe: { ingredients: [{ amount: "16 oz" }, { name: "Ricotta" }], servings: 6, vegetarian: false, steps: ["Bake."] } };
+    const output = await fromGemini(responseOf(text)).output;
+    expect([output.content, output.tool_calls]).toEqual([
+      [{ type: "tool_call", id: "r1_call_0", name: "cookRecipe", args, extras: { signature: "s1" } }],
+      [{ type: "tool_call", id: "r1_call_0", name: "cookRecipe", args }],
+    ]);
+  });
+
+  it("streamed arguments with a hostile path make no prototype and no four-billion-slot array", async () => {
+    const fc = (functionCall: object) => parts([{ functionCall }]);
+    const text = sse(
+      fc({ name: "f", willContinue: true }),
+      fc({ partialArgs: [{ jsonPath: "$.__proto__.polluted", stringValue: "x" }], willContinue: true }),
+      fc({ partialArgs: [{ jsonPath: "$.list[4294967294]", stringValue: "x" }], willContinue: true }),
+      fc({}),
+    );
+    const [call] = await fromGemini(responseOf(text)).toolCalls;
+    // `__proto__` is an ordinary key; the index past the end is dropped, leaving the list its path named.
+    expect([call?.args, ({} as Record<string, unknown>)["polluted"]]).toEqual([{ ["__proto__"]: { polluted: "x" }, list: [] }, undefined]);
+  });
+
   it("a part of another kind is a non_standard block holding it", async () => {
     const part = { fileData: { mimeType: "application/pdf", fileUri: "gs://bucket/doc.pdf" } };
     expect((await fromGemini(responseOf(sse(parts([part]), stop))).output).content).toEqual([{ type: "non_standard", value: part, index: 0 }]);

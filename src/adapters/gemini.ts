@@ -15,9 +15,14 @@
  *   that only carries a signature (Gemini 3 sends one last) signs the text block before it. A second
  *   signature starts a new block, since it belongs to another part.
  * - `functionCall` arrives whole: a `tool_call` block (its `id`, else `<message id>_call_<n>` for
- *   the n-th call, so the same response gives the same ids). `executableCode` is a
+ *   the n-th call, so the same response gives the same ids). With Vertex AI's
+ *   `streamFunctionCallArguments`, a call named with `willContinue` is followed by nameless parts
+ *   whose `partialArgs` put values at JSON paths; they are assembled, and the call finishes whole
+ *   at the part without `willContinue` (or, cut off, with what arrived). `executableCode` is a
  *   `server_tool_call` named `code_interpreter` with `{code, language}`, and `codeExecutionResult`
- *   a `server_tool_result` for it; any other part is a `non_standard` block holding it.
+ *   a `server_tool_result` for it. `inlineData` (an image model's picture, audio) is an `image`,
+ *   `audio` or `file` block with the base64 `data` and its `mime_type`; any other part
+ *   (`fileData`, …) is a `non_standard` block holding it.
  * - `usageMetadata` (cumulative in every message) is a usage snapshot whenever its counts change:
  *   `input_tokens` = `promptTokenCount` + `toolUsePromptTokenCount`, `output_tokens` =
  *   `candidatesTokenCount` + `thoughtsTokenCount`, `total_tokens` = `totalTokenCount`;
@@ -67,6 +72,57 @@ function hash(s: string): string {
   return (h >>> 0).toString(16).padStart(8, "0");
 }
 
+/** One step of a `partialArgs` JSON path: `.name`, `[0]`, `['name']` or `["name"]`. */
+const STEP = /\.([^.[\]]+)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\]/y;
+
+/** The keys of a JSON path such as `$.recipe.steps[6]`, or `undefined` for one this reader does not know. */
+function pathKeys(path: string): (string | number)[] | undefined {
+  if (!path.startsWith("$")) return undefined;
+  const keys: (string | number)[] = [];
+  STEP.lastIndex = 1;
+  while (STEP.lastIndex < path.length) {
+    const at = STEP.lastIndex;
+    const step = STEP.exec(path);
+    if (step === null || STEP.lastIndex === at) return undefined;
+    keys.push(step[2] !== undefined ? Number(step[2]) : (step[1] ?? step[3] ?? step[4])!);
+  }
+  return keys;
+}
+
+/**
+ * Puts `partialArgs` values into `root` at their paths; a string value at a path that already holds
+ * a string continues it. Objects are made without a prototype (a key `__proto__` is a key), and an
+ * array index past the end is refused, so `[4294967294]` cannot make JSON of four billion nulls.
+ */
+function addPartialArgs(root: RawEvent, partials: unknown): void {
+  if (!Array.isArray(partials)) return;
+  for (const partial of partials) {
+    if (!isRecord(partial) || typeof partial["jsonPath"] !== "string") continue;
+    const keys = pathKeys(partial["jsonPath"]);
+    if (keys === undefined || keys.length === 0) continue;
+    let value: unknown;
+    if (typeof partial["stringValue"] === "string") value = partial["stringValue"];
+    else if (typeof partial["numberValue"] === "number") value = partial["numberValue"];
+    else if (typeof partial["boolValue"] === "boolean") value = partial["boolValue"];
+    else if ("nullValue" in partial) value = null;
+    else continue;
+    let node: Record<string | number, unknown> = root;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (typeof key === "number" && (!Array.isArray(node) || key > node.length)) break;
+      if (typeof key === "string" && Array.isArray(node)) break;
+      if (i === keys.length - 1) {
+        const old = node[key];
+        node[key] = typeof value === "string" && typeof old === "string" ? old + value : value;
+        break;
+      }
+      let next = node[key];
+      if (next === null || typeof next !== "object") next = node[key] = typeof keys[i + 1] === "number" ? [] : Object.create(null);
+      node = next as Record<string | number, unknown>;
+    }
+  }
+}
+
 /** Text and thoughts grow a block across parts and messages; every other part is a block of its own. */
 type Kind = "text" | "reasoning";
 
@@ -85,6 +141,12 @@ class GeminiConverter extends ProviderConverter {
   #reason: string | undefined;
   readonly #metadata: RawEvent = {};
   #citations: unknown[] | undefined;
+  /**
+   * A call whose arguments stream (Vertex AI's `streamFunctionCallArguments`): set by its first
+   * part (a name and `willContinue`), grown by the nameless parts after it, cleared by the part
+   * without `willContinue`.
+   */
+  #streamed: { index: number; args: RawEvent } | undefined;
 
   constructor(limit: LineLimit) {
     super("a Google Gemini stream", limit);
@@ -154,6 +216,8 @@ class GeminiConverter extends ProviderConverter {
     if (code !== undefined) return this.#executableCode(code, signature);
     const result = record(part, "codeExecutionResult");
     if (result !== undefined) return this.#codeResult(result, signature);
+    const inline = record(part, "inlineData");
+    if (inline !== undefined && typeof inline["data"] === "string") return this.#media(inline, signature);
     // A thought that is only a signature signs the reasoning block before it.
     if (signature !== undefined && Object.keys(part).every((key) => key === "thoughtSignature" || key === "thought")) {
       return this.#text("", part["thought"] === true ? "reasoning" : "text", signature);
@@ -180,11 +244,35 @@ class GeminiConverter extends ProviderConverter {
 
   #functionCall(call: RawEvent, signature: string | undefined): void {
     const name = text(call, "name");
-    const id = text(call, "id") ?? this.#callId();
-    const args = call["args"];
-    const fields: RawEvent = { id };
+    const more = call["willContinue"] === true;
+    const streamed = this.#streamed;
+    if (streamed !== undefined && name === undefined) {
+      addPartialArgs(streamed.args, call["partialArgs"]);
+      if (!more) this.#endStreamed();
+      return;
+    }
+    if (streamed !== undefined) this.#endStreamed();
+    const fields: RawEvent = { id: text(call, "id") ?? this.#callId() };
     if (name !== undefined) fields["name"] = name;
+    if (more) {
+      // The arguments come as values at JSON paths, in no useful text order: they are put together
+      // here and the call's finish carries them whole.
+      this.#closeOpen();
+      const index = this.blocks.allocate();
+      if (signature !== undefined) fields["extras"] = { signature };
+      this.blocks.start(index, "tool_call_chunk", fields);
+      this.#streamed = { index, args: Object.create(null) as RawEvent };
+      return addPartialArgs(this.#streamed.args, call["partialArgs"]);
+    }
+    const args = call["args"];
     this.#alone("tool_call_chunk", fields, signature, isRecord(args) ? JSON.stringify(args) : "");
+  }
+
+  #endStreamed(): void {
+    const streamed = this.#streamed;
+    if (streamed === undefined) return;
+    this.#streamed = undefined;
+    this.blocks.finish(streamed.index, JSON.stringify(streamed.args));
   }
 
   #executableCode(code: RawEvent, signature: string | undefined): void {
@@ -202,6 +290,13 @@ class GeminiConverter extends ProviderConverter {
     if (typeof result["output"] === "string") fields["output"] = result["output"];
     if (outcome !== undefined) fields["extras"] = { outcome };
     this.#alone("server_tool_result", fields, signature);
+  }
+
+  /** Generated media (an image from an image model, audio): base64 `data` and its `mime_type`. */
+  #media(inline: RawEvent, signature: string | undefined): void {
+    const mime = text(inline, "mimeType") ?? "application/octet-stream";
+    const type = mime.startsWith("image/") ? "image" : mime.startsWith("audio/") ? "audio" : "file";
+    this.#alone(type, { data: inline["data"], mime_type: mime }, signature);
   }
 
   /**
@@ -250,6 +345,7 @@ class GeminiConverter extends ProviderConverter {
   }
 
   #finish(): void {
+    this.#endStreamed(); // a stream cut off mid-call keeps the arguments that arrived
     const reason = this.#reason ?? text(this.#metadata["prompt_feedback"], "blockReason");
     this.messageFinish(reason, this.#usage, this.#metadata);
   }
