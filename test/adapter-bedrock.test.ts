@@ -1,7 +1,7 @@
 // fromBedrock / BedrockDecoderStream: Amazon Bedrock ConverseStream responses (binary AWS event
 // stream frames) as protocol events.
 import { describe, expect, it } from "vitest";
-import { BedrockDecoderStream, fromBedrock, HTTPError } from "../src/index.ts";
+import { BedrockDecoderStream, fromBedrock, fromResponse, HTTPError } from "../src/index.ts";
 import { bodyOf, chunkedBody, type Bytes } from "./bytes.ts";
 import { concat, event, exception, frame } from "./fixtures/bedrock-frames.ts";
 import { failure, readAll, settle } from "./helpers.ts";
@@ -503,6 +503,20 @@ describe("bad input", () => {
     const body = new TextEncoder().encode("upstream connect error or disconnect/reset before headers\n");
     const error = await failure(fromBedrock(new Response(bodyOf(body), { headers: { "content-type": "application/octet-stream" } })).output);
     expect(error.message).toBe('Expected an AWS Bedrock ConverseStream, got a body that is not a binary event stream (it starts "upstream connect error or disconnect/res…")');
+  });
+});
+
+describe("handed to fromResponse", () => {
+  it.each([
+    ["its own content type", EVENT_STREAM],
+    ["no stated kind", "application/octet-stream"],
+  ])("a Bedrock stream (%s) fails with a TypeError that names it and its adapter", async (_what, contentType) => {
+    const response = new Response(bodyOf(concat(start, say(0, "Hi"))), { headers: { "content-type": contentType } });
+    const error = await failure(fromResponse(response).output);
+    expect([error.name, error.message]).toEqual([
+      "TypeError",
+      "Expected this package's protocol events, got an AWS Bedrock ConverseStream (binary application/vnd.amazon.eventstream frames; read it with fromBedrock)",
+    ]);
   });
 });
 

@@ -11,7 +11,7 @@
 import { coded } from "../errors.ts";
 import { fromOpener, type ChatModelStream } from "../chat-model-stream.ts";
 import { isRecord, isTerminal, type ProtocolEvent } from "../protocol.ts";
-import { providerStream } from "../adapters/provider-converter.ts";
+import { AWS_EVENT_STREAM, providerStream } from "../adapters/provider-converter.ts";
 import { LineBudget } from "../sse/line-budget.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
 import { StringBuilder } from "../string-builder.ts";
@@ -141,6 +141,7 @@ class SniffingConverter implements EventConverter {
       this.#head += text;
       return;
     }
+    if (text.charCodeAt(0) === 0 && this.#head === "") throw awsEventStream();
     this.#inner = text.charCodeAt(at) === 0x7b /* { */ ? new NDJSONConverter(this.#limit) : new SSEConverter(this.#limit);
     this.#inner.write(this.#head + text);
     this.#head = "";
@@ -163,7 +164,13 @@ function converterFor(contentType: string | null, limit: LineLimit): EventConver
   if (type === "text/event-stream") return new SSEConverter(limit);
   if (NDJSON_TYPES.has(type)) return new NDJSONConverter(limit);
   if (type === "" || type === "application/octet-stream") return new SniffingConverter(limit);
+  if (type === "application/vnd.amazon.eventstream") throw awsEventStream();
   throw coded(new TypeError(`Expected a text/event-stream or application/x-ndjson response, got ${type}: not a stream of events`), "bad_input");
+}
+
+/** A binary AWS event stream (no text starts with NUL): Bedrock's, which fromBedrock reads. */
+function awsEventStream(): TypeError {
+  return coded(new TypeError(`Expected this package's protocol events, got ${AWS_EVENT_STREAM}`), "bad_input");
 }
 
 /**
