@@ -10,13 +10,24 @@ import { isTerminal, type ProtocolEvent } from "../protocol.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { ndjsonLine } from "./ndjson-encoder-stream.ts";
 import { DEFAULT_HEARTBEAT_MS, PING, sseFrame } from "./sse-encoder-stream.ts";
-import { UI_DONE, UI_MESSAGE_STREAM_HEADER, UIMessageFrames } from "./ui-message-stream.ts";
+import { uiMessageStream } from "./ui-message-stream.ts";
+import { openAIChatFormat } from "./openai-chat-format.ts";
+import type { WireFormat, WireWriter } from "./wire.ts";
 
 /**
  * What the body carries: the text projection, the raw protocol events as SSE or NDJSON, or the
  * AI SDK's UI message stream (what `useChat` reads).
  */
-export type ResponseFormat = "text" | "sse" | "ndjson" | "ui-message-stream";
+export type ResponseFormat = "text" | "sse" | "ndjson" | WireFormatName;
+
+/** The other ecosystems' formats: what their own clients read. */
+export type WireFormatName = "ui-message-stream" | "openai-chat";
+
+/** @internal The wire formats by name. */
+export const WIRE_FORMATS: Record<WireFormatName, WireFormat> = {
+  "ui-message-stream": uiMessageStream,
+  "openai-chat": openAIChatFormat,
+};
 
 /** The closing `error` event written when the stream fails without one. */
 export interface ErrorEventFields {
@@ -72,18 +83,18 @@ export interface ToResponseOptions {
   onError?: ((error: unknown) => ErrorEventFields) | undefined;
 }
 
-const CONTENT_TYPES: Record<ResponseFormat, string> = {
+const CONTENT_TYPES: Record<string, string> = {
   text: "text/plain; charset=utf-8",
   sse: "text/event-stream",
   ndjson: "application/x-ndjson",
-  "ui-message-stream": "text/event-stream",
 };
 
 const TEXT = 0;
 const SSE = 1;
 const NDJSON = 2;
-const UI = 3;
-const MODES: Record<string, number> = { text: TEXT, sse: SSE, ndjson: NDJSON, "ui-message-stream": UI };
+/** A wire format of another ecosystem. */
+const WIRE = 3;
+const MODES: Record<string, number> = { text: TEXT, sse: SSE, ndjson: NDJSON };
 
 /**
  * The message as a streaming `Response`: every protocol event as Server-Sent Events (`"sse"`, the
@@ -127,25 +138,27 @@ const MODES: Record<string, number> = { text: TEXT, sse: SSE, ndjson: NDJSON, "u
  */
 export function toResponse(stream: ChatModelStream, options: ToResponseOptions = {}): Response {
   const format = options.format ?? "sse";
-  const mode = Object.hasOwn(MODES, format) ? MODES[format]! : -1;
+  const wire = Object.hasOwn(WIRE_FORMATS, format) ? WIRE_FORMATS[format as WireFormatName] : undefined;
+  const mode = wire !== undefined ? WIRE : Object.hasOwn(MODES, format) ? MODES[format]! : -1;
   if (mode === -1) {
-    throw coded(new TypeError(`toResponse: format must be "text", "sse", "ndjson" or "ui-message-stream", got ${String(format)}`), "bad_option");
+    const names = ["text", "sse", "ndjson", ...Object.keys(WIRE_FORMATS)].map((n) => `"${n}"`).join(", ");
+    throw coded(new TypeError(`toResponse: format must be one of ${names}, got ${String(format)}`), "bad_option");
   }
 
   const headers = new Headers();
   if (options.headers !== undefined) appendHeaders(headers, options.headers);
   const defaults: [string, string][] = [
-    ["content-type", CONTENT_TYPES[format]],
+    ["content-type", wire?.contentType ?? CONTENT_TYPES[format]!],
     ["cache-control", "no-cache"],
     ["content-encoding", "identity"],
     ["x-accel-buffering", "no"],
   ];
   if (mode === TEXT) defaults.push(["x-content-type-options", "nosniff"]);
-  if (mode === UI) defaults.push([...UI_MESSAGE_STREAM_HEADER]);
+  if (wire !== undefined) for (const [name, value] of wire.headers) defaults.push([name, value]);
   for (const [name, value] of defaults) if (!headers.has(name)) headers.set(name, value);
 
-  const heartbeatMs = mode === SSE || mode === UI ? (options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS) : 0;
-  const source = new BodySource(stream, mode, heartbeatMs, options.onError ?? describeError);
+  const heartbeatMs = mode === SSE || wire?.contentType === "text/event-stream" ? (options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS) : 0;
+  const source = new BodySource(stream, mode, heartbeatMs, options.onError ?? describeError, wire?.writer());
   // highWaterMark 0: the model is read only as fast as the client takes the bytes.
   const body = new ReadableStream<Uint8Array>(source, { highWaterMark: 0 });
   return new Response(body, { status: options.status ?? 200, headers });
@@ -218,16 +231,22 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array> {
   #done = false;
   /** A high surrogate held back until its pair arrives in the next text delta. */
   #carry = "";
-  /** The UI message stream's state (its parts and ids). */
-  readonly #ui: UIMessageFrames | undefined;
+  /** The wire format's writer (its parts and ids), in that mode. */
+  readonly #wire: WireWriter | undefined;
 
-  constructor(stream: ChatModelStream, mode: number, heartbeatMs: number, onError: (error: unknown) => ErrorEventFields) {
+  constructor(
+    stream: ChatModelStream,
+    mode: number,
+    heartbeatMs: number,
+    onError: (error: unknown) => ErrorEventFields,
+    wire: WireWriter | undefined,
+  ) {
     this.#mode = mode;
     // A reader attaches to the stream on its first read, so this costs nothing until the body is read.
     this.#reader = (mode === TEXT ? stream.text : stream.events).getReader();
     this.#heartbeat = new Heartbeat(heartbeatMs, () => this.#ping());
     this.#onError = onError;
-    this.#ui = mode === UI ? new UIMessageFrames() : undefined;
+    this.#wire = wire;
   }
 
   start(controller: ReadableStreamDefaultController<Uint8Array>): void {
@@ -290,9 +309,8 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array> {
     else if (mode === NDJSON) ({ line: bytes, name } = ndjsonLine(id - 1, value));
     else {
       name = (value as ProtocolEvent).event;
-      bytes = this.#ui!.push(value as ProtocolEvent);
-      if (isTerminal(name)) bytes += UI_DONE;
-      if (bytes === "") return false;
+      bytes = this.#wire!.push(value as ProtocolEvent);
+      if (bytes === "" && !isTerminal(name)) return false;
     }
     controller.enqueue(this.#encoder.encode(bytes));
     this.#heartbeat.mark();

@@ -9,28 +9,16 @@
  * @module
  */
 import { isRecord, type ProtocolEvent, type RawEvent } from "../protocol.ts";
+import { finishKind, type WireFormat, type WireWriter } from "./wire.ts";
 
-/** @internal The header the AI SDK's transport checks. */
-export const UI_MESSAGE_STREAM_HEADER: readonly [string, string] = ["x-vercel-ai-ui-message-stream", "v1"];
+/** The last frame of every UI message stream. */
+const DONE = "data: [DONE]\n\n";
 
-/** @internal The last frame of every UI message stream. */
-export const UI_DONE = "data: [DONE]\n\n";
-
-/** The AI SDK's finish reasons, from the providers' (and LangChain's) names. */
-const FINISH_REASONS: Record<string, string> = {
-  stop: "stop",
-  end_turn: "stop",
-  stop_sequence: "stop",
-  STOP: "stop",
-  length: "length",
-  max_tokens: "length",
-  MAX_TOKENS: "length",
-  tool_calls: "tool-calls",
-  tool_use: "tool-calls",
-  function_call: "tool-calls",
-  content_filter: "content-filter",
-  refusal: "content-filter",
-  SAFETY: "content-filter",
+/** @internal The AI SDK's UI Message Stream protocol v1. */
+export const uiMessageStream: WireFormat = {
+  contentType: "text/event-stream",
+  headers: [["x-vercel-ai-ui-message-stream", "v1"]],
+  writer: (messageId) => new UIMessageFrames(messageId),
 };
 
 /** An open block, as the UI stream names it. */
@@ -49,9 +37,10 @@ interface Part {
 
 /**
  * @internal Turns protocol events into UI message chunks, one event at a time: `push` returns the
- * SSE frames the event makes (often one, sometimes none or several), `fail` the frames of a failure.
+ * SSE frames the event makes (often one, sometimes none or several); a failure is an `error`
+ * chunk, a Stop (`code: "aborted"`) an `abort` chunk.
  */
-export class UIMessageFrames {
+export class UIMessageFrames implements WireWriter {
   readonly #parts = new Map<number, Part>();
   #started = false;
   #finished = false;
@@ -81,17 +70,12 @@ export class UIMessageFrames {
         this.#usage = e["usage"];
         return out;
       case "message-finish":
-        return out + this.#finish(e);
+        return out + this.#finish(e) + DONE;
       case "error":
-        return out + this.#error(typeof e["message"] === "string" ? e["message"] : "The chat model stream failed", e["code"]);
+        return out + this.#error(typeof e["message"] === "string" ? e["message"] : "The chat model stream failed", e["code"]) + DONE;
       default:
         return out;
     }
-  }
-
-  /** The frames of a failure that came without an `error` event: `abort` for a cancel, else `error`. */
-  fail(message: string, code: unknown): string {
-    return (this.#started ? "" : this.#start({})) + this.#error(message, code);
   }
 
   #start(e: RawEvent): string {
@@ -237,7 +221,7 @@ export class UIMessageFrames {
     if (usage !== undefined) metadata["usage"] = usage;
     if (this.#model !== undefined) metadata["model"] = this.#model;
     const finish: RawEvent = { type: "finish" };
-    if (reason !== undefined) finish["finishReason"] = FINISH_REASONS[reason] ?? "other";
+    if (reason !== undefined) finish["finishReason"] = finishKind(reason);
     if (Object.keys(metadata).length > 0) finish["messageMetadata"] = metadata;
     out += frame({ type: "finish-step" }) + frame(finish);
     return out;
