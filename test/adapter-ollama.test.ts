@@ -1,7 +1,8 @@
 // fromOllama / OllamaDecoderStream: Ollama's NDJSON streams as protocol events.
+import recordings from "virtual:recordings";
 import { describe, expect, it } from "vitest";
-import { fromOllama, HTTPError, OllamaDecoderStream } from "../src/index.ts";
-import { bodyOf, bytesOf, chunkedBody, responseOf } from "./bytes.ts";
+import { fromAnthropic, fromOllama, fromOpenAIChat, HTTPError, OllamaDecoderStream } from "../src/index.ts";
+import { bodyOf, bytesOf, chunkedBody, endlessLine, responseOf } from "./bytes.ts";
 import * as fixtures from "./fixtures/ollama.ts";
 import { failure, readAll, settle } from "./helpers.ts";
 import { itRefusesHostileInput } from "./hostile.ts";
@@ -12,6 +13,11 @@ const NDJSON = "application/x-ndjson";
 /** A response as Ollama sends its stream. */
 function ndjson(text: string, init: ResponseInit = {}): Response {
   return responseOf(text, { ...init, contentType: NDJSON });
+}
+
+/** A recording's text. */
+function bytesText(bytes: Uint8Array): string {
+  return new TextDecoder().decode(bytes);
 }
 
 /** One line per object. */
@@ -292,6 +298,25 @@ describe("failures", () => {
       "TypeError",
       'Expected an Ollama chat stream, got application/json that is not an Ollama reply (no "done" and "message")',
     ]);
+  });
+});
+
+describe("Ollama's lines handed to an SSE adapter", () => {
+  it("Ollama's error line is the error it says, not an empty message", async () => {
+    const error = await failure(fromOpenAIChat(responseOf(bytesText(recordings["ollama/error-no-tools.json"]!))).output);
+    expect([error.name, error.message]).toEqual(["Error", "registry.ollama.ai/library/gemma3:1b does not support tools"]);
+  });
+
+  it("a first line that never ends fails once it passes maxLineBytes, and the body is cancelled", async () => {
+    const source = endlessLine('{"model":"', 50 * 1024 * 1024);
+    const error = await failure(fromAnthropic(source.body, { maxLineBytes: 1024 * 1024 }).output);
+    await settle();
+    expect([error.name, source.pulled <= 2 * 1024 * 1024, source.cancelled !== undefined]).toEqual(["RangeError", true, true]);
+  }, 30_000);
+
+  it("whitespace before the first line is skipped, as it is before SSE", async () => {
+    const error = await failure(fromOpenAIChat(responseOf(`\n \r\n${fixtures.text}`)).output);
+    expect(error.message).toBe("Expected an OpenAI Chat Completions stream, got an Ollama chat stream (read it with fromOllama)");
   });
 });
 

@@ -114,6 +114,8 @@ class OllamaConverter extends JSONLinesConverter {
   #text = -1;
   /** Tool calls so far, for the ids of those that come without one. */
   #calls = 0;
+  /** No text arrived yet: the first is checked for the binary framing of an AWS event stream. */
+  #first = true;
   /** While the first lines are another provider's SSE: the `event:` name seen, for the error. */
   #eventName: string | undefined = undefined;
 
@@ -123,8 +125,11 @@ class OllamaConverter extends JSONLinesConverter {
   }
 
   override write(text: string): void {
-    // No text stream starts with NUL; an AWS event stream does.
-    if (!this.#started && text.charCodeAt(0) === 0) throw coded(new TypeError(`Expected ${KIND}, got ${AWS_EVENT_STREAM}`), "bad_input");
+    if (this.#first && text !== "") {
+      this.#first = false;
+      // No text stream starts with NUL; an AWS event stream does.
+      if (text.charCodeAt(0) === 0) throw coded(new TypeError(`Expected ${KIND}, got ${AWS_EVENT_STREAM}`), "bad_input");
+    }
     super.write(text);
   }
 
