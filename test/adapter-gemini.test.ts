@@ -128,6 +128,68 @@ const expected: Record<string, Outcome> = {
     usage_metadata: usage(52, 5, 57),
     response_metadata: meta("gemini-2.0-flash", "STOP"),
   }),
+  // An image model: text, a message whose content has no parts, then the picture (1290 of the 1307 output tokens).
+  "image-generation.sse": message(
+    "kLewaKa5ONqI-8YP-c_NuAQ",
+    [
+      { type: "text", text: "Here's a cute cartoon kitten playing with a ball of yarn for you! ", index: 0 },
+      {
+        type: "image",
+        data: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVQImWNwav0CAALIAbzDqqRyAAAAAElFTkSuQmCC",
+        mime_type: "image/png",
+        index: 1,
+      },
+    ],
+    { usage_metadata: usage(16, 1307, 1323), response_metadata: meta("gemini-2.5-flash-image-preview", "STOP") },
+  ),
+  // groundingMetadata is {} until the last message, which holds it whole.
+  "url-context.sse": message("IJLJaPGIL7uN1MkPvI6K0QQ", [{ type: "text", text: "\nThe Google homepage primarily serves as a search engine interface, featuring a prominent search bar and the Google logo. It also displays trending searches, options to sign in, access Google apps, and adjust settings such as dark theme and search preferences. The page includes links for feedback, privacy, terms, advertising, business, and an \"About\" section.", index: 0 }], {
+    // 438 prompt + 619 tool-use prompt in; 81 candidates + 39 thoughts out.
+    usage_metadata: usage(1057, 120, 1177, 39),
+    response_metadata: meta("gemini-2.5-flash", "STOP", {
+      url_context_metadata: { urlMetadata: [{ retrievedUrl: "https://google.com", urlRetrievalStatus: "URL_RETRIEVAL_STATUS_SUCCESS" }] },
+      grounding_metadata: {
+        groundingChunks: [{ web: { uri: "https://google.com", title: "Google" } }],
+        groundingSupports: [
+          {
+            segment: {
+              startIndex: 1,
+              endIndex: 120,
+              text: "The Google homepage primarily serves as a search engine interface, featuring a prominent search bar and the Google logo",
+            },
+            groundingChunkIndices: [0],
+          },
+          {
+            segment: {
+              startIndex: 122,
+              endIndex: 259,
+              text: "It also displays trending searches, options to sign in, access Google apps, and adjust settings such as dark theme and search preferences",
+            },
+            groundingChunkIndices: [0],
+          },
+          {
+            segment: { startIndex: 261, endIndex: 360, text: 'The page includes links for feedback, privacy, terms, advertising, business, and an "About" section' },
+            groundingChunkIndices: [0],
+          },
+        ],
+      },
+    }),
+  }),
+  // Each message cites its own stretch of the text: the citations add up.
+  "vertex-citations.sse": message("gemini-d931891a", [{ type: "text", text: "1. **Definition:**\nQuantum mechanics is a fundamental theory in physics that provides the foundation for understanding the physical properties of nature at the scale of atoms and subatomic particles. It is based on the idea that energy, momentum, angular momentum, and other quantities are quantized, meaning they can exist only in discrete values. \n\n2. **Key Concepts:**\n   - **Wave-particle Duality:** Particles such as electrons and photons can exhibit both wave-like and particle-like behaviors. \n   - **Uncertainty Principle:** Proposed by Werner Heisenberg, it states that the more precisely the position of a particle is known, the less precisely its momentum can be known, and vice versa. \n   - **Superposition:** A quantum system can exist in multiple states simultaneously until it is observed or measured, at which point it \"collapses\" into a single state.\n   - **Quantum Entanglement:** Two or more particles can become correlated in such a way that the state of one particle cannot be described independently of the other, even when they are separated by large distances. \n\n3. **Applications:**\n   - **Quantum Computing:** It explores the use of quantum-mechanical phenomena to perform complex calculations and solve problems that are intractable for classical computers. \n   - **Quantum Cryptography:** Utilizes the principles of quantum mechanics to develop secure communication channels. \n   - **Quantum Imaging:** Employs quantum effects to enhance the resolution and sensitivity of imaging techniques in fields such as microscopy and medical imaging. \n   - **Quantum Sensors:** Leverages quantum properties to develop highly sensitive sensors for detecting magnetic fields, accelerations, and other physical quantities. \n\n4. **Learning Resources:**\n   - **Books:**\n     - \"Quantum Mechanics for Mathematicians\" by James Glimm and Arthur Jaffe\n     - \"Principles of Quantum Mechanics\" by R. Shankar\n     - \"Quantum Mechanics: Concepts and Applications\" by Nouredine Zettili\n   - **Online Courses:**\n     - \"Quantum Mechanics I\" by MIT OpenCourseWare\n     - \"Quantum Mechanics for Everyone\" by Coursera\n     - \"Quantum Mechanics\" by Stanford Online\n   - **Documentaries and Videos:**\n     - \"Quantum Mechanics: The Strangest Theory\" (BBC Documentary)\n     - \"Quantum Mechanics Explained Simply\" by Veritasium (YouTube Channel)\n     - \"What is Quantum Mechanics?\" by MinutePhysics (YouTube Channel)", index: 0 }], {
+    response_metadata: meta(undefined, "STOP", {
+      citation_metadata: {
+        citations: [
+          { endIndex: 128, uri: "https://www.example.com/some-citation-1" },
+          { startIndex: 130, endIndex: 265, title: "some-citation-2", publicationDate: { year: 2014, month: 3, day: 30 } },
+          { startIndex: 272, endIndex: 431, uri: "https://www.example.com/some-citation-3", license: "mit" },
+          { startIndex: 574, endIndex: 705, uri: "https://www.example.com/some-citation-4", title: "some-citation-4", license: "" },
+          { startIndex: 899, endIndex: 1026, uri: "", title: "some-citation-5", license: "mit" },
+          { startIndex: 899, endIndex: 1026, uri: "https://www.example.com/some-citation-6", title: "", license: "mit" },
+        ],
+      },
+    }),
+  }),
   "no-response-id.sse": message("gemini-f777fb16", [{ type: "text", text: "The capital of Wyoming is **Cheyenne**.\n", index: 0 }], {
     usage_metadata: usage(7, 10, 17),
     response_metadata: meta("gemini-2.0-flash", "STOP"),

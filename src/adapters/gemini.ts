@@ -201,10 +201,11 @@ class GeminiConverter extends ProviderConverter {
       this.#citations.push(...citations);
       this.#metadata["citation_metadata"] = { citations: this.#citations };
     }
+    // Sent whole, often as `{}` until the last message: the last one that says something wins.
     const grounding = record(candidate, "groundingMetadata");
-    if (grounding !== undefined) this.#metadata["grounding_metadata"] = grounding;
+    if (grounding !== undefined && Object.keys(grounding).length > 0) this.#metadata["grounding_metadata"] = grounding;
     const urlContext = record(candidate, "urlContextMetadata");
-    if (urlContext !== undefined) this.#metadata["url_context_metadata"] = urlContext;
+    if (urlContext !== undefined && Object.keys(urlContext).length > 0) this.#metadata["url_context_metadata"] = urlContext;
   }
 
   #part(part: RawEvent): void {
