@@ -426,6 +426,12 @@ describe("the provider's errors", () => {
     expect(events.at(-1)).toEqual({ event: "error", message: "Model stream error", code: "modelStreamErrorException" });
   });
 
+  it("an exception whose payload is not JSON keeps its text as the message", async () => {
+    const bytes = concat(start, frame({ ":exception-type": "internalServerException", ":message-type": "exception" }, "Internal server error"));
+    const error = await failure(fromBedrock(responseOf(bytes)).output);
+    expect([error.message, (error as { code?: unknown }).code]).toEqual(["Internal server error", "internalServerException"]);
+  });
+
   it("an error frame fails the stream with its :error-message and :error-code", async () => {
     const bytes = concat(start, frame({ ":message-type": "error", ":error-code": "InternalFailure", ":error-message": "An internal error occurred" }));
     const error = await failure(fromBedrock(responseOf(bytes)).output);

@@ -239,9 +239,7 @@ class BedrockConverter extends ProviderConverter {
     const position = this.#position++;
     const kind = header(frame, ":message-type") ?? "event";
     if (kind === "exception") {
-      const payload = this.#payload(frame, position, "exception");
-      const message = typeof payload["message"] === "string" ? payload["message"] : typeof payload["Message"] === "string" ? payload["Message"] : undefined;
-      return this.error({ message: message ?? "Bedrock reported an exception", code: header(frame, ":exception-type") ?? "exception" });
+      return this.error({ message: exceptionMessage(frame.payload), code: header(frame, ":exception-type") ?? "exception" });
     }
     if (kind === "error") {
       return this.error({ message: header(frame, ":error-message") ?? "Bedrock reported an error", code: header(frame, ":error-code") ?? "error" });
@@ -369,6 +367,24 @@ class BedrockConverter extends ProviderConverter {
     if (metadata !== undefined) for (const key in metadata) if (key !== "usage") extra[key] = metadata[key];
     this.messageFinish(this.#reason, raw !== undefined ? bedrockUsage(raw) : undefined, extra);
   }
+}
+
+/**
+ * An exception's message: its payload's `message` (or `Message`), else the payload as text, so a
+ * failure is never lost to a payload that is not the JSON it should be.
+ */
+function exceptionMessage(payload: Uint8Array): string {
+  const body = utf8.decode(payload);
+  try {
+    const value: unknown = JSON.parse(body);
+    if (isRecord(value)) {
+      const message = value["message"] ?? value["Message"];
+      if (typeof message === "string" && message !== "") return message;
+    }
+  } catch {
+    // not JSON: the text itself says what went wrong
+  }
+  return body.trim() !== "" ? body : "Bedrock reported an exception";
 }
 
 /** A string header's value, else `undefined`. */
