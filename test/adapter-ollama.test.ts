@@ -48,6 +48,30 @@ const recorded: Record<string, Outcome> = {
       },
     },
   },
+  "generate-gemma3.ndjson": {
+    output: {
+      type: "ai",
+      id: "ollama-2025-08-20T13:48:22.164615Z",
+      content: [{ type: "text", text: "Okay, here we go!\n\n1, 2, 3, 4, 5\n", index: 0 }],
+      tool_calls: [],
+      invalid_tool_calls: [],
+      usage_metadata: { input_tokens: 16, output_tokens: 22, total_tokens: 38 },
+      response_metadata: {
+        ...meta("gemma3:1b"),
+        finish_reason: "stop",
+        created_at: "2025-08-20T13:48:22.273149Z",
+        total_duration: 190084083,
+        load_duration: 40691625,
+        prompt_eval_duration: 40168500,
+        eval_duration: 108922125,
+        context: [
+          105, 2364, 107, 4377, 699, 236743, 236770, 531, 236743, 236810, 106, 107, 105, 4368, 107, 19058, 236764, 1590, 692, 817, 236888, 108, 236770,
+          236764, 236743, 236778, 236764, 236743, 236800, 236764, 236743, 236812, 236764, 236743, 236810, 107,
+        ],
+        output_version: "v1",
+      },
+    },
+  },
   "thinking-cloud.ndjson": {
     output: {
       type: "ai",

@@ -9,8 +9,8 @@
  * finished at once, with the provider's `id` or, when it sends none, `<message id>_<n>`. There is
  * no message id on the wire: the message's is `ollama-<created_at of the first line>`, the same at
  * every read of the same bytes. `done_reason` is the finish reason; `prompt_eval_count` and
- * `eval_count` are the input and output tokens; `created_at` and the durations (nanoseconds) of
- * the last line go to the finish metadata. A `{"error": "…"}` line, first or mid-stream, is an
+ * `eval_count` are the input and output tokens; `created_at`, the durations (nanoseconds) and
+ * `/api/generate`'s `context` of the last line go to the finish metadata. A `{"error": "…"}` line, first or mid-stream, is an
  * `error` event with that message.
  *
  * @module
@@ -221,6 +221,8 @@ class OllamaConverter extends JSONLinesConverter {
       const created = text(data, "created_at");
       if (created !== undefined) metadata["created_at"] = created;
       for (const key of DURATIONS) if (typeof data[key] === "number") metadata[key] = data[key];
+      // /api/generate's conversation state: the next request sends it back to continue.
+      if (Array.isArray(data["context"])) metadata["context"] = data["context"];
       if (Object.keys(metadata).length > 0) finish["metadata"] = metadata;
     }
     this.out.push(finish as ProtocolEvent);
