@@ -160,6 +160,31 @@ const expected: Record<string, Outcome> = {
       response_metadata: meta("deepseek-v4-flash", "completed"),
     },
   },
+  "openrouter-raw-reasoning.sse": {
+    output: {
+      type: "ai",
+      id: "gen-1764265411-Fu1iEX7h5MRWiL79lb94",
+      content: [
+        {
+          type: "reasoning",
+          id: "rs_tmp_2kbe7x16sax",
+          reasoning: 'The user asks: "What is 2+2?" They expect a straightforward answer: 4. Just answer 4.',
+          index: 0,
+        },
+        { type: "text", id: "msg_tmp_8cjof4f6zpw", text: "4", index: 1 },
+      ],
+      tool_calls: [],
+      invalid_tool_calls: [],
+      usage_metadata: {
+        input_tokens: 78,
+        output_tokens: 37,
+        total_tokens: 115,
+        input_token_details: { cache_read: 0 },
+        output_token_details: { reasoning: 22 },
+      },
+      response_metadata: meta("openai/gpt-oss-20b", "completed"),
+    },
+  },
   // The recording ends without the blank line that would dispatch response.completed: a cut-off stream.
   "reasoning-without-summary.sse": {
     output: {
