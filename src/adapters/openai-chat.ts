@@ -14,7 +14,8 @@
  *
  * Azure OpenAI opens with a chunk that has no choices, an empty `id` and `model`, and the
  * prompt's `prompt_filter_results`: that chunk starts nothing (the message's id and model are the
- * first chunk's that has them), and its results are kept in `response_metadata`.
+ * first chunk's that has them), and its results are kept in `response_metadata`, as are the
+ * `moderation` results OpenAI sends after the usage when the request asks for them.
  *
  * @module
  */
@@ -86,6 +87,9 @@ class OpenAIChatConverter extends ProviderConverter {
     if (chunk["error"] != null) return this.error(chatError(chunk["error"]));
     const filters = chunk["prompt_filter_results"];
     if (Array.isArray(filters)) this.#metadata["prompt_filter_results"] = filters;
+    // OpenAI's `moderation` results come in a chunk of their own after the usage.
+    const moderation = record(chunk, "moderation");
+    if (moderation !== undefined) this.#metadata["moderation"] = moderation;
     if (!this.started) {
       // Azure's prompt-filter chunk (no choice, id "", model "") is no start: the next chunk's id is the message's.
       const id = text(chunk, "id");
