@@ -12,6 +12,7 @@ import { ndjsonLine } from "./ndjson-encoder-stream.ts";
 import { DEFAULT_HEARTBEAT_MS, PING, sseFrame } from "./sse-encoder-stream.ts";
 import { uiMessageStream } from "./ui-message-stream.ts";
 import { openAIChatFormat } from "./openai-chat-format.ts";
+import { anthropicFormat } from "./anthropic-format.ts";
 import type { WireFormat, WireWriter } from "./wire.ts";
 
 /**
@@ -21,12 +22,13 @@ import type { WireFormat, WireWriter } from "./wire.ts";
 export type ResponseFormat = "text" | "sse" | "ndjson" | WireFormatName;
 
 /** The other ecosystems' formats: what their own clients read. */
-export type WireFormatName = "ui-message-stream" | "openai-chat";
+export type WireFormatName = "ui-message-stream" | "openai-chat" | "anthropic";
 
 /** @internal The wire formats by name. */
 export const WIRE_FORMATS: Record<WireFormatName, WireFormat> = {
   "ui-message-stream": uiMessageStream,
   "openai-chat": openAIChatFormat,
+  anthropic: anthropicFormat,
 };
 
 /** The closing `error` event written when the stream fails without one. */
