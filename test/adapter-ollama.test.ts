@@ -1,7 +1,7 @@
 // fromOllama / OllamaDecoderStream: Ollama's NDJSON streams as protocol events.
 import recordings from "virtual:recordings";
 import { describe, expect, it } from "vitest";
-import { fromAnthropic, fromOllama, fromOpenAIChat, HTTPError, OllamaDecoderStream } from "../src/index.ts";
+import { fromAnthropic, fromOllama, fromOpenAIChat, fromResponse, HTTPError, OllamaDecoderStream } from "../src/index.ts";
 import { bodyOf, bytesOf, chunkedBody, endlessLine, responseOf } from "./bytes.ts";
 import * as fixtures from "./fixtures/ollama.ts";
 import { failure, readAll, settle } from "./helpers.ts";
@@ -325,20 +325,26 @@ describe("failures", () => {
   });
 });
 
-describe("Ollama's lines handed to an SSE adapter", () => {
-  it("Ollama's error line is the error it says, not an empty message", async () => {
+describe("Ollama's lines handed to another reader", () => {
+  it("fromResponse, whose NDJSON is protocol events, says whose lines they are", async () => {
+    const error = await failure(fromResponse(ndjson(fixtures.text)).output);
+    expect([error.name, error.message]).toEqual(["TypeError", "Expected this package's protocol events, got an Ollama chat stream (read it with fromOllama)"]);
+  });
+
+
+  it("an SSE adapter reads Ollama's error line as the error it says, not as an empty message", async () => {
     const error = await failure(fromOpenAIChat(responseOf(bytesText(recordings["ollama/error-no-tools.json"]!))).output);
     expect([error.name, error.message]).toEqual(["Error", "registry.ollama.ai/library/gemma3:1b does not support tools"]);
   });
 
-  it("a first line that never ends fails once it passes maxLineBytes, and the body is cancelled", async () => {
+  it("an SSE adapter fails on a first JSON line that never ends once it passes maxLineBytes, and cancels the body", async () => {
     const source = endlessLine('{"model":"', 50 * 1024 * 1024);
     const error = await failure(fromAnthropic(source.body, { maxLineBytes: 1024 * 1024 }).output);
     await settle();
     expect([error.name, source.pulled <= 2 * 1024 * 1024, source.cancelled !== undefined]).toEqual(["RangeError", true, true]);
   }, 30_000);
 
-  it("whitespace before the first line is skipped, as it is before SSE", async () => {
+  it("an SSE adapter skips whitespace before the first line, as it does before SSE", async () => {
     const error = await failure(fromOpenAIChat(responseOf(`\n \r\n${fixtures.text}`)).output);
     expect(error.message).toBe("Expected an OpenAI Chat Completions stream, got an Ollama chat stream (read it with fromOllama)");
   });

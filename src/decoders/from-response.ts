@@ -106,6 +106,11 @@ class NDJSONConverter implements EventConverter {
     if (!NON_BLANK.test(line)) return;
     if (this.#position === 0 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
     const event = parseJSON(line, "NDJSON line", this.#position++) as ProtocolEvent;
+    if (this.#position === 1 && isRecord(event) && typeof event["event"] !== "string") {
+      // A provider's own lines (Ollama's) handed to the wrong reader: say whose they are.
+      const provider = providerStream(event, undefined);
+      if (provider !== undefined) throw coded(new TypeError(`Expected this package's protocol events, got ${provider}`), "bad_input");
+    }
     this.out.push(event);
     if (ends(event)) this.done = true;
   }
