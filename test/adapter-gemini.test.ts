@@ -1,7 +1,7 @@
 // fromGemini / GeminiDecoderStream: Gemini `streamGenerateContent?alt=sse` streams (Gemini API and Vertex AI) as protocol events.
 import recordings from "virtual:recordings";
 import { describe, expect, it } from "vitest";
-import { fromGemini, GeminiDecoderStream, HTTPError } from "../src/index.ts";
+import { fromGemini, fromResponse, GeminiDecoderStream, HTTPError } from "../src/index.ts";
 import { bodyOf, bytesOf, chunkedBody, responseOf, type Bytes } from "./bytes.ts";
 import { failure, readAll, settle, type Message } from "./helpers.ts";
 import { itRefusesHostileInput } from "./hostile.ts";
@@ -417,9 +417,12 @@ describe("failures", () => {
     expect([HTTPError.isInstance(error), error.status, error.message]).toEqual([true, 400, "HTTP 400 Bad Request: API key not valid. Please pass a valid API key."]);
   });
 
-  it("a response without alt=sse (one JSON array) fails with a TypeError naming its content type", async () => {
+  it("a response without alt=sse (one JSON array) fails with a TypeError that asks for alt=sse", async () => {
     const error = await failure(fromGemini(responseOf(`[${JSON.stringify(parts([{ text: "hi" }]))}]`, { contentType: "application/json; charset=UTF-8" })).output);
-    expect([error.name, error.message.includes("got application/json")]).toEqual(["TypeError", true]);
+    expect([error.name, error.message]).toEqual([
+      "TypeError",
+      "Expected a text/event-stream response, got application/json: was the request sent to :streamGenerateContent?alt=sse?",
+    ]);
   });
 
   it("a stream cut off after the first text message ends with what arrived and no finish reason", async () => {
@@ -438,6 +441,10 @@ describe("failures", () => {
   it("data that is not JSON fails with a TypeError naming the message's position", async () => {
     const error = await failure(fromGemini(responseOf(`${sse(parts([{ text: "a" }]))}data: {nope\r\n\r\n`)).output);
     expect(error.message).toBe('Invalid Gemini event data at position 1: not JSON: "{nope"');
+  });
+  it("fromResponse handed a Gemini stream says whose it is and which adapter reads it", async () => {
+    const error = await failure(fromResponse(new Response(bodyOf(recording("text.sse")))).output);
+    expect([error.name, error.message]).toEqual(["TypeError", "Expected this package's protocol events, got a Google Gemini stream (read it with fromGemini)"]);
   });
 });
 

@@ -399,8 +399,9 @@ export class GeminiDecoderStream extends TransformStream<Uint8Array, ProtocolEve
  *
  * Cancellation and errors: lazy (the body is read only when something consumes); cancelling the
  * stream cancels the body. A non-OK response fails it with an `HTTPError` (`status`, `headers`,
- * the provider's `message`); a response without `alt=sse` (a JSON array) with a `TypeError` saying
- * it is not an event stream, as does any other body that is not one (HTML, plain text); another
+ * the provider's `message`); a response without `alt=sse` (a JSON array) with a `TypeError` that
+ * asks for `?alt=sse`, and any other body that is not an event stream (HTML, plain text) with a
+ * `TypeError` naming its content type; another
  * provider's stream with a `TypeError` saying whose it looks like; a line longer than
  * `maxLineBytes` (8 MiB unless set, or `maxBytes` when smaller) with a `RangeError`; an `error`
  * message with an `Error` carrying its message and status as `code`; data that is not JSON with a
@@ -409,7 +410,7 @@ export class GeminiDecoderStream extends TransformStream<Uint8Array, ProtocolEve
  */
 export function fromGemini(input: ResponseInput, options?: DecoderOptions): ChatModelStream {
   return fromOpener(
-    providerEvents(input, options, (limit) => new GeminiConverter(limit)),
+    providerEvents(input, options, (limit) => new GeminiConverter(limit), "was the request sent to :streamGenerateContent?alt=sse?"),
     options,
   );
 }

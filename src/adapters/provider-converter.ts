@@ -284,23 +284,27 @@ export function record(obj: unknown, key: string): RawEvent | undefined {
  * not a stream (a JSON body is a request made without `stream: true`; HTML is a proxy's page) and
  * would otherwise look like an empty message.
  */
-function streamingOnly(make: () => EventConverter): (contentType: string | null) => EventConverter {
+function streamingOnly(make: () => EventConverter, jsonHint: string): (contentType: string | null) => EventConverter {
   return (contentType) => {
     const type = mediaType(contentType);
     if (type === "text/event-stream" || type === "") return make();
     if (isJSONType(type)) {
-      throw coded(new TypeError(`Expected a text/event-stream response, got ${type}: was the request sent with "stream": true?`), "bad_input");
+      throw coded(new TypeError(`Expected a text/event-stream response, got ${type}: ${jsonHint}`), "bad_input");
     }
     throw coded(new TypeError(`Expected a text/event-stream response, got ${type}: not a stream of events`), "bad_input");
   };
 }
 
-/** @internal The events of a provider response, lazily, through a fresh converter given the line bound of `options`. */
+/**
+ * @internal The events of a provider response, lazily, through a fresh converter given the line
+ * bound of `options`. `jsonHint` says what a JSON answer means (how this provider is asked to stream).
+ */
 export function providerEvents(
   input: ResponseInput,
   options: DecoderOptions | undefined,
   make: (limit: LineLimit) => EventConverter,
+  jsonHint = 'was the request sent with "stream": true?',
 ): SourceOpener {
   const limit = new LineLimit(options);
-  return responseEvents(input, streamingOnly(() => make(limit)));
+  return responseEvents(input, streamingOnly(() => make(limit), jsonHint));
 }
