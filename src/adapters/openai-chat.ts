@@ -48,20 +48,6 @@ function chatError(error: unknown): unknown {
   return isRecord(error) && typeof error["code"] === "number" ? { ...error, code: String(error["code"]) } : error;
 }
 
-/**
- * The signature of OpenRouter's `reasoning_details` entries, needed to send the reasoning back to
- * the model that made it (it arrives whole, in its own chunk, after the reasoning text).
- */
-function detailSignature(details: unknown): string | undefined {
-  if (!Array.isArray(details)) return undefined;
-  let out: string | undefined;
-  for (const detail of details) {
-    const signature = text(detail, "signature");
-    if (signature !== undefined) out = (out ?? "") + signature;
-  }
-  return out;
-}
-
 class OpenAIChatConverter extends ProviderConverter {
   /** Block indices, or -1 before their first content: each is allocated when it first appears. */
   #reasoning = -1;
@@ -121,18 +107,13 @@ class OpenAIChatConverter extends ProviderConverter {
       const reasoning = text(delta, "reasoning_content") ?? text(delta, "reasoning");
       if (reasoning !== undefined) this.blocks.append(this.#reasoningBlock(), "reasoning", reasoning);
       const details = delta["reasoning_details"];
-      const signature = detailSignature(details);
-      if (signature !== undefined) this.#sign(signature);
-      if (Array.isArray(details)) for (const detail of details) this.#encrypted(detail);
+      if (Array.isArray(details)) this.#details(details);
       const content = text(delta, "content");
       if (content !== undefined) this.blocks.append(this.#textBlock(), "text", content);
       const annotations = delta["annotations"];
       if (Array.isArray(annotations) && annotations.length > 0) this.#annotate(annotations);
       const refusal = text(delta, "refusal");
-      if (refusal !== undefined) {
-        if (this.#refusal < 0) this.#refusal = this.blocks.allocate();
-        this.blocks.refuse(this.#refusal, refusal);
-      }
+      if (refusal !== undefined) this.blocks.refuse(this.#refusalBlock(), refusal);
       const calls = delta["tool_calls"];
       if (Array.isArray(calls)) for (let i = 0; i < calls.length; i++) this.#toolCall(calls[i], i);
     }
@@ -150,6 +131,24 @@ class OpenAIChatConverter extends ProviderConverter {
     return this.#text;
   }
 
+  #refusalBlock(): number {
+    if (this.#refusal < 0) this.#refusal = this.blocks.allocate();
+    return this.#refusal;
+  }
+
+  /**
+   * OpenRouter's `reasoning_details`, next to the `reasoning` text they repeat: what they add is a
+   * signature (the upstream's, needed to send the reasoning back; it arrives whole, in its own
+   * chunk, after the text) and the encrypted reasoning of models that show none.
+   */
+  #details(details: unknown[]): void {
+    for (const detail of details) {
+      const signature = text(detail, "signature");
+      if (signature !== undefined) this.#sign(signature);
+      else if (isRecord(detail) && detail["type"] === "reasoning.encrypted") this.#encrypted(detail);
+    }
+  }
+
   /** The signature goes on the reasoning block, opened if no reasoning text came before it. */
   #sign(signature: string): void {
     const index = this.#reasoningBlock();
@@ -161,8 +160,7 @@ class OpenAIChatConverter extends ProviderConverter {
   }
 
   /** An encrypted reasoning arrives whole, in one detail: a block that opens and finishes at once. */
-  #encrypted(detail: unknown): void {
-    if (!isRecord(detail) || detail["type"] !== "reasoning.encrypted") return;
+  #encrypted(detail: RawEvent): void {
     const index = this.blocks.allocate();
     this.blocks.start(index, "non_standard", { value: detail });
     this.blocks.finish(index);
