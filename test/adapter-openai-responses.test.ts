@@ -59,11 +59,12 @@ const expected: Record<keyof typeof fixtures, Outcome> = {
       { type: "tool_call", id: "call_Xk2mP9qR4sT7vW1yZ3bC5dE8", name: "get_weather", args: { location: "Paris, France" } },
       { type: "tool_call", id: "call_Lm4nO6pQ8rS0tU2vW4xY6zA9", name: "get_time", args: { timezone: "Europe/Paris" } },
     ];
+    const items = ["fc_68a1f1d1aa00000000000000000000a1", "fc_68a1f1d1bb00000000000000000000b2"];
     return {
       output: {
         type: "ai",
         id: "resp_68a1f1d0c0ffee00112233445566778899",
-        content: calls,
+        content: calls.map((call, i) => ({ ...call, extras: { item_id: items[i] } })),
         tool_calls: calls,
         invalid_tool_calls: [],
         usage_metadata: {
@@ -120,13 +121,23 @@ describe("the events", () => {
   it("a function call's block id is its call_id and its arguments stream as slices", async () => {
     const events = await readAll(bodyOf(bytesOf(fixtures.toolCalls)).pipeThrough(new OpenAIResponsesDecoderStream()));
     expect(events.filter((e) => e.event !== "message-finish" && "index" in e && e.index === 1)).toEqual([
-      { event: "content-block-start", index: 1, content: { type: "tool_call_chunk", id: "call_Lm4nO6pQ8rS0tU2vW4xY6zA9", name: "get_time", args: "" } },
+      {
+        event: "content-block-start",
+        index: 1,
+        content: { type: "tool_call_chunk", id: "call_Lm4nO6pQ8rS0tU2vW4xY6zA9", name: "get_time", extras: { item_id: "fc_68a1f1d1bb00000000000000000000b2" }, args: "" },
+      },
       { event: "content-block-delta", index: 1, delta: { type: "tool_call_chunk", args: '{"timezone":"Europe/' } },
       { event: "content-block-delta", index: 1, delta: { type: "tool_call_chunk", args: 'Paris"}' } },
       {
         event: "content-block-finish",
         index: 1,
-        content: { type: "tool_call", id: "call_Lm4nO6pQ8rS0tU2vW4xY6zA9", name: "get_time", args: { timezone: "Europe/Paris" } },
+        content: {
+          type: "tool_call",
+          id: "call_Lm4nO6pQ8rS0tU2vW4xY6zA9",
+          name: "get_time",
+          args: { timezone: "Europe/Paris" },
+          extras: { item_id: "fc_68a1f1d1bb00000000000000000000b2" },
+        },
       },
     ]);
   });

@@ -33,7 +33,7 @@ const expected: Record<string, Outcome> = {
     output: {
       type: "ai",
       id: "resp_67e554a155508191900ee113293c4c830794405d35281ae2",
-      content: [capital],
+      content: [{ ...capital, extras: { item_id: "fc_67e554a1de488191af0831d35cbe082e0794405d35281ae2" } }],
       tool_calls: [capital],
       invalid_tool_calls: [],
       usage_metadata: {
@@ -126,7 +126,7 @@ const expected: Record<string, Outcome> = {
       id: "resp_3irkem3mb4qjb6cw3bfrozqwtev62iuhg5ygpmhx2j775j2hft5q",
       content: [
         { type: "reasoning", id: "rs_4a4c74f82a535c8f8bda7d43b75d75f7", reasoning: "", extras: { encrypted_content: BEDROCK_ENCRYPTED }, index: 0 },
-        secondTool,
+        { ...secondTool, extras: { item_id: "fc_90eeebebbc0858fb8cfcf850d451caf8" } },
       ],
       tool_calls: [secondTool],
       invalid_tool_calls: [],
@@ -146,7 +146,7 @@ const expected: Record<string, Outcome> = {
       id: "1235b7ba-fdc9-4a1c-bfe4-6137c207baf3",
       content: [
         { type: "reasoning", id: "fa6f3a83-5d25-46e8-9d03-1a89ce5cf2ba", reasoning: "The user asks about temperature in Tokyo. I'll call the tool.", index: 0 },
-        temperature,
+        { ...temperature, extras: { item_id: "62bf2bb7-56af-4e3a-883b-83d4aad54da1" } },
       ],
       tool_calls: [temperature],
       invalid_tool_calls: [],

@@ -4,7 +4,7 @@
  * Each output text part, refusal part, reasoning summary part (or raw reasoning part) and function
  * call becomes one block, numbered in order of first appearance. Text and reasoning blocks carry
  * the output item's `id`; a function call's block id is its `call_id`, the id a tool result must
- * answer. A reasoning item's `encrypted_content` (with `include: ["reasoning.encrypted_content"]`)
+ * answer (the item's own `fc_…` id is in `extras.item_id`). A reasoning item's `encrypted_content` (with `include: ["reasoning.encrypted_content"]`)
  * rides on its first reasoning block as `extras.encrypted_content`, and a reasoning item with no
  * summary still gets a block, so the item can be sent back. A refusal part is a
  * `non_standard` refusal block (and `response_metadata.refusal`), never answer text. Web search,
@@ -200,6 +200,9 @@ class OpenAIResponsesConverter extends ProviderConverter {
       const name = text(item, "name");
       if (id !== undefined) fields["id"] = id;
       if (name !== undefined) fields["name"] = name;
+      // The item's own id (`fc_…`), which LangChain keeps to send the call back as the same item.
+      const itemId = text(item, "id");
+      if (itemId !== undefined) fields["extras"] = { item_id: itemId };
       this.#open(`f:${data["output_index"]}`, "tool_call_chunk", fields, text(item, "arguments") ?? "");
       return;
     }
