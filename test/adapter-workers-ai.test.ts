@@ -195,6 +195,12 @@ describe("failures", () => {
     ]);
   });
 
+  it("an errors message before anything else is the stream's error, not another provider's stream", async () => {
+    const text = sse([{ errors: [{ message: "AiError: Input prompt contains NSFW content.", code: 3030 }] }], false);
+    const error = await failure(fromWorkersAI(bodyOf(bytesOf(text))).output);
+    expect([error.name, error.message, (error as Error & { code?: unknown }).code]).toEqual(["Error", "AiError: Input prompt contains NSFW content.", "3030"]);
+  });
+
   it("a JSON response (a request without stream: true) fails with a TypeError that says so", async () => {
     const response = responseOf('{"response":"Hello","usage":{"prompt_tokens":1,"completion_tokens":1}}', { contentType: "application/json" });
     const error = await failure(fromWorkersAI(response).output);

@@ -53,7 +53,8 @@ class WorkersAIConverter extends ProviderConverter {
   }
 
   protected recognizes(data: RawEvent): boolean {
-    return isWorkersAIMessage(data) || isWorkersAIChunk(data);
+    // `errors` is how Cloudflare's API reports a failure, first message or not.
+    return isWorkersAIMessage(data) || isWorkersAIChunk(data) || Array.isArray(data["errors"]);
   }
 
   protected onMessage(message: ServerSentEvent, position: number): void {
