@@ -234,9 +234,11 @@ export class OpenAIChatDecoderStream extends TransformStream<Uint8Array, Protoco
 
 /**
  * A `ChatModelStream` over an OpenAI Chat Completions stream (or an OpenAI-compatible server's):
- * text, reasoning, parallel tool calls, `finish_reason` and usage (ask for it with
- * `stream_options: {include_usage: true}`). `message-start` carries `model_provider: "openai"`
- * and the chunk's `model`; the finish carries `finish_reason` as the server sent it.
+ * text (with its citations), reasoning, refusals, parallel tool calls, `finish_reason` and usage
+ * (ask for it with `stream_options: {include_usage: true}`). `message-start` carries
+ * `model_provider: "openai"` and the first non-empty `id` and `model` (Azure's opening
+ * prompt-filter chunk has neither); the finish carries `finish_reason` as the server sent it, and
+ * `refusal` when the model refused.
  *
  * @example
  * ```ts
