@@ -345,11 +345,25 @@ describe("content", () => {
       { candidates: [{ content: { parts: [{ functionCall: {} }], role: "model" }, finishReason: "STOP" }] },
     );
     const args = { recipe: { ingredients: [{ amount: "16 oz" }, { name: "Ricotta" }], servings: 6, vegetarian: false, steps: ["Bake."] } };
-    const output = await fromGemini(responseOf(text)).output;
-    expect([output.content, output.tool_calls]).toEqual([
+    const stream = fromGemini(responseOf(text));
+    const chunks = readAll(stream.toolCalls);
+    const output = await stream.output;
+    expect([output.content, output.tool_calls, await chunks]).toEqual([
       [{ type: "tool_call", id: "r1_call_0", name: "cookRecipe", args, extras: { signature: "s1" } }],
       [{ type: "tool_call", id: "r1_call_0", name: "cookRecipe", args }],
+      [
+        { type: "tool_call_chunk", index: 0, id: "r1_call_0", name: "cookRecipe" },
+        { type: "tool_call_chunk", index: 0, args: JSON.stringify(args) },
+      ],
     ]);
+  });
+
+  it("a stream cut off while a call's arguments stream finishes the call with the arguments that arrived", async () => {
+    const text = sse(
+      parts([{ functionCall: { name: "search", willContinue: true } }]),
+      parts([{ functionCall: { partialArgs: [{ jsonPath: "$.query", stringValue: "weather in", willContinue: true }], willContinue: true } }]),
+    );
+    expect(await fromGemini(responseOf(text)).toolCalls).toEqual([{ type: "tool_call", id: "r1_call_0", name: "search", args: { query: "weather in" } }]);
   });
 
   it("streamed arguments with a hostile path make no prototype and no four-billion-slot array", async () => {

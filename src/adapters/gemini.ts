@@ -273,7 +273,9 @@ class GeminiConverter extends ProviderConverter {
     const streamed = this.#streamed;
     if (streamed === undefined) return;
     this.#streamed = undefined;
-    this.blocks.finish(streamed.index, JSON.stringify(streamed.args));
+    // One slice with the whole arguments, so tool-call readers get them as they get any call's.
+    this.blocks.slice(streamed.index, JSON.stringify(streamed.args));
+    this.blocks.finish(streamed.index);
   }
 
   #executableCode(code: RawEvent, signature: string | undefined): void {
