@@ -302,6 +302,16 @@ describe("failures", () => {
     expect([error instanceof HTTPError, error.status, error.message]).toEqual([true, 404, 'HTTP 404 Not Found: model "llama9" not found, try pulling it first']);
   });
 
+  it("the recorded 400 body, with its status, is an HTTPError with Ollama's text", async () => {
+    const response = new Response(recordings["ollama/error-no-tools.json"]!, {
+      status: 400,
+      statusText: "Bad Request",
+      headers: { "content-type": "application/json; charset=utf-8" },
+    });
+    const error = (await failure(fromOllama(response).output)) as HTTPError;
+    expect([error.status, error.isRetryable, error.message]).toEqual([400, false, "HTTP 400 Bad Request: registry.ollama.ai/library/gemma3:1b does not support tools"]);
+  });
+
   it("an error line mid-stream fails the stream with its message, the text so far on the partial", async () => {
     const error = await failure(fromOllama(ndjson(fixtures.midStreamError)).output);
     expect([error.message, error.partial?.content]).toEqual([
