@@ -9,9 +9,9 @@ import { bodyOf } from "./bytes.ts";
 import { pulled, textMessage, type Event } from "./helpers.ts";
 import { outcome } from "./rechunk.ts";
 
-/** The Anthropic client, whose every request gets `respond()`'s response. */
+/** The Anthropic client, whose every request gets `respond()`'s response (in a browser too: the key is fake). */
 function client(respond: () => Response): Anthropic {
-  return new Anthropic({ apiKey: "sk-ant-test", baseURL: "https://api.test", fetch: async () => respond(), maxRetries: 0 });
+  return new Anthropic({ apiKey: "sk-ant-test", baseURL: "https://api.test", fetch: async () => respond(), maxRetries: 0, dangerouslyAllowBrowser: true });
 }
 
 const request = { model: "claude-test", max_tokens: 1024, messages: [{ role: "user" as const, content: "hi" }] };

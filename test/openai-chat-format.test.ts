@@ -9,9 +9,9 @@ import { bodyOf } from "./bytes.ts";
 import { pulled, textMessage, type Event } from "./helpers.ts";
 import { outcome } from "./rechunk.ts";
 
-/** The `openai` client, whose every request gets `respond()`'s response. */
+/** The `openai` client, whose every request gets `respond()`'s response (in a browser too: the key is fake). */
 function client(respond: () => Response): OpenAI {
-  return new OpenAI({ apiKey: "sk-test", baseURL: "https://api.test/v1", fetch: async () => respond(), maxRetries: 0 });
+  return new OpenAI({ apiKey: "sk-test", baseURL: "https://api.test/v1", fetch: async () => respond(), maxRetries: 0, dangerouslyAllowBrowser: true });
 }
 
 const request = { model: "gpt-test", messages: [{ role: "user" as const, content: "hi" }], stream_options: { include_usage: true } };

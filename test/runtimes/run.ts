@@ -70,6 +70,10 @@ function specsPlugin(files: string[]): Plugin {
       // setTimeout a `promisify.custom`; the spec files don't promisify it.
       b.onResolve({ filter: /^util$/ }, () => ({ path: "util", namespace: "runtimes" }));
       b.onLoad({ filter: /^util$/, namespace: "runtimes" }, () => ({ contents: "module.exports = {};", loader: "js" }));
+      // The `ai` package's gateway reads Vercel's OIDC token files through Node's fs; the spec files
+      // use its UI-stream client only, which never asks for a token.
+      b.onResolve({ filter: /^@vercel\/oidc$/ }, () => ({ path: "oidc", namespace: "runtimes" }));
+      b.onLoad({ filter: /^oidc$/, namespace: "runtimes" }, () => ({ contents: "module.exports = {};", loader: "js" }));
     },
   };
 }
@@ -94,6 +98,8 @@ async function bundle(runtime: "deno" | "bun" | "chromium", files: string[]): Pr
     // String.raw (the provider fixtures) then returns verbatim. Lowered, they are plain string literals.
     supported: runtime === "bun" ? { "template-literal": false } : {},
     alias: { vitest: join(root, "test", "runtimes", "vitest.ts") },
+    // Deno and Bun have Node's builtins themselves; the SDK clients that judge our formats import some.
+    external: runtime === "chromium" ? [] : ["node:*"],
     plugins: [specsPlugin(files)],
     sourcemap: "inline",
     logLevel: "warning",
