@@ -198,7 +198,7 @@ class GeminiConverter extends ProviderConverter {
     if (Array.isArray(citations) && citations.length > 0) {
       // Each message cites what its own text quotes: they add up.
       this.#citations ??= [];
-      this.#citations.push(...citations);
+      for (const citation of citations) this.#citations.push(citation); // no spread: a huge list would overflow the stack
       this.#metadata["citation_metadata"] = { citations: this.#citations };
     }
     // Sent whole, often as `{}` until the last message: the last one that says something wins.
@@ -257,7 +257,7 @@ class GeminiConverter extends ProviderConverter {
     if (name !== undefined) fields["name"] = name;
     if (more) {
       // The arguments come as values at JSON paths, in no useful text order: they are put together
-      // here and the call's finish carries them whole.
+      // here and sent as one slice when the call ends.
       this.#closeOpen();
       const index = this.blocks.allocate();
       if (signature !== undefined) fields["extras"] = { signature };
