@@ -1,6 +1,6 @@
 // fromWorkersAI / WorkersAIDecoderStream: Cloudflare Workers AI text generation streams as protocol events.
 import { describe, expect, it } from "vitest";
-import { fromWorkersAI, HTTPError, WorkersAIDecoderStream } from "../src/index.ts";
+import { fromResponse, fromWorkersAI, HTTPError, WorkersAIDecoderStream } from "../src/index.ts";
 import { bodyOf, bytesOf, chunkedBody, responseOf } from "./bytes.ts";
 import * as fixtures from "./fixtures/workers-ai.ts";
 import { failure, readAll, settle } from "./helpers.ts";
@@ -205,6 +205,13 @@ describe("failures", () => {
     const response = responseOf('{"response":"Hello","usage":{"prompt_tokens":1,"completion_tokens":1}}', { contentType: "application/json" });
     const error = await failure(fromWorkersAI(response).output);
     expect([error.name, error.message.includes('"stream": true')]).toEqual(["TypeError", true]);
+  });
+});
+
+describe("Workers AI's stream handed to fromResponse", () => {
+  it("fails with a TypeError naming it and the adapter that reads it", async () => {
+    const error = await failure(fromResponse(responseOf(fixtures.text)).output);
+    expect([error.name, error.message]).toEqual(["TypeError", "Expected this package's protocol events, got a Workers AI stream (read it with fromWorkersAI)"]);
   });
 });
 
