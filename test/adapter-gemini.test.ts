@@ -389,6 +389,13 @@ describe("content", () => {
     expect(await fromGemini(responseOf(sse(two, stop))).text).toBe("zero");
   });
 
+  it("a message with 300,000 citations is read (they are gathered without a spread, which would overflow the stack)", async () => {
+    const citations = Array.from({ length: 300_000 }, (_, i) => ({ startIndex: i }));
+    const message = { candidates: [{ content: { parts: [{ text: "x" }] }, citationMetadata: { citations }, finishReason: "STOP" }] };
+    const output = await fromGemini(responseOf(sse(message))).output;
+    expect((output.response_metadata["citation_metadata"] as { citations: unknown[] }).citations.length).toBe(300_000);
+  });
+
   it("MAX_TOKENS is the finish reason as sent, and cached tokens are cache reads", async () => {
     const counts = { promptTokenCount: 2000, cachedContentTokenCount: 1500, candidatesTokenCount: 4, thoughtsTokenCount: 60, totalTokenCount: 2064 };
     const last = { candidates: [{ content: { parts: [{ text: " b" }] }, finishReason: "MAX_TOKENS" }], usageMetadata: counts };
