@@ -52,7 +52,7 @@ export class HTTPError extends Error {
   readonly retryAfterMs: number | undefined;
 
   constructor(response: Response, body: string) {
-    const detail = errorDetail(body);
+    const detail = errorDetail(body, response.headers);
     const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
     super(`HTTP ${status}${detail.message ? `: ${detail.message}` : ""}`);
     this.name = "HTTPError";
@@ -91,19 +91,29 @@ function retryAfter(headers: Headers): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
-/** `{error: {message, code | type}}` (OpenAI, Anthropic), else the body's start. */
-function errorDetail(body: string): { message: string; code: string | undefined } {
+/**
+ * The provider's message and code: `{error: {message, code | type | status}}` (OpenAI, Anthropic,
+ * Gemini, whose numeric `code` repeats the HTTP status and whose `status` names it), `{error:
+ * "…"}` (Ollama), `{message}` or `{Message}` with the `x-amzn-errortype` header (AWS Bedrock), else
+ * the body's start.
+ */
+function errorDetail(body: string, headers: Headers): { message: string; code: string | undefined } {
+  // "ValidationException:http://internal.amazon.com/coral/…": the type is before the colon.
+  const aws = headers.get("x-amzn-errortype")?.split(":")[0] || undefined;
   try {
-    const parsed = JSON.parse(body) as { error?: { message?: unknown; code?: unknown; type?: unknown } | string };
+    const parsed = JSON.parse(body) as { error?: unknown; message?: unknown; Message?: unknown } | null;
     const error = parsed?.error;
-    if (typeof error === "string") return { message: error, code: undefined };
+    if (typeof error === "string") return { message: error, code: aws };
     if (error !== null && typeof error === "object") {
-      const code = typeof error.code === "string" ? error.code : typeof error.type === "string" ? error.type : undefined;
-      if (typeof error.message === "string") return { message: error.message, code };
+      const e = error as { message?: unknown; code?: unknown; type?: unknown; status?: unknown };
+      const code = [e.code, e.type, e.status].find((c): c is string => typeof c === "string") ?? aws;
+      if (typeof e.message === "string") return { message: e.message, code };
     }
+    const message = parsed?.message ?? parsed?.Message;
+    if (typeof message === "string") return { message, code: aws };
   } catch {
     // not JSON: fall through to the text
   }
   const text = body.trim();
-  return { message: text.length > 200 ? `${text.slice(0, 200)}…` : text, code: undefined };
+  return { message: text.length > 200 ? `${text.slice(0, 200)}…` : text, code: aws };
 }
