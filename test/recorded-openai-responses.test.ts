@@ -120,6 +120,66 @@ const expected: Record<string, Outcome> = {
       response_metadata: meta("gpt-5.2-2025-12-11", "completed"),
     },
   },
+  "web-search-twice.sse": {
+    output: {
+      type: "ai",
+      id: "resp_0a4bc5e23769d65c00696d5e657050819db65effaff8424729",
+      content: [
+        {
+          type: "server_tool_call",
+          id: "ws_0a4bc5e23769d65c00696d5e682884819da7fe3195ef84421f",
+          name: "web_search",
+          args: {
+            type: "search",
+            queries: ["tallest mountain in Alberta highest peak Alberta Mount Columbia elevation"],
+            query: "tallest mountain in Alberta highest peak Alberta Mount Columbia elevation",
+          },
+          index: 0,
+        },
+        { type: "server_tool_result", tool_call_id: "ws_0a4bc5e23769d65c00696d5e682884819da7fe3195ef84421f", status: "success", index: 1 },
+        {
+          type: "server_tool_call",
+          id: "ws_0a4bc5e23769d65c00696d5e6a0588819d835082264406b94b",
+          name: "web_search",
+          args: {
+            type: "search",
+            queries: [
+              "Mount Columbia highest point in Alberta 3747 m highest mountain in Alberta",
+              "Mount Columbia tallest mountain in Alberta official source",
+            ],
+            query: "Mount Columbia highest point in Alberta 3747 m highest mountain in Alberta",
+          },
+          index: 2,
+        },
+        { type: "server_tool_result", tool_call_id: "ws_0a4bc5e23769d65c00696d5e6a0588819d835082264406b94b", status: "success", index: 3 },
+        {
+          type: "text",
+          id: "msg_0a4bc5e23769d65c00696d5e6bade4819d9c681da9ecb436c6",
+          text: "The tallest mountain in Alberta is **Mount Columbia** (3,747 m / 12,294 ft). ([britannica.com](https://www.britannica.com/place/Mount-Columbia?utm_source=openai))",
+          annotations: [
+            {
+              type: "citation",
+              url: "https://www.britannica.com/place/Mount-Columbia?utm_source=openai",
+              title: "Mount Columbia | mountain, Alberta, Canada | Britannica",
+              start_index: 77,
+              end_index: 162,
+            },
+          ],
+          index: 4,
+        },
+      ],
+      tool_calls: [],
+      invalid_tool_calls: [],
+      usage_metadata: {
+        input_tokens: 12243,
+        output_tokens: 140,
+        total_tokens: 12383,
+        input_token_details: { cache_read: 0 },
+        output_token_details: { reasoning: 100 },
+      },
+      response_metadata: meta("gpt-5.2-2025-12-11", "completed"),
+    },
+  },
   "bedrock-encrypted-reasoning.sse": {
     output: {
       type: "ai",
