@@ -807,6 +807,27 @@ describe("usage and the end of the stream", () => {
     expect(await fromOpenAIChat(responseOf(text)).usage).toEqual({ input_tokens: 20, output_tokens: 1, total_tokens: 21 });
   });
 
+  it("xAI's completion_tokens, which leave the reasoning out, get it back in output_tokens", async () => {
+    // The usage of a grok-3-mini stream as xAI sent it (the Vercel AI SDK's packages/xai fixture xai-tool-call.chunks.txt).
+    const xai = {
+      prompt_tokens: 291,
+      completion_tokens: 26,
+      total_tokens: 513,
+      prompt_tokens_details: { text_tokens: 291, audio_tokens: 0, image_tokens: 0, cached_tokens: 290 },
+      completion_tokens_details: { reasoning_tokens: 196, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+      num_sources_used: 0,
+      cost_in_usd_ticks: 1330500,
+    };
+    const text = sse([chunk({ content: "hi" }, "stop"), { id: "chatcmpl-1", model: "grok-3-mini", choices: [], usage: xai }]);
+    expect(await fromOpenAIChat(responseOf(text)).usage).toEqual({
+      input_tokens: 291,
+      output_tokens: 222,
+      total_tokens: 513,
+      input_token_details: { audio: 0, cache_read: 290 },
+      output_token_details: { audio: 0, reasoning: 196 },
+    });
+  });
+
   it("chunks after the finish_reason (usage, then moderation results) are still read", async () => {
     const events = await eventsOf("openai-moderation.sse");
     expect(events.at(-1)).toMatchObject({

@@ -25,16 +25,23 @@ import { isRecord, type ProtocolEvent, type RawEvent, type UsageMetadata } from 
 import type { ServerSentEvent } from "../sse/parse.ts";
 import { count, details, isChatChunk, ProviderConverter, providerEvents, record, text, usage } from "./provider-converter.ts";
 
-/** `usage` of a chunk, in LangChain's names. */
+/**
+ * `usage` of a chunk, in LangChain's names. `output_tokens` counts the reasoning, as OpenAI's
+ * `completion_tokens` does; xAI's leaves it out (its `total_tokens` is prompt + completion +
+ * reasoning), so there the reasoning is added back and input + output is the total again.
+ */
 function chatUsage(raw: RawEvent): UsageMetadata {
   const input = count(raw, "prompt_tokens");
-  const output = count(raw, "completion_tokens");
+  const completion = count(raw, "completion_tokens");
   const promptDetails = record(raw, "prompt_tokens_details");
   const completionDetails = record(raw, "completion_tokens_details");
+  const reasoning = count(completionDetails, "reasoning_tokens");
+  const total = typeof raw["total_tokens"] === "number" ? raw["total_tokens"] : input + completion;
+  const output = reasoning > 0 && total === input + completion + reasoning ? completion + reasoning : completion;
   return usage(
     input,
     output,
-    typeof raw["total_tokens"] === "number" ? raw["total_tokens"] : input + output,
+    total,
     details({ audio: promptDetails?.["audio_tokens"], cache_read: promptDetails?.["cached_tokens"] }),
     details({ audio: completionDetails?.["audio_tokens"], reasoning: completionDetails?.["reasoning_tokens"] }),
   );
