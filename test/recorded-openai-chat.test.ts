@@ -788,6 +788,24 @@ describe("reasoning", () => {
     ]);
   });
 
+  it("Mistral's content lists: thinking parts are reasoning, text parts and strings are text", async () => {
+    // The shapes of magistral-medium's stream (pydantic-ai's test_mistral_model_thinking_part_iter cassette, 37 KB).
+    const thinking = (text: string) => chunk({ content: [{ type: "thinking", thinking: [{ type: "text", text }] }] });
+    const text = sse([
+      chunk({ role: "assistant", content: "" }),
+      thinking("Okay"),
+      thinking(", the user"),
+      chunk({ content: "To cross" }),
+      chunk({ content: [{ type: "text", text: " safely" }] }),
+      chunk({ content: "" }, "stop"),
+    ]);
+    const message = await fromOpenAIChat(responseOf(text)).output;
+    expect(message.content).toEqual([
+      { type: "reasoning", reasoning: "Okay, the user", index: 0 },
+      { type: "text", text: "To cross safely", index: 1 },
+    ]);
+  });
+
   it("reasoning_content (DeepSeek, Z.ai) and reasoning (Groq, OpenRouter) are both reasoning", async () => {
     const [zai, groq] = await Promise.all([
       fromOpenAIChat(new Response(bodyOf(recording("zai-reasoning.sse")))).reasoning,

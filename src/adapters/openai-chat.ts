@@ -3,14 +3,15 @@
  * servers that speak the same format, as protocol events.
  *
  * Blocks are numbered in order of first appearance: the reasoning (`reasoning_content` or
- * `reasoning`, as DeepSeek, Z.ai, xAI, Groq, vLLM, OpenRouter and others send it; OpenRouter's
- * `reasoning_details` signature in `extras.signature`), the text (with OpenRouter's and the search
- * models' `annotations`), the refusal (`{type: "non_standard", value: {type: "refusal", refusal}}`),
- * one block per tool call `index`, and one `non_standard` block per encrypted reasoning that
- * OpenRouter passes on from o-series or Grok models (`{type: "reasoning.encrypted", data, …}`, kept
- * whole so it can be sent back). They finish, and the message with them, at `[DONE]`, so
- * the usage chunk that `stream_options: {include_usage: true}` adds after the `finish_reason` is
- * part of the finish (Groq's older streams put that usage under `x_groq`).
+ * `reasoning`, as DeepSeek, Z.ai, xAI, Groq, vLLM, OpenRouter and others send it, or the
+ * `thinking` parts of Mistral's `content` lists; OpenRouter's `reasoning_details` signature in
+ * `extras.signature`), the text (with OpenRouter's and the search models' `annotations`), the
+ * refusal (`{type: "non_standard", value: {type: "refusal", refusal}}`), one block per tool call
+ * `index`, and one `non_standard` block per encrypted reasoning that OpenRouter passes on from
+ * o-series or Grok models (`{type: "reasoning.encrypted", data, …}`, kept whole so it can be sent
+ * back). They finish, and the message with them, at `[DONE]`, so the usage chunk that
+ * `stream_options: {include_usage: true}` adds after the `finish_reason` is part of the finish
+ * (Groq's older streams put that usage under `x_groq`).
  *
  * Azure OpenAI opens with a chunk that has no choices, an empty `id` and `model`, and the
  * prompt's `prompt_filter_results`: that chunk starts nothing (the message's id and model are the
@@ -111,12 +112,12 @@ class OpenAIChatConverter extends ProviderConverter {
   #choice(choice: RawEvent): void {
     const delta = record(choice, "delta");
     if (delta !== undefined) {
-      const reasoning = text(delta, "reasoning_content") ?? text(delta, "reasoning");
-      if (reasoning !== undefined) this.blocks.append(this.#reasoningBlock(), "reasoning", reasoning);
+      this.#appendReasoning(text(delta, "reasoning_content") ?? delta["reasoning"]);
       const details = delta["reasoning_details"];
       if (Array.isArray(details)) this.#details(details);
-      const content = text(delta, "content");
-      if (content !== undefined) this.blocks.append(this.#textBlock(), "text", content);
+      const content = delta["content"];
+      if (Array.isArray(content)) this.#parts(content);
+      else this.#appendText(content);
       const annotations = delta["annotations"];
       if (Array.isArray(annotations) && annotations.length > 0) this.#annotate(annotations);
       const refusal = text(delta, "refusal");
@@ -126,6 +127,35 @@ class OpenAIChatConverter extends ProviderConverter {
     }
     const reason = text(choice, "finish_reason");
     if (reason !== undefined) this.#reason = reason;
+  }
+
+  /**
+   * `content` as a list of parts, as Mistral streams its reasoning models' thinking: `{type:
+   * "thinking", thinking: [{type: "text", text}]}` is reasoning, `{type: "text", text}` (or a bare
+   * string) is text.
+   */
+  #parts(parts: unknown[]): void {
+    for (const part of parts) {
+      if (!isRecord(part)) this.#appendText(part);
+      else if (part["type"] === "text") this.#appendText(part["text"]);
+      else if (part["type"] === "thinking") this.#thinking(part["thinking"]);
+    }
+  }
+
+  /** A thinking part's text: a string, or a list of text parts. */
+  #thinking(thinking: unknown): void {
+    if (!Array.isArray(thinking)) return this.#appendReasoning(thinking);
+    for (const piece of thinking) this.#appendReasoning(isRecord(piece) ? piece["text"] : piece);
+  }
+
+  /** Text, if `piece` is some: an empty piece opens no block (a role chunk's `content: ""` would number the text first). */
+  #appendText(piece: unknown): void {
+    if (typeof piece === "string" && piece !== "") this.blocks.append(this.#textBlock(), "text", piece);
+  }
+
+  /** Reasoning, if `piece` is some. */
+  #appendReasoning(piece: unknown): void {
+    if (typeof piece === "string" && piece !== "") this.blocks.append(this.#reasoningBlock(), "reasoning", piece);
   }
 
   #reasoningBlock(): number {
