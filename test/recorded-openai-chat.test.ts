@@ -1,6 +1,6 @@
 // fromOpenAIChat on real Chat Completions streams (test/fixtures/recorded/openai-chat/, sources in
 // its SOURCES file): OpenAI, Azure OpenAI, OpenRouter (Anthropic, Grok, DeepSeek and MiniMax behind it), Groq,
-// Z.ai and vLLM, as each sends its stream.
+// Together, Z.ai and vLLM, as each sends its stream.
 // Each expected message was written from the recording and checked against a separate reading of the
 // raw bytes (text, reasoning and refusal joined, arguments parsed, the last usage and finish_reason).
 import recordings from "virtual:recordings";
@@ -614,6 +614,53 @@ const expected: Record<string, Outcome> = {
         model_provider: "openai",
         model_name: "anthropic/claude-sonnet-4.5",
         finish_reason: "stop",
+        output_version: "v1",
+      },
+    },
+  },
+  "together-deepseek-tools.sse": {
+    output: {
+      type: "ai",
+      id: "oNv3T7X-28Eivz-9acd53734b7de3bb",
+      content: [
+        {
+          type: "text",
+          text: "I'll help you retrieve secrets using the provided passwords. Let me call the secret retrieval tool for each password.",
+          index: 0,
+        },
+        {
+          type: "tool_call",
+          id: "call_8fb40ff4820f4e58b7058e95",
+          name: "secret_retrieval_tool",
+          args: { password: "mellon" },
+        },
+        {
+          type: "tool_call",
+          id: "call_e9e2649998244b0f91551cf5",
+          name: "secret_retrieval_tool",
+          args: { password: "radiance" },
+        },
+      ],
+      tool_calls: [
+        {
+          type: "tool_call",
+          id: "call_8fb40ff4820f4e58b7058e95",
+          name: "secret_retrieval_tool",
+          args: { password: "mellon" },
+        },
+        {
+          type: "tool_call",
+          id: "call_e9e2649998244b0f91551cf5",
+          name: "secret_retrieval_tool",
+          args: { password: "radiance" },
+        },
+      ],
+      invalid_tool_calls: [],
+      usage_metadata: { input_tokens: 191, output_tokens: 60, total_tokens: 251 },
+      response_metadata: {
+        model_provider: "openai",
+        model_name: "deepseek-ai/DeepSeek-V3.1",
+        finish_reason: "tool_calls",
         output_version: "v1",
       },
     },
