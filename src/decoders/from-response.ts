@@ -27,6 +27,7 @@ import {
   type EventConverter,
   type ResponseInput,
 } from "./response-events.ts";
+import { isUIMessageStart, isUIMessageStreamResponse, UIMessageChunks, UIMessageStreamConverter } from "./ui-message-stream.ts";
 
 /** Whether a decoded event ends the stream. */
 function ends(event: unknown): boolean {
@@ -35,8 +36,16 @@ function ends(event: unknown): boolean {
 
 /** Our SSE: each message's `data` is one protocol event; `id` and `event` repeat what it says. */
 class SSEConverter extends SSEMessageConverter {
+  /** The first message was an AI SDK UI message stream's `start`: its chunks read the rest. */
+  #ui: UIMessageChunks | undefined;
+
   protected onMessage(message: ServerSentEvent, position: number): void {
+    if (this.#ui !== undefined) return this.#chunk(message, position);
     const event = parseJSON(message.data, "SSE event data", position) as ProtocolEvent;
+    if (position === 0 && isUIMessageStart(event)) {
+      this.#ui = new UIMessageChunks(this.out);
+      return this.#chunk(message, position, event);
+    }
     if (position === 0 && isRecord(event) && typeof event["event"] !== "string") {
       // A provider's own stream handed to the wrong reader: say whose it is, not which field is missing.
       const provider = providerStream(event, message.event);
@@ -44,6 +53,18 @@ class SSEConverter extends SSEMessageConverter {
     }
     this.out.push(event);
     if (ends(event)) this.done = true;
+  }
+
+  #chunk(message: ServerSentEvent, position: number, parsed?: unknown): void {
+    this.#ui!.message(message, position, parsed);
+    this.done = this.#ui!.done;
+  }
+
+  override end(): void {
+    super.end();
+    if (this.#ui === undefined) return;
+    this.#ui.end();
+    this.done = this.#ui.done;
   }
 }
 
@@ -210,8 +231,9 @@ function awsEventStream(): TypeError {
  */
 export function fromResponse(input: ResponseInput, options?: DecoderOptions): ChatModelStream {
   const limit = new LineLimit(options);
+  const ui = isUIMessageStreamResponse(input);
   return fromOpener(
-    responseEvents(input, (type) => converterFor(type, limit)),
+    responseEvents(input, (type) => (ui ? new UIMessageStreamConverter(limit) : converterFor(type, limit))),
     options,
   );
 }

@@ -1,0 +1,333 @@
+// fromResponse reading the AI SDK's UI Message Stream. The judge is the real producer: the `ai`
+// package's streamText over a mock model, sent with toUIMessageStreamResponse(); what we read must
+// equal what the AI SDK's own result says. Then a round trip through our own ui-message-stream writer.
+import { jsonSchema, stepCountIs, streamText, tool, type LanguageModelUsage } from "ai";
+import { MockLanguageModelV3 } from "ai/test";
+import { describe, expect, it } from "vitest";
+import { ChatModelStream } from "../src/chat-model-stream.ts";
+import { fromResponse } from "../src/decoders/from-response.ts";
+import { toResponse } from "../src/encoders/to-response.ts";
+import type { AIMessage, ProtocolEvent } from "../src/protocol.ts";
+import { failure, pulled, scriptedSource, textMessage, type Event } from "./helpers.ts";
+
+type Part = Record<string, unknown>;
+
+/** A pull stream over the model's parts, one per read, like a provider over the network. */
+function partsStream(parts: readonly Part[]): ReadableStream<never> {
+  let i = 0;
+  return new ReadableStream<never>({
+    pull(controller) {
+      if (i < parts.length) controller.enqueue(parts[i++] as never);
+      else controller.close();
+    },
+  });
+}
+
+/** A mock model whose n-th call streams the n-th list of parts. */
+function model(...calls: Part[][]): MockLanguageModelV3 {
+  let call = 0;
+  return new MockLanguageModelV3({ doStream: async () => ({ stream: partsStream(calls[call++] ?? []) }) });
+}
+
+const usage = (input: number, output: number): Part => ({
+  inputTokens: { total: input, noCache: input, cacheRead: undefined, cacheWrite: undefined },
+  outputTokens: { total: output, text: output, reasoning: undefined },
+});
+
+/** Reasoning, text, and two tool calls whose inputs stream in slices, ending in tool-calls. */
+const reasoningTextTools: Part[] = [
+  { type: "stream-start", warnings: [] },
+  { type: "response-metadata", id: "resp-1", modelId: "mock-model" },
+  { type: "reasoning-start", id: "r1" },
+  { type: "reasoning-delta", id: "r1", delta: "Two cities, " },
+  { type: "reasoning-delta", id: "r1", delta: "two calls." },
+  { type: "reasoning-end", id: "r1" },
+  { type: "text-start", id: "t1" },
+  { type: "text-delta", id: "t1", delta: "Checking " },
+  { type: "text-delta", id: "t1", delta: "both 👋." },
+  { type: "text-end", id: "t1" },
+  { type: "tool-input-start", id: "call_a", toolName: "weather" },
+  { type: "tool-input-delta", id: "call_a", delta: '{"city":' },
+  { type: "tool-input-delta", id: "call_a", delta: '"Oslo"}' },
+  { type: "tool-input-end", id: "call_a" },
+  { type: "tool-call", toolCallId: "call_a", toolName: "weather", input: '{"city":"Oslo"}' },
+  { type: "tool-call", toolCallId: "call_b", toolName: "weather", input: '{"city":"Lima"}' },
+  { type: "finish", finishReason: { unified: "tool-calls", raw: "tool_calls" }, usage: usage(12, 30) },
+];
+
+const weatherSchema = jsonSchema<{ city: string }>({ type: "object", properties: { city: { type: "string" } }, required: ["city"] });
+
+/** LangChain's name for an AI SDK finish reason. */
+function langchainReason(reason: string): string {
+  return reason === "tool-calls" ? "tool_calls" : reason === "content-filter" ? "content_filter" : reason;
+}
+
+/** The AI SDK's tool calls as LangChain's. */
+function asToolCalls(calls: readonly { toolCallId: string; toolName: string; input: unknown }[]): unknown[] {
+  return calls.map((c) => ({ type: "tool_call", id: c.toolCallId, name: c.toolName, args: c.input }));
+}
+
+/** All raw events of a stream read with fromResponse. */
+async function eventsOf(response: Response): Promise<ProtocolEvent[]> {
+  const out: ProtocolEvent[] = [];
+  for await (const event of fromResponse(response).events) out.push(event);
+  return out;
+}
+
+describe("fromResponse reads the AI SDK's UI message stream (the ai package as producer)", () => {
+  it("reasoning, text, streamed and whole tool calls, and the finish reason equal streamText's result", async () => {
+    const result = streamText({ model: model(reasoningTextTools), prompt: "weather?", tools: { weather: tool({ inputSchema: weatherSchema }) } });
+    const response = result.toUIMessageStreamResponse();
+    expect(response.headers.get("x-vercel-ai-ui-message-stream")).toBe("v1");
+    const stream = fromResponse(response);
+    const [text, reasoning, output] = await Promise.all([stream.text, stream.reasoning, stream.output]);
+
+    expect(text).toBe(await result.text);
+    expect(reasoning).toBe(await result.reasoningText);
+    expect(output.tool_calls).toEqual(asToolCalls(await result.toolCalls));
+    expect(output.response_metadata["finish_reason"]).toBe(langchainReason(await result.finishReason));
+    expect(output.content).toEqual([
+      { type: "reasoning", reasoning: "Two cities, two calls.", index: 0 },
+      { type: "text", text: "Checking both 👋.", index: 1 },
+      { type: "tool_call", id: "call_a", name: "weather", args: { city: "Oslo" } },
+      { type: "tool_call", id: "call_b", name: "weather", args: { city: "Lima" } },
+    ]);
+  });
+
+  it("the tool-call projection streams the slices of a call before it is whole", async () => {
+    const result = streamText({ model: model(reasoningTextTools), prompt: "weather?", tools: { weather: tool({ inputSchema: weatherSchema }) } });
+    const chunks: unknown[] = [];
+    for await (const chunk of fromResponse(result.toUIMessageStreamResponse()).toolCalls) chunks.push(chunk);
+    expect(chunks.slice(0, 3)).toEqual([
+      expect.objectContaining({ id: "call_a", name: "weather" }),
+      expect.objectContaining({ args: '{"city":' }),
+      expect.objectContaining({ args: '"Oslo"}' }),
+    ]);
+  });
+
+  it("usage sent as message metadata (the AI SDK's totalUsage) equals the result's", async () => {
+    const result = streamText({ model: model(reasoningTextTools), prompt: "weather?", tools: { weather: tool({ inputSchema: weatherSchema }) } });
+    const response = result.toUIMessageStreamResponse({
+      messageMetadata: ({ part }) => (part.type === "finish" ? { totalUsage: part.totalUsage, tenant: "t1" } : undefined),
+    });
+    const output = await fromResponse(response).output;
+    const total: LanguageModelUsage = await result.totalUsage;
+    expect(output.usage_metadata).toEqual({
+      input_tokens: total.inputTokens,
+      output_tokens: total.outputTokens,
+      total_tokens: total.totalTokens,
+    });
+    expect(output.response_metadata["tenant"]).toBe("t1");
+  });
+
+  it("a message id from generateMessageId is the message's id", async () => {
+    const result = streamText({ model: model(reasoningTextTools.slice(0, 10).concat([reasoningTextTools.at(-1)!])), prompt: "hi" });
+    const output = await fromResponse(result.toUIMessageStreamResponse({ generateMessageId: () => "msg-42" })).output;
+    expect(output.id).toBe("msg-42");
+  });
+
+  it("two steps (a tool the endpoint runs, then the answer): both steps' text, the call, the last finish reason", async () => {
+    const step1: Part[] = [
+      { type: "stream-start", warnings: [] },
+      { type: "text-start", id: "0" },
+      { type: "text-delta", id: "0", delta: "Let me look. " },
+      { type: "text-end", id: "0" },
+      { type: "tool-call", toolCallId: "call_1", toolName: "weather", input: '{"city":"Oslo"}' },
+      { type: "finish", finishReason: { unified: "tool-calls", raw: "tool_calls" }, usage: usage(10, 5) },
+    ];
+    const step2: Part[] = [
+      { type: "stream-start", warnings: [] },
+      // The same part id as step 1's: ids are per step.
+      { type: "text-start", id: "0" },
+      { type: "text-delta", id: "0", delta: "Oslo: 4°C." },
+      { type: "text-end", id: "0" },
+      { type: "finish", finishReason: { unified: "stop", raw: "stop" }, usage: usage(20, 6) },
+    ];
+    const result = streamText({
+      model: model(step1, step2),
+      prompt: "weather in Oslo?",
+      tools: { weather: tool({ inputSchema: weatherSchema, execute: async ({ city }) => ({ city, celsius: 4 }) }) },
+      stopWhen: stepCountIs(2),
+    });
+    const events = await eventsOf(result.toUIMessageStreamResponse());
+    const stream = ChatModelStream.from(events);
+    const output = await stream.output;
+    const steps = await result.steps;
+
+    expect(steps.length).toBe(2);
+    expect(await stream.text).toBe(steps.map((s) => s.text).join(""));
+    expect(output.tool_calls).toEqual(asToolCalls(steps.flatMap((s) => s.toolCalls)));
+    expect(output.response_metadata["finish_reason"]).toBe(langchainReason(await result.finishReason));
+    // The tool's output (a ToolMessage in LangChain) and the step markers reach raw-event readers only.
+    const passed = events.filter((e): e is Extract<ProtocolEvent, { event: "provider" }> => e.event === "provider");
+    expect(passed.map((e) => e.name)).toEqual(["start-step", "tool-output-available", "finish-step", "start-step", "finish-step"]);
+    expect(passed[1]!.payload).toMatchObject({ toolCallId: "call_1", output: { city: "Oslo", celsius: 4 } });
+  });
+
+  it("an error the model stream reports fails the stream with the endpoint's error text, after the text so far", async () => {
+    const parts: Part[] = [
+      { type: "stream-start", warnings: [] },
+      { type: "text-start", id: "t" },
+      { type: "text-delta", id: "t", delta: "partial" },
+      { type: "error", error: new Error("overloaded") },
+    ];
+    const result = streamText({ model: model(parts), prompt: "hi", onError: () => {} });
+    const stream = fromResponse(result.toUIMessageStreamResponse({ onError: (e) => `upstream: ${(e as Error).message}` }));
+    const error = await failure(stream.output);
+    expect(error.message).toBe("upstream: overloaded");
+    expect(error.partial?.content).toEqual([{ type: "text", text: "partial", index: 0 }]);
+  });
+
+  it("without the header, a first message of type start is enough (a proxy dropped the header; a bare body)", async () => {
+    const make = () => streamText({ model: model(reasoningTextTools), prompt: "weather?", tools: { weather: tool({ inputSchema: weatherSchema }) } });
+    const first = make();
+    const bare = new Response(first.toUIMessageStreamResponse().body, { headers: { "content-type": "text/event-stream" } });
+    expect(bare.headers.get("x-vercel-ai-ui-message-stream")).toBeNull();
+    expect(await fromResponse(bare).text).toBe(await first.text);
+    const second = make();
+    const body = second.toUIMessageStreamResponse().body!;
+    expect((await fromResponse(body).output).tool_calls).toEqual(asToolCalls(await second.toolCalls));
+  });
+});
+
+const reasoningAndTools: Event[] = [
+  { event: "message-start", id: "msg_1", metadata: { model_provider: "openai", model_name: "gpt-test" } },
+  { event: "content-block-start", index: 0, content: { type: "reasoning", reasoning: "" } },
+  { event: "content-block-delta", index: 0, delta: { type: "reasoning-delta", reasoning: "Two cities, " } },
+  { event: "content-block-delta", index: 0, delta: { type: "reasoning-delta", reasoning: "two calls." } },
+  { event: "content-block-finish", index: 0, content: { type: "reasoning", reasoning: "Two cities, two calls." } },
+  { event: "content-block-start", index: 1, content: { type: "text", text: "" } },
+  { event: "content-block-delta", index: 1, delta: { type: "text-delta", text: "Checking " } },
+  { event: "content-block-delta", index: 1, delta: { type: "text-delta", text: "both." } },
+  { event: "content-block-finish", index: 1, content: { type: "text", text: "Checking both." } },
+  { event: "content-block-start", index: 2, content: { type: "tool_call_chunk", id: "call_a", name: "weather", args: "" } },
+  { event: "content-block-delta", index: 2, delta: { type: "tool_call_chunk", args: '{"city":' } },
+  { event: "content-block-start", index: 3, content: { type: "tool_call_chunk", id: "call_b", name: "weather", args: "" } },
+  { event: "content-block-delta", index: 3, delta: { type: "tool_call_chunk", args: '{"city":"Lima"}' } },
+  { event: "content-block-delta", index: 2, delta: { type: "tool_call_chunk", args: '"Oslo"}' } },
+  { event: "content-block-finish", index: 2, content: { type: "tool_call", id: "call_a", name: "weather", args: { city: "Oslo" } } },
+  { event: "content-block-finish", index: 3, content: { type: "tool_call", id: "call_b", name: "weather", args: { city: "Lima" } } },
+  { event: "message-finish", reason: "tool_calls", usage: { input_tokens: 12, output_tokens: 30, total_tokens: 42 } },
+];
+
+/** Our message written as a UI message stream, then read back. */
+async function roundTrip(events: readonly Event[]): Promise<{ before: AIMessage; after: AIMessage; text: string; reasoning: string }> {
+  const stream = pulled(events);
+  const back = fromResponse(toResponse(stream, { format: "ui-message-stream" }));
+  const [after, text, reasoning] = await Promise.all([back.output, back.text, back.reasoning]);
+  return { before: await stream.output, after, text, reasoning };
+}
+
+describe("round trip: toResponse ui-message-stream, then fromResponse", () => {
+  it("gives the same text, reasoning, tool calls, content, id, finish reason, usage and model", async () => {
+    const { before, after, text, reasoning } = await roundTrip(reasoningAndTools);
+    expect(text).toBe("Checking both.");
+    expect(reasoning).toBe("Two cities, two calls.");
+    expect(after.tool_calls).toEqual(before.tool_calls);
+    expect(after.content).toEqual(before.content);
+    expect(after.id).toBe("msg_1");
+    expect(after.usage_metadata).toEqual(before.usage_metadata);
+    expect(after.response_metadata).toEqual({ finish_reason: "tool_calls", model_name: "gpt-test", output_version: "v1" });
+  });
+
+  it("arguments that are not JSON come back as the same invalid tool call", async () => {
+    const events: Event[] = [
+      { event: "message-start" },
+      { event: "content-block-start", index: 0, content: { type: "tool_call_chunk", id: "call_x", name: "lookup", args: "" } },
+      { event: "content-block-delta", index: 0, delta: { type: "tool_call_chunk", args: '{"q": ' } },
+      { event: "message-finish", reason: "tool_calls" },
+    ];
+    const { before, after } = await roundTrip(events);
+    expect(after.invalid_tool_calls).toEqual(before.invalid_tool_calls);
+    expect(after.invalid_tool_calls).toHaveLength(1);
+    expect(after.tool_calls).toEqual([]);
+  });
+
+  it("a Stop (an abort chunk) fails the reader with code aborted, keeping the text so far", async () => {
+    const source = scriptedSource(textMessage("one ", "two"), { holdAt: 3 });
+    const stream = ChatModelStream.from(source.readable);
+    const back = fromResponse(toResponse(stream, { format: "ui-message-stream" }));
+    const output = failure(back.output);
+    // The user presses Stop once the client shows "one ".
+    const text = back.text.getReader();
+    expect((await text.read()).value).toBe("one ");
+    await stream.cancel();
+    const error = await output;
+    expect((error as Error & { code?: string }).code).toBe("aborted");
+    expect(error.partial?.content).toEqual([{ type: "text", text: "one ", index: 0 }]);
+  });
+});
+
+/** A UI message stream written by hand, one chunk per data line. */
+function uiBody(chunks: readonly unknown[], done = true, header = true): Response {
+  const text = chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join("") + (done ? "data: [DONE]\n\n" : "");
+  const headers: Record<string, string> = { "content-type": "text/event-stream" };
+  if (header) headers["x-vercel-ai-ui-message-stream"] = "v1";
+  return new Response(text, { headers });
+}
+
+describe("UI message chunks that the ai package's mock does not make", () => {
+  it("a stream cut off before finish ends with the text and the tool call so far", async () => {
+    const chunks = [
+      { type: "start" },
+      { type: "text-start", id: "t" },
+      { type: "text-delta", id: "t", delta: "so far" },
+      { type: "tool-input-start", toolCallId: "c1", toolName: "f" },
+      { type: "tool-input-delta", toolCallId: "c1", inputTextDelta: '{"a":1}' },
+    ];
+    const output = await fromResponse(uiBody(chunks, false)).output;
+    expect(output.content).toEqual([{ type: "text", text: "so far", index: 0 }, { type: "tool_call", id: "c1", name: "f", args: { a: 1 } }]);
+  });
+
+  it("a generated file (a base64 data: URL) is an image block with its data and media type", async () => {
+    const chunks = [{ type: "start" }, { type: "file", mediaType: "image/png", url: "data:image/png;base64,iVBORw0K" }, { type: "finish", finishReason: "stop" }];
+    const output = await fromResponse(uiBody(chunks)).output;
+    expect(output.content).toEqual([{ type: "image", data: "iVBORw0K", mime_type: "image/png", index: 0 }]);
+  });
+
+  it("a provider-executed tool call and its result are a server tool call and a server tool result", async () => {
+    const chunks = [
+      { type: "start" },
+      { type: "tool-input-start", toolCallId: "ws_1", toolName: "web_search", providerExecuted: true },
+      { type: "tool-input-available", toolCallId: "ws_1", toolName: "web_search", input: { query: "oslo" }, providerExecuted: true },
+      { type: "tool-output-available", toolCallId: "ws_1", output: [{ url: "https://x.test" }], providerExecuted: true },
+      { type: "finish", finishReason: "stop" },
+    ];
+    const output = await fromResponse(uiBody(chunks)).output;
+    expect(output.tool_calls).toEqual([]);
+    expect(output.content).toEqual([
+      { type: "server_tool_call", id: "ws_1", name: "web_search", args: { query: "oslo" }, index: 0 },
+      { type: "server_tool_result", tool_call_id: "ws_1", status: "success", output: [{ url: "https://x.test" }], index: 1 },
+    ]);
+  });
+
+  it("a tool input error is an invalid tool call carrying the endpoint's error text", async () => {
+    const chunks = [
+      { type: "start" },
+      { type: "tool-input-error", toolCallId: "c1", toolName: "nope", input: { a: 1 }, errorText: "Model tried to call unavailable tool 'nope'." },
+      { type: "finish", finishReason: "tool-calls" },
+    ];
+    const output = await fromResponse(uiBody(chunks)).output;
+    expect(output.invalid_tool_calls).toEqual([
+      { type: "invalid_tool_call", id: "c1", name: "nope", args: '{"a":1}', error: "Model tried to call unavailable tool 'nope'." },
+    ]);
+    expect(output.response_metadata["finish_reason"]).toBe("tool_calls");
+  });
+
+  it("a chunk with a field of the wrong type fails the stream naming the field and position", async () => {
+    const chunks = [{ type: "start" }, { type: "text-start", id: "t" }, { type: "text-delta", id: "t", delta: 42 }];
+    const error = await failure(fromResponse(uiBody(chunks)).output);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toBe("Invalid UI message chunk at position 2: text-delta.delta must be a string, got number");
+  });
+
+  it("another kind of stream behind the header is named, not read as an empty message", async () => {
+    const error = await failure(fromResponse(uiBody([{ choices: [{ delta: { content: "hi" } }], object: "chat.completion.chunk" }])).output);
+    expect(error.message).toMatch(/^Expected an AI SDK UI message stream, got an OpenAI Chat Completions stream/);
+  });
+
+  it("our own SSE is still ours: a first message-start is not a UI start", async () => {
+    const response = toResponse(pulled(textMessage("plain ", "SSE")));
+    expect(await fromResponse(response).text).toBe("plain SSE");
+  });
+});
