@@ -75,3 +75,17 @@ describe("round trip: recorded Anthropic bytes → fromAnthropic → toResponse 
     });
   }
 });
+
+it("a standard citation goes out as Anthropic's web search result location", async () => {
+  const events: Event[] = [
+    { event: "message-start", id: "m" },
+    { event: "content-block-start", index: 0, content: { type: "text", text: "" } },
+    { event: "content-block-delta", index: 0, delta: { type: "text-delta", text: "See docs." } },
+    { event: "content-block-finish", index: 0, content: { type: "text", text: "See docs.", annotations: [{ type: "citation", url: "https://x.test/d", title: "Docs", cited_text: "docs" }] } },
+    { event: "message-finish", reason: "stop" },
+  ];
+  const message = await client(() => toResponse(pulled(events), { format: "anthropic" })).messages.stream(request).finalMessage();
+  expect(message.content).toEqual([
+    { type: "text", text: "See docs.", citations: [{ type: "web_search_result_location", url: "https://x.test/d", title: "Docs", cited_text: "docs" }] },
+  ]);
+});

@@ -111,3 +111,17 @@ it("a stream with no message-start id gets a chatcmpl id", async () => {
   const text = await toResponse(stream, { format: "openai-chat" }).text();
   expect(text).toMatch(/^data: \{"id":"chatcmpl-[0-9a-f-]{36}","object":"chat.completion.chunk"/);
 });
+
+it("a standard citation goes out as OpenAI's url_citation", async () => {
+  const events: Event[] = [
+    { event: "message-start", id: "m" },
+    { event: "content-block-start", index: 0, content: { type: "text", text: "" } },
+    { event: "content-block-delta", index: 0, delta: { type: "text-delta", text: "See docs." } },
+    { event: "content-block-finish", index: 0, content: { type: "text", text: "See docs.", annotations: [{ type: "citation", url: "https://x.test/d", title: "Docs", start_index: 4, end_index: 8 }] } },
+    { event: "message-finish", reason: "stop" },
+  ];
+  const completion = await client(() => toResponse(pulled(events), { format: "openai-chat" })).chat.completions.stream(request).finalChatCompletion();
+  expect(completion.choices[0]?.message.annotations).toEqual([
+    { type: "url_citation", url_citation: { url: "https://x.test/d", title: "Docs", start_index: 4, end_index: 8 } },
+  ]);
+});

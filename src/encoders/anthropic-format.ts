@@ -189,7 +189,7 @@ class AnthropicWriter implements WireWriter {
     }
     if (open.kind === "text" && Array.isArray(content["annotations"])) {
       for (const a of content["annotations"]) {
-        const citation = isRecord(a) && a["type"] === "non_standard_annotation" ? a["value"] : a;
+        const citation = anthropicCitation(a);
         out += frame("content_block_delta", { type: "content_block_delta", index: open.n, delta: { type: "citations_delta", citation } });
       }
     }
@@ -225,6 +225,17 @@ class AnthropicWriter implements WireWriter {
     const message = typeof e["message"] === "string" ? e["message"] : "The chat model stream failed";
     return frame("error", { type: "error", error: { type, message } });
   }
+}
+
+/**
+ * A text block's annotation as Anthropic's citation: kept whole when it was one, and LangChain's
+ * standard URL citation as a web search result location.
+ */
+function anthropicCitation(a: unknown): unknown {
+  if (!isRecord(a)) return a;
+  if (a["type"] === "non_standard_annotation") return a["value"];
+  if (a["type"] !== "citation" || typeof a["url"] !== "string") return a;
+  return { type: "web_search_result_location", url: a["url"], title: a["title"] ?? null, cited_text: a["cited_text"] ?? "" };
 }
 
 /** A server tool's result as the block Anthropic sends (its type named after the result's). */

@@ -161,7 +161,15 @@ class OpenAIChatWriter implements WireWriter {
   /** A text block's citations, as the chunk `annotations` OpenAI's search models send. */
   #annotations(annotations: unknown): string {
     if (!Array.isArray(annotations) || annotations.length === 0) return "";
-    const list = annotations.map((a: unknown) => (isRecord(a) && a["type"] === "non_standard_annotation" ? a["value"] : a));
+    const list = annotations.map((a: unknown) => {
+      if (!isRecord(a)) return a;
+      if (a["type"] === "non_standard_annotation") return a["value"];
+      if (a["type"] !== "citation" || typeof a["url"] !== "string") return a;
+      // LangChain's standard citation, as OpenAI's url_citation.
+      const citation: RawEvent = { url: a["url"] };
+      for (const key of ["title", "start_index", "end_index"]) if (a[key] !== undefined) citation[key] = a[key];
+      return { type: "url_citation", url_citation: citation };
+    });
     return this.#chunk({ annotations: list });
   }
 
