@@ -94,8 +94,8 @@ function retryAfter(headers: Headers): number | undefined {
 /**
  * The provider's message and code: `{error: {message, code | type | status}}` (OpenAI, Anthropic,
  * Gemini, whose numeric `code` repeats the HTTP status and whose `status` names it), `{error:
- * "…"}` (Ollama), `{message}` or `{Message}` with the `x-amzn-errortype` header (AWS Bedrock), else
- * the body's start.
+ * "…"}` (Ollama), `{message}` or `{Message}` with the `x-amzn-errortype` header (AWS Bedrock),
+ * `{errors: [{code, message}]}` (Cloudflare), else the body's start.
  */
 function errorDetail(body: string, headers: Headers): { message: string; code: string | undefined } {
   // "ValidationException:http://internal.amazon.com/coral/…": the type is before the colon.
@@ -111,6 +111,12 @@ function errorDetail(body: string, headers: Headers): { message: string; code: s
     }
     const message = parsed?.message ?? parsed?.Message;
     if (typeof message === "string") return { message, code: aws };
+    // Cloudflare (Workers AI's REST API): {"errors": [{"code": 7003, "message": "…"}], "success": false}.
+    const errors = (parsed as { errors?: unknown } | null)?.errors;
+    const first = Array.isArray(errors) ? (errors[0] as { message?: unknown; code?: unknown } | undefined) : undefined;
+    if (typeof first?.message === "string") {
+      return { message: first.message, code: typeof first.code === "number" || typeof first.code === "string" ? String(first.code) : undefined };
+    }
   } catch {
     // not JSON: fall through to the text
   }

@@ -33,6 +33,11 @@ describe("HTTPError from each provider's error body", () => {
     expect([e.message, e.providerCode]).toEqual(['HTTP 404 S: model "llama9" not found, try pulling it first', undefined]);
   });
 
+  it("Cloudflare: the first of its errors", async () => {
+    const e = await errorOf(400, '{"errors":[{"message":"AiError: Bad input","code":5006}],"success":false,"result":{},"messages":[]}');
+    expect([e.message, e.providerCode]).toEqual(["HTTP 400 S: AiError: Bad input", "5006"]);
+  });
+
   it("OpenAI keeps its code over its type", async () => {
     const e = await errorOf(429, '{"error": {"message": "Slow down", "type": "requests", "code": "rate_limit_exceeded"}}');
     expect([e.message, e.providerCode]).toEqual(["HTTP 429 S: Slow down", "rate_limit_exceeded"]);
