@@ -865,8 +865,38 @@ describe("reasoning", () => {
   });
 });
 
+describe("tools the server ran", () => {
+  // The shape of a Groq compound web search (pydantic-ai's test_groq_model_web_search_tool_stream cassette, 76 KB):
+  // the search comes twice under one index, first with its arguments, then with its output.
+  const call = { index: 0, type: "search", arguments: '{"query": "weather in San Francisco"}', search_results: { results: [] } };
+  const done = { ...call, output: "Title: Weather in San Francisco", search_results: { results: [{ title: "Weather", url: "https://example.com" }] } };
+  const text = sse([
+    chunk({ reasoning: "Let me search." }),
+    chunk({ executed_tools: [call] }),
+    chunk({ executed_tools: [done] }),
+    chunk({ content: "It is sunny." }, "stop"),
+  ]);
+
+  it("Groq's executed_tools entry is a non_standard block holding its last form, output included", async () => {
+    const message = await fromOpenAIChat(responseOf(text)).output;
+    expect(message.content).toEqual([
+      { type: "reasoning", reasoning: "Let me search.", index: 0 },
+      { type: "non_standard", value: done, index: 1 },
+      { type: "text", text: "It is sunny.", index: 2 },
+    ]);
+  });
+
+  it("raw-event readers get the entry's second form as a block-delta", async () => {
+    const events = await readAll(bodyOf(bytesOf(text)).pipeThrough(new OpenAIChatDecoderStream()));
+    expect(events.filter((e) => e.event === "content-block-delta" && e.index === 1)).toEqual([
+      { event: "content-block-delta", index: 1, delta: { type: "block-delta", fields: { value: done } } },
+    ]);
+  });
+});
+
 describe("usage and the end of the stream", () => {
   it("Groq's usage under x_groq counts when the chunk has no usage of its own", async () => {
+    // As in Groq's compound web search stream (pydantic-ai's test_groq_model_web_search_tool_stream cassette, 76 KB).
     const groq = { x_groq: { id: "req_1", usage: { prompt_tokens: 20, completion_tokens: 1, total_tokens: 21 } } };
     const text = sse([chunk({ content: "hi" }), { ...chunk({}, "stop"), ...groq }]);
     expect(await fromOpenAIChat(responseOf(text)).usage).toEqual({ input_tokens: 20, output_tokens: 1, total_tokens: 21 });

@@ -7,11 +7,12 @@
  * `thinking` parts of Mistral's `content` lists; OpenRouter's `reasoning_details` signature in
  * `extras.signature`), the text (with OpenRouter's and the search models' `annotations`), the
  * refusal (`{type: "non_standard", value: {type: "refusal", refusal}}`), one block per tool call
- * `index`, and one `non_standard` block per encrypted reasoning that OpenRouter passes on from
- * o-series or Grok models (`{type: "reasoning.encrypted", data, …}`, kept whole so it can be sent
- * back). They finish, and the message with them, at `[DONE]`, so the usage chunk that
- * `stream_options: {include_usage: true}` adds after the `finish_reason` is part of the finish
- * (Groq's older streams put that usage under `x_groq`).
+ * `index`; `non_standard` blocks hold what has no block of its own: each tool Groq's compound
+ * models ran (`executed_tools`, a search with its results), and each encrypted reasoning that
+ * OpenRouter passes on from o-series or Grok models (`{type: "reasoning.encrypted", data, …}`,
+ * kept whole so it can be sent back). They finish, and the message with them, at `[DONE]`, so
+ * the usage chunk that `stream_options: {include_usage: true}` adds after the `finish_reason` is
+ * part of the finish (Groq puts that usage under `x_groq` in some streams).
  *
  * Azure OpenAI opens with a chunk that has no choices, an empty `id` and `model`, and the
  * prompt's `prompt_filter_results`: that chunk starts nothing (the message's id and model are the
@@ -63,6 +64,8 @@ class OpenAIChatConverter extends ProviderConverter {
   #refusal = -1;
   /** Block index by the provider's tool-call `index`. */
   readonly #tools: number[] = [];
+  /** Block index by the `index` of a tool Groq ran itself (`executed_tools`). */
+  readonly #executed = new Map<number, number>();
   #reason: string | undefined = undefined;
   #usage: UsageMetadata | undefined = undefined;
   readonly #metadata: RawEvent = {};
@@ -124,6 +127,8 @@ class OpenAIChatConverter extends ProviderConverter {
       if (refusal !== undefined) this.blocks.refuse(this.#refusalBlock(), refusal);
       const calls = delta["tool_calls"];
       if (Array.isArray(calls)) for (let i = 0; i < calls.length; i++) this.#toolCall(calls[i], i);
+      const executed = delta["executed_tools"];
+      if (Array.isArray(executed)) for (let i = 0; i < executed.length; i++) this.#executedTool(executed[i], i);
     }
     const reason = text(choice, "finish_reason");
     if (reason !== undefined) this.#reason = reason;
@@ -214,6 +219,28 @@ class OpenAIChatConverter extends ProviderConverter {
     if (fields === undefined) return;
     const kept = (fields["annotations"] ??= []) as unknown[];
     for (const annotation of annotations) kept.push({ type: "non_standard_annotation", value: annotation });
+  }
+
+  /**
+   * A tool Groq's compound models ran themselves (a web search, code execution): a `non_standard`
+   * block holding the entry, as the Responses adapter keeps a web search call. The entry comes
+   * twice under one `index`, first with its arguments, then again with its `output`; the later
+   * one replaces the earlier, and raw-event readers get it as a `block-delta`.
+   */
+  #executedTool(entry: unknown, position: number): void {
+    if (!isRecord(entry)) return;
+    const at = entry["index"];
+    const key = typeof at === "number" ? at : position;
+    const index = this.#executed.get(key);
+    if (index === undefined) {
+      const block = this.blocks.allocate();
+      this.#executed.set(key, block);
+      return this.blocks.start(block, "non_standard", { value: entry });
+    }
+    const fields = this.blocks.fields(index);
+    if (fields === undefined) return;
+    fields["value"] = entry;
+    this.out.push({ event: "content-block-delta", index, delta: { type: "block-delta", fields: { value: entry } } });
   }
 
   #toolCall(call: unknown, position: number): void {
