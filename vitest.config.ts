@@ -59,6 +59,7 @@ export default defineConfig({
         // its KV namespace included), reached through SELF and its fetch handler. SELF skips the static
         // assets (the page's browser module): the "browser" project checks those under wrangler dev.
         plugins: [
+          recordings(),
           cloudflareTest({
             main: "./examples/worker/index.ts",
             wrangler: { configPath: "./wrangler.toml" },

@@ -1,18 +1,35 @@
 /**
  * The real models behind the demo: with `OPENAI_API_KEY` or `ANTHROPIC_API_KEY` set (in `.dev.vars`
- * next to wrangler.toml, or as a secret), `/chat` and `/text` stream that provider's answer through
- * this package's adapters instead of the scripted model.
+ * next to wrangler.toml, or as a secret), or a Workers AI binding named `AI`, `/chat` and `/text`
+ * stream that model's answer through this package's adapters instead of the scripted model.
+ *
+ *   # wrangler.toml, for Workers AI (wrangler dev then runs the model on Cloudflare: it needs a login)
+ *   [ai]
+ *   binding = "AI"
+ *   # optional: WORKERS_AI_MODEL in [vars] (default @cf/meta/llama-3.3-70b-instruct-fp8-fast)
  *
  *   # .dev.vars (cp examples/worker/.dev.vars.example .dev.vars)
  *   OPENAI_API_KEY=sk-...
  *   # optional: OPENAI_MODEL=gpt-4.1-mini, OPENAI_BASE_URL=https://api.openai.com/v1 (any
  *   # OpenAI-compatible server), ANTHROPIC_MODEL=claude-sonnet-4-5, ANTHROPIC_BASE_URL, MODEL=scripted
  */
-import { fromAnthropic, fromOpenAIChat, type ChatModelStream } from "../../src/index.ts";
+import { fromAnthropic, fromOpenAIChat, fromWorkersAI, type ChatModelStream } from "../../src/index.ts";
+
+/** The part of the Workers AI binding (`env.AI`) the demo uses: with `stream: true`, `run` gives SSE bytes. */
+export interface WorkersAI {
+  run(model: string, inputs: Record<string, unknown>): Promise<unknown>;
+}
 
 export interface ProviderEnv {
-  /** "scripted", "openai" or "anthropic"; by default the provider whose key is set, else "scripted". */
+  /**
+   * "scripted", "openai", "anthropic" or "workers-ai"; by default the provider whose key is set,
+   * else Workers AI when the `AI` binding is there, else "scripted".
+   */
   MODEL?: string;
+  /** The Workers AI binding (`[ai] binding = "AI"` in wrangler.toml). */
+  AI?: WorkersAI;
+  /** Default @cf/meta/llama-3.3-70b-instruct-fp8-fast. */
+  WORKERS_AI_MODEL?: string;
   OPENAI_API_KEY?: string;
   /** Default https://api.openai.com/v1; any server that speaks Chat Completions. */
   OPENAI_BASE_URL?: string;
@@ -38,11 +55,12 @@ const WEATHER = {
 };
 
 /** Which model answers: the one `MODEL` names, else the provider whose key is set. */
-export function chooseModel(env: ProviderEnv): "scripted" | "openai" | "anthropic" {
+export function chooseModel(env: ProviderEnv): "scripted" | "openai" | "anthropic" | "workers-ai" {
   const named = env.MODEL?.trim().toLowerCase();
-  if (named === "scripted" || named === "openai" || named === "anthropic") return named;
+  if (named === "scripted" || named === "openai" || named === "anthropic" || named === "workers-ai") return named;
   if (env.OPENAI_API_KEY) return "openai";
   if (env.ANTHROPIC_API_KEY) return "anthropic";
+  if (env.AI !== undefined) return "workers-ai";
   return "scripted";
 }
 
@@ -95,6 +113,20 @@ export async function callProvider(env: ProviderEnv, prompt: string, signal: Abo
       });
       if (!response.ok) return refusal(response);
       return fromAnthropic(response, { signal });
+    }
+    case "workers-ai": {
+      if (env.AI === undefined) return new Response('MODEL is "workers-ai" but there is no AI binding in wrangler.toml\n', { status: 500 });
+      // The binding answers with the stream itself (a failure to start throws, as fetch does).
+      const body = await env.AI.run(env.WORKERS_AI_MODEL || "@cf/meta/llama-3.3-70b-instruct-fp8-fast", {
+        stream: true,
+        messages: [
+          { role: "system", content: SYSTEM },
+          { role: "user", content: prompt },
+        ],
+        tools: [{ type: "function", function: WEATHER }],
+      });
+      if (!(body instanceof ReadableStream)) throw new TypeError("Workers AI did not stream: is the model a text generation model?");
+      return fromWorkersAI(body as ReadableStream<Uint8Array>, { signal });
     }
     default:
       return undefined;

@@ -6,7 +6,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import worker, { handle, type SavedMessage } from "../../examples/worker/index.ts";
 import { ScriptedModel } from "../../examples/worker/scripted-model.ts";
-import { ChatModelStream, fromAnthropic, fromOpenAIChat, fromResponse, type AIMessage } from "../../src/index.ts";
+import recordings from "virtual:recordings";
+import { ChatModelStream, fromAnthropic, fromOpenAIChat, fromResponse, fromWorkersAI, type AIMessage } from "../../src/index.ts";
 import * as anthropic from "../fixtures/anthropic.ts";
 import * as openaiChat from "../fixtures/openai-chat.ts";
 
@@ -106,6 +107,35 @@ describe("the example Worker in workerd", () => {
       ChatModelStream.from(new ScriptedModel().script("hi")).output,
     ]);
     expect(received).toEqual(original);
+  });
+});
+
+describe("the example Worker with a Workers AI binding", () => {
+  it("streams what the binding's stream holds, saves it, and asks for a stream with the prompt and the weather tool", async () => {
+    // A real recorded Workers AI stream stands in for the model's output (the binding runs on Cloudflare).
+    const recorded = recordings["workers-ai/native-text.sse"]!;
+    const asked: { model: string; inputs: Record<string, unknown> }[] = [];
+    const AI = {
+      async run(model: string, inputs: Record<string, unknown>) {
+        asked.push({ model, inputs });
+        return new Response(recorded).body;
+      },
+    };
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(new Request("http://example/chat?q=hello%20there"), { ...env, MODEL: "", AI }, ctx);
+    const received = await fromResponse(response).output;
+    await waitOnExecutionContext(ctx);
+    const expected = await fromWorkersAI(new Response(recorded).body!).output;
+    expect({ received: { ...received, id: undefined }, record: await stored(response) }).toEqual({
+      received: { ...expected, id: undefined },
+      record: { status: "complete", message: received },
+    });
+    expect(asked).toEqual([
+      {
+        model: "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+        inputs: expect.objectContaining({ stream: true, messages: expect.arrayContaining([{ role: "user", content: "hello there" }]), tools: [expect.objectContaining({ type: "function" })] }),
+      },
+    ]);
   });
 });
 
