@@ -27,6 +27,7 @@ import {
   type EventConverter,
   type ResponseInput,
 } from "./response-events.ts";
+import { AGUIEvents, isAGUIEvent } from "./ag-ui.ts";
 import { isUIMessageStart, isUIMessageStreamResponse, UIMessageChunks, UIMessageStreamConverter } from "./ui-message-stream.ts";
 
 /** Whether a decoded event ends the stream. */
@@ -38,10 +39,17 @@ function ends(event: unknown): boolean {
 class SSEConverter extends SSEMessageConverter {
   /** The first message was an AI SDK UI message stream's `start`: its chunks read the rest. */
   #ui: UIMessageChunks | undefined;
+  /** The first message was an AG-UI event (`toResponse`'s `"ag-ui"`, or an AG-UI server's): AG-UI's reader reads the rest. */
+  #agui: AGUIEvents | undefined;
 
   protected onMessage(message: ServerSentEvent, position: number): void {
     if (this.#ui !== undefined) return this.#chunk(message, position);
+    if (this.#agui !== undefined) return this.#readAGUI(message, position);
     const event = parseJSON(message.data, "SSE event data", position) as ProtocolEvent;
+    if (position === 0 && isAGUIEvent(event)) {
+      this.#agui = new AGUIEvents(this.out);
+      return this.#readAGUI(message, position, event);
+    }
     if (position === 0 && isUIMessageStart(event)) {
       this.#ui = new UIMessageChunks(this.out);
       return this.#chunk(message, position, event);
@@ -60,8 +68,17 @@ class SSEConverter extends SSEMessageConverter {
     this.done = this.#ui!.done;
   }
 
+  #readAGUI(message: ServerSentEvent, position: number, parsed?: unknown): void {
+    this.#agui!.message(message, position, parsed);
+    this.done = this.#agui!.done;
+  }
+
   override end(): void {
     super.end();
+    if (this.#agui !== undefined) {
+      this.#agui.end();
+      this.done = this.#agui.done;
+    }
     if (this.#ui === undefined) return;
     this.#ui.end();
     this.done = this.#ui.done;

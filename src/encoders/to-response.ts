@@ -13,6 +13,7 @@ import { DEFAULT_HEARTBEAT_MS, PING, sseFrame } from "./sse-encoder-stream.ts";
 import { uiMessageStream } from "./ui-message-stream.ts";
 import { openAIChatFormat } from "./openai-chat-format.ts";
 import { anthropicFormat } from "./anthropic-format.ts";
+import { agUIFormat } from "./ag-ui-format.ts";
 import type { WireFormat, WireWriter } from "./wire.ts";
 
 /**
@@ -22,13 +23,14 @@ import type { WireFormat, WireWriter } from "./wire.ts";
 export type ResponseFormat = "text" | "sse" | "ndjson" | WireFormatName;
 
 /** The other ecosystems' formats: what their own clients read. */
-export type WireFormatName = "ui-message-stream" | "openai-chat" | "anthropic";
+export type WireFormatName = "ui-message-stream" | "openai-chat" | "anthropic" | "ag-ui";
 
 /** @internal The wire formats by name. */
 export const WIRE_FORMATS: Record<WireFormatName, WireFormat> = {
   "ui-message-stream": uiMessageStream,
   "openai-chat": openAIChatFormat,
   anthropic: anthropicFormat,
+  "ag-ui": agUIFormat,
 };
 
 /** The closing `error` event written when the stream fails without one. */
