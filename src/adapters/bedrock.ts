@@ -434,6 +434,8 @@ function modelOfURL(url: string): string | undefined {
  *
  * @example
  * ```ts
+ * declare const signedInit: RequestInit; // a SigV4-signed POST (or a Bedrock API key as a bearer token)
+ * const modelId = "anthropic.claude-sonnet-4-20250514-v1:0";
  * const response = await fetch(`https://bedrock-runtime.us-east-1.amazonaws.com/model/${modelId}/converse-stream`, signedInit);
  * const events = response.body!.pipeThrough(new BedrockDecoderStream({ model: modelId }));
  * ```
@@ -463,7 +465,8 @@ export class BedrockDecoderStream extends TransformStream<Uint8Array, ProtocolEv
  *
  * @example
  * ```ts
- * // `signedInit`: a SigV4-signed POST (or a Bedrock API key as a bearer token) of a Converse request body.
+ * declare const signedInit: RequestInit; // a SigV4-signed POST (or a Bedrock API key as a bearer token) of a Converse request body
+ * const modelId = "amazon.nova-micro-v1:0";
  * const url = `https://bedrock-runtime.us-east-1.amazonaws.com/model/${encodeURIComponent(modelId)}/converse-stream`;
  * const response = await fetch(url, { ...signedInit, signal: request.signal });
  * const stream = fromBedrock(response, { signal: request.signal });

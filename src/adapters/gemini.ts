@@ -389,10 +389,11 @@ export class GeminiDecoderStream extends TransformStream<Uint8Array, ProtocolEve
  *
  * @example
  * ```ts
+ * declare const apiKey: string;
  * const model = "gemini-2.5-flash";
  * const response = await fetch(`https://generativelanguage.googleapis.com/v1beta/models/${model}:streamGenerateContent?alt=sse`, {
  *   method: "POST",
- *   headers: { "x-goog-api-key": env.GEMINI_API_KEY, "content-type": "application/json" },
+ *   headers: { "x-goog-api-key": apiKey, "content-type": "application/json" },
  *   body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: prompt }] }] }),
  *   signal: request.signal,
  * });

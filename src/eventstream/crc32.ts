@@ -21,8 +21,8 @@ const TABLE: Uint32Array = /* @__PURE__ */ (() => {
  * The CRC-32 of `bytes[start, end)`, continued from `crc` (the checksum of the bytes before them,
  * 0 for none): `crc32(b, 0, n) === crc32(b, k, n, crc32(b, 0, k))`.
  *
- * @example
- * ```ts
+ * For example (internal, not exported):
+ * ```text
  * crc32(new TextEncoder().encode("123456789")); // 0xcbf43926
  * ```
  *

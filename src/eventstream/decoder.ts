@@ -73,8 +73,8 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * chunk is read in place; one split across chunks is copied once into a buffer of its declared
  * size (known, and bounded, from its prelude). Nothing is ever re-concatenated.
  *
- * @example
- * ```ts
+ * For example (internal, not exported):
+ * ```text
  * const decoder = new EventStreamDecoder((frame) => console.log(frame.headers.get(":event-type")));
  * for await (const chunk of body) decoder.push(chunk);
  * decoder.end();
