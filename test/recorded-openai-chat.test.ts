@@ -778,6 +778,12 @@ describe("Azure OpenAI", () => {
     });
   });
 
+  it("a role chunk that names nothing leaves the id and model to the first chunk that does", async () => {
+    const text = sse([{ id: "", model: "", choices: [{ index: 0, delta: { role: "assistant", content: "" } }] }, chunk({ content: "hi" }, "stop")]);
+    const message = await fromOpenAIChat(responseOf(text), { messageId: "mine" }).output;
+    expect([message.id, message.response_metadata["model_name"]]).toEqual(["chatcmpl-1", "m"]);
+  });
+
   it("an empty id never overrides the stream's messageId", async () => {
     const text = sse([{ id: "", model: "", choices: [{ index: 0, delta: { content: "hi" } }] }, chunk({}, "stop")]);
     const message = await fromOpenAIChat(responseOf(text), { messageId: "mine" }).output;

@@ -14,9 +14,9 @@
  * the usage chunk that `stream_options: {include_usage: true}` adds after the `finish_reason` is
  * part of the finish (Groq puts that usage under `x_groq` in some streams).
  *
- * Azure OpenAI opens with a chunk that has no choices, an empty `id` and `model`, and the
- * prompt's `prompt_filter_results`: that chunk starts nothing (the message's id and model are the
- * first chunk's that has them), and its results are kept in `response_metadata`, as are the
+ * `message-start` waits for the first block (or the finish) and carries the first non-empty `id`
+ * and `model`: Azure OpenAI opens with a chunk that has no choices, an empty `id` and `model`, and
+ * the prompt's `prompt_filter_results`, which are kept in `response_metadata`, as are the
  * `moderation` results OpenAI sends after the usage when the request asks for them.
  *
  * @module
@@ -69,6 +69,15 @@ class OpenAIChatConverter extends ProviderConverter {
   #reason: string | undefined = undefined;
   #usage: UsageMetadata | undefined = undefined;
   readonly #metadata: RawEvent = {};
+  /**
+   * The message's id and model: the first non-empty ones before `message-start`, which waits for
+   * the first block (or the finish). Azure opens with a chunk whose id and model are "", and a
+   * server may send its role chunk before it names anything.
+   */
+  #id: string | undefined = undefined;
+  #model: string | undefined = undefined;
+  /** A chunk of this message arrived: a stream cut off before any block still ends in a message. */
+  #seen = false;
 
   constructor(limit: LineLimit) {
     super("an OpenAI Chat Completions stream", limit);
@@ -81,18 +90,19 @@ class OpenAIChatConverter extends ProviderConverter {
   protected onMessage(message: ServerSentEvent, position: number): void {
     if (message.data === "[DONE]") return this.#finish();
     const chunk = this.json(message, position, "OpenAI chat");
-    if (chunk["error"] != null) return this.error(chatError(chunk["error"]));
+    if (chunk["error"] != null) {
+      if (this.#seen) this.#begin();
+      return this.error(chatError(chunk["error"]));
+    }
     const filters = chunk["prompt_filter_results"];
     if (Array.isArray(filters)) this.#metadata["prompt_filter_results"] = filters;
     // OpenAI's `moderation` results come in a chunk of their own after the usage.
     const moderation = record(chunk, "moderation");
     if (moderation !== undefined) this.#metadata["moderation"] = moderation;
     if (!this.started) {
-      // Azure's prompt-filter chunk (no choice, id "", model "") is no start: the next chunk's id is the message's.
-      const id = text(chunk, "id");
-      const model = text(chunk, "model");
-      if (id === undefined && model === undefined && !hasChoice(chunk)) return;
-      this.messageStart(id, "openai", model);
+      this.#seen = true;
+      this.#id ??= text(chunk, "id");
+      this.#model ??= text(chunk, "model");
     }
     const usage = record(chunk, "usage") ?? record(record(chunk, "x_groq"), "usage");
     if (usage !== undefined) this.#usage = chatUsage(usage);
@@ -110,6 +120,22 @@ class OpenAIChatConverter extends ProviderConverter {
 
   protected onCutOff(): void {
     this.#finish();
+  }
+
+  override end(): void {
+    super.end();
+    if (!this.done && this.#seen) this.#finish();
+  }
+
+  /** `message-start`, once, with the id and model seen so far. */
+  #begin(): void {
+    if (!this.started) this.messageStart(this.#id, "openai", this.#model);
+  }
+
+  /** A new block's index; the message starts before its first block. */
+  #allocate(): number {
+    this.#begin();
+    return this.blocks.allocate();
   }
 
   #choice(choice: RawEvent): void {
@@ -164,17 +190,17 @@ class OpenAIChatConverter extends ProviderConverter {
   }
 
   #reasoningBlock(): number {
-    if (this.#reasoning < 0) this.#reasoning = this.blocks.allocate();
+    if (this.#reasoning < 0) this.#reasoning = this.#allocate();
     return this.#reasoning;
   }
 
   #textBlock(): number {
-    if (this.#text < 0) this.#text = this.blocks.allocate();
+    if (this.#text < 0) this.#text = this.#allocate();
     return this.#text;
   }
 
   #refusalBlock(): number {
-    if (this.#refusal < 0) this.#refusal = this.blocks.allocate();
+    if (this.#refusal < 0) this.#refusal = this.#allocate();
     return this.#refusal;
   }
 
@@ -203,7 +229,7 @@ class OpenAIChatConverter extends ProviderConverter {
 
   /** An encrypted reasoning arrives whole, in one detail: a block that opens and finishes at once. */
   #encrypted(detail: RawEvent): void {
-    const index = this.blocks.allocate();
+    const index = this.#allocate();
     this.blocks.start(index, "non_standard", { value: detail });
     this.blocks.finish(index);
   }
@@ -233,7 +259,7 @@ class OpenAIChatConverter extends ProviderConverter {
     const key = typeof at === "number" ? at : position;
     const index = this.#executed.get(key);
     if (index === undefined) {
-      const block = this.blocks.allocate();
+      const block = this.#allocate();
       this.#executed.set(key, block);
       return this.blocks.start(block, "non_standard", { value: entry });
     }
@@ -252,7 +278,7 @@ class OpenAIChatConverter extends ProviderConverter {
     const key = typeof at === "number" && at >= 0 ? at : position;
     let index = this.#tools[key];
     if (index === undefined) {
-      index = this.#tools[key] = this.blocks.allocate();
+      index = this.#tools[key] = this.#allocate();
       const fields: RawEvent = {};
       if (id !== undefined) fields["id"] = id;
       if (name !== undefined) fields["name"] = name;
@@ -263,14 +289,9 @@ class OpenAIChatConverter extends ProviderConverter {
   }
 
   #finish(): void {
+    this.#begin();
     this.messageFinish(this.#reason, this.#usage, this.#metadata);
   }
-}
-
-/** Whether a chunk carries a choice (Azure's prompt-filter chunk and usage-only chunks carry none). */
-function hasChoice(chunk: RawEvent): boolean {
-  const choices = chunk["choices"];
-  return Array.isArray(choices) && choices.length > 0;
 }
 
 /**
