@@ -14,6 +14,7 @@ export {
 export { CursorStream, Projection, type StreamIterator, type StreamIteratorOptions } from "./projection.ts";
 export { hasPartial } from "./has-partial.ts";
 export { MessageStream, ReasoningDeltaStream, TextDeltaStream, ToolCallChunkStream } from "./transforms.ts";
+export { smooth, type ChunkDetector, type SmoothOptions } from "./smooth.ts";
 export {
   toResponse,
   type ErrorEventFields,
