@@ -225,6 +225,12 @@ function awsEventStream(): TypeError {
  * body is read only when something consumes, and no faster than its readers. Options are the
  * stream's (`signal`, limits, timeouts) and `maxLineBytes`, the bound on one line.
  *
+ * An AI SDK UI message stream (`result.toUIMessageStreamResponse()`, known by its
+ * `x-vercel-ai-ui-message-stream: v1` header or a first `start` chunk) is read too: text,
+ * reasoning and tool calls of every step, the finish reason in LangChain's names, usage sent as
+ * message metadata; what has no place in one message (tool outputs, step markers, `data-*`
+ * parts) reaches raw-event readers as `provider` events named by the chunk type.
+ *
  * @example
  * ```ts
  * const controller = new AbortController();
