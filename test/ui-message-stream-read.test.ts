@@ -178,6 +178,15 @@ describe("fromResponse reads the AI SDK's UI message stream (the ai package as p
     expect(error.partial?.content).toEqual([{ type: "text", text: "partial", index: 0 }]);
   });
 
+  it("sendStart and sendFinish off (a stream merged into another): read by its header, finished with what arrived", async () => {
+    const result = streamText({ model: model(reasoningTextTools), prompt: "weather?", tools: { weather: tool({ inputSchema: weatherSchema }) } });
+    const stream = fromResponse(result.toUIMessageStreamResponse({ sendStart: false, sendFinish: false }));
+    const [text, output] = await Promise.all([stream.text, stream.output]);
+    expect(text).toBe(await result.text);
+    expect(output.tool_calls).toEqual(asToolCalls(await result.toolCalls));
+    expect(output.response_metadata["finish_reason"]).toBeUndefined();
+  });
+
   it("without the header, a first message of type start is enough (a proxy dropped the header; a bare body)", async () => {
     const make = () => streamText({ model: model(reasoningTextTools), prompt: "weather?", tools: { weather: tool({ inputSchema: weatherSchema }) } });
     const first = make();
