@@ -1,6 +1,6 @@
 // fromOpenAIChat on real Chat Completions streams (test/fixtures/recorded/openai-chat/, sources in
-// its SOURCES file): OpenAI, Azure OpenAI, OpenRouter (Anthropic, Grok, DeepSeek and MiniMax behind it), Groq,
-// Together, Z.ai and vLLM, as each sends its stream.
+// its SOURCES file): OpenAI, Azure OpenAI, DeepSeek, Mistral, OpenRouter (Anthropic, Grok, DeepSeek and MiniMax
+// behind it), Groq, Together, Z.ai and vLLM, as each sends its stream.
 // Each expected message was written from the recording and checked against a separate reading of the
 // raw bytes (text, reasoning and refusal joined, arguments parsed, the last usage and finish_reason).
 import recordings from "virtual:recordings";
@@ -41,6 +41,63 @@ const expected: Record<string, Outcome> = {
             },
           },
         ],
+        output_version: "v1",
+      },
+    },
+  },
+  "deepseek-reasoning.sse": {
+    output: {
+      type: "ai",
+      id: "33be18fc-3842-486c-8c29-dd8e578f7f20",
+      content: [
+        {
+          type: "reasoning",
+          reasoning: "Hmm, the user just said \"Hello\". It's a simple greeting but I wonder if there's more to it.  \n\nThe message is very brief, so I don't have much context to work with. Maybe they're just testing if I'm responsive, or perhaps they're new to chatting with AI.  \n\nI should keep my reply warm and inviting to encourage further conversation. A smiley face would help make it friendly. Since they didn't specify a need, I'll leave it open-ended by asking how I can help them today.  \n\nThe tone should be cheerful but professional - not too stiff, not too casual. \"Hello there!\" feels right for a start. Adding \"What can I do for you today?\" turns it into an invitation rather than just mirroring their greeting.  \n\nI'll avoid assumptions about their gender, location, or intent since there's zero information. If they're just being polite, they might not reply further - and that's okay too.",
+          index: 0,
+        },
+        { type: "text", text: "Hello there! 😊 How can I help you today?", index: 1 },
+      ],
+      tool_calls: [],
+      invalid_tool_calls: [],
+      usage_metadata: {
+        input_tokens: 6,
+        output_tokens: 212,
+        total_tokens: 218,
+        input_token_details: { cache_read: 0 },
+        output_token_details: { reasoning: 198 },
+      },
+      response_metadata: {
+        model_provider: "openai",
+        model_name: "deepseek-reasoner",
+        finish_reason: "stop",
+        system_fingerprint: "fp_393bca965e_prod0623_fp8_kvcache",
+        output_version: "v1",
+      },
+    },
+  },
+  "mistral-thinking.sse": {
+    output: {
+      type: "ai",
+      id: "9f9d90210f194076abeee223863eaaf0",
+      content: [
+        {
+          type: "reasoning",
+          reasoning: "Okay, the user is asking how to cross the street. I know that crossing the street safely involves a few key steps: first, look both ways to check for oncoming traffic; second, use a crosswalk if one is available; third, obey any traffic signals or signs that may be present; and finally, proceed with caution until you have safely reached the other side. Let me compile this information into a clear and concise response.",
+          index: 0,
+        },
+        {
+          type: "text",
+          text: "To cross the street safely, follow these steps:\n\n1. Look both ways to check for oncoming traffic.\n2. Use a crosswalk if one is available.\n3. Obey any traffic signals or signs that may be present.\n4. Proceed with caution until you have safely reached the other side.\n\n```markdown\nTo cross the street safely, follow these steps:\n\n1. Look both ways to check for oncoming traffic.\n2. Use a crosswalk if one is available.\n3. Obey any traffic signals or signs that may be present.\n4. Proceed with caution until you have safely reached the other side.\n```\n\nBy following these steps, you can ensure a safe crossing.",
+          index: 1,
+        },
+      ],
+      tool_calls: [],
+      invalid_tool_calls: [],
+      usage_metadata: { input_tokens: 10, output_tokens: 232, total_tokens: 242 },
+      response_metadata: {
+        model_provider: "openai",
+        model_name: "magistral-medium-latest",
+        finish_reason: "stop",
         output_version: "v1",
       },
     },
@@ -842,7 +899,7 @@ describe("reasoning", () => {
   });
 
   it("Mistral's content lists: thinking parts are reasoning, text parts and strings are text", async () => {
-    // The shapes of magistral-medium's stream (pydantic-ai's test_mistral_model_thinking_part_iter cassette, 37 KB).
+    // The shapes of magistral-medium's stream (mistral-thinking.sse), with a text part as well.
     const thinking = (text: string) => chunk({ content: [{ type: "thinking", thinking: [{ type: "text", text }] }] });
     const text = sse([
       chunk({ role: "assistant", content: "" }),
