@@ -7,6 +7,7 @@ import { jsonSchema, streamText, tool } from "ai";
 import { MockLanguageModelV3 } from "ai/test";
 import { ChatModelStream } from "../src/index.ts";
 import { adapterText, eventsourceParserText, ourParserText } from "./sse.ts";
+import { bedrockFloorText, bedrockText } from "./bedrock.ts";
 import { iterate, readableOf, type Workload } from "./workload.ts";
 
 export interface Case {
@@ -176,5 +177,13 @@ export const cases: Case[] = [
     maxN: 100_000,
     versus: "sse: eventsource-parser + JSON.parse",
     run: adapterText,
+  },
+  { name: "bedrock: its CRC-32s + JSON.parse (floor)", group: "sse", maxN: 100_000, run: bedrockFloorText },
+  {
+    name: "bedrock: fromBedrock → await text",
+    group: "sse",
+    maxN: 100_000,
+    versus: "bedrock: its CRC-32s + JSON.parse (floor)",
+    run: bedrockText,
   },
 ];

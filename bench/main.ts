@@ -117,6 +117,12 @@ const targets = [
   ...parsers
     .filter((p) => p.ratio !== undefined)
     .map((p) => ({ target: `${p.case} ≤ ${p.versus === "JSON.parse" ? 3 : 1.25}×`, value: p.ratio, limit: p.versus === "JSON.parse" ? 3 : 1.25, unit: "×" })),
+  {
+    target: "Bedrock binary path (bytes → fromBedrock → text) ≤ 1.5× its own CRC-32s + JSON.parse, at 100k",
+    value: at("bedrock: fromBedrock → await text", 100_000)?.vsLangChain ?? at("bedrock: fromBedrock → await text", 10_000)?.vsLangChain,
+    limit: 1.5,
+    unit: "×",
+  },
   { target: `≤ 8 MB retained at ${memoryN / 1000}k events with only text piped`, value: memText.mb, limit: 8, unit: " MB" },
   { target: "≈ 0 B more for a projection accessed but never read (≤ 0.25 MB noise)", value: memUnread.mb - memText.mb, limit: 0.25, unit: " MB" },
   { target: `≤ 8 MB held by an SSE body stalled after one event while an await drives ${memoryN / 1000}k one-character deltas`, value: memStalled.mb, limit: 8, unit: " MB" },

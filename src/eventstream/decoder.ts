@@ -296,7 +296,22 @@ function need(at: number, n: number, end: number, offset: number, what: string, 
   throw invalid(offset, `${which} at byte ${at} of the frame runs past the end of its headers (byte ${end})`);
 }
 
+/**
+ * A header name or string value. They are short and ASCII (`:event-type`, `contentBlockDelta`), and
+ * three come with every frame: those are read without a `TextDecoder` call, which costs more than
+ * the string.
+ */
 function text(frame: Uint8Array, start: number, end: number, offset: number): string {
+  if (end - start <= 32) {
+    let s = "";
+    let i = start;
+    for (; i < end; i++) {
+      const c = frame[i]!;
+      if (c >= 0x80) break;
+      s += String.fromCharCode(c);
+    }
+    if (i === end) return s;
+  }
   try {
     return utf8.decode(frame.subarray(start, end));
   } catch (cause) {
