@@ -290,7 +290,7 @@ function nonNegative(value: number, name: string): number {
  * @example
  * ```ts
  * const events = fromResponse(await fetch(url)).events.pipeThrough(smooth({ delayMs: 15, maxDelayMs: 500 }));
- * return toResponse(ChatModelStream.from(events));
+ * const body: Response = toResponse(ChatModelStream.from(events)); // or toResponse(stream, { smooth: { delayMs: 15 } })
  * ```
  *
  * Cancellation and errors: cancelling the readable side stops the pause in progress and every

@@ -55,6 +55,7 @@ describe("every optional option accepts undefined, as if it were left out", () =
       status: undefined,
       heartbeatMs: undefined,
       onError: undefined,
+      smooth: undefined,
     };
     const response = toResponse(ChatModelStream.from(hello()), options);
     expect({ status: response.status, type: response.headers.get("content-type") }).toEqual({

@@ -2,8 +2,10 @@
 // Time is vitest's fake clock, so each pause is exact and no test sleeps.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ChatModelStream } from "../src/chat-model-stream.ts";
+import { toResponse } from "../src/encoders/to-response.ts";
 import type { ProtocolEvent } from "../src/protocol.ts";
 import { smooth, type SmoothOptions } from "../src/smooth.ts";
+import { pulled, scriptedSource, textMessage } from "./helpers.ts";
 
 const start: ProtocolEvent = { event: "message-start" };
 const text = (t: string, index = 0): ProtocolEvent => ({ event: "content-block-delta", index, delta: { type: "text-delta", text: t } });
@@ -330,5 +332,31 @@ describe("smooth in front of a ChatModelStream", () => {
     const output = smoothed.output;
     await vi.runAllTimersAsync();
     expect(await output).toEqual(plain);
+  });
+});
+
+describe("toResponse's smooth option", () => {
+  beforeEach(() => {
+    vi.useRealTimers(); // a whole body, end to end
+  });
+
+  it("paces the text word by word in the body, the same text, other events untouched", async () => {
+    const source = pulled(textMessage("Hello wide", " world, here", " we go"));
+    const text = await toResponse(source, { format: "ndjson", smooth: { delayMs: 0 } }).text();
+    const events = text.trim().split("\n").map((line) => JSON.parse(line) as { event: string; delta?: { text?: string } });
+    const deltas = events.filter((e) => e.event === "content-block-delta").map((e) => e.delta?.text);
+    expect(deltas.join("")).toBe("Hello wide world, here we go");
+    expect(deltas.length).toBeGreaterThan(3);
+    expect(events.map((e) => e.event).filter((n) => n !== "content-block-delta")).toEqual(["message-start", "content-block-start", "message-finish"]);
+  });
+
+  it("Stop still ends the body with the aborted error event and cancels the model call", async () => {
+    const source = scriptedSource(textMessage("one two ", "three"), { holdAt: 3 });
+    const stream = ChatModelStream.from(source.readable);
+    const body = toResponse(stream, { format: "ndjson", smooth: true }).text();
+    await source.held;
+    await stream.cancel();
+    const last = JSON.parse((await body).trim().split("\n").at(-1)!) as { event: string; code?: string };
+    expect([last.event, last.code, source.cancels]).toEqual(["error", "aborted", 1]);
   });
 });

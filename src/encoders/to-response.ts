@@ -5,7 +5,8 @@
  * @module
  */
 import { coded, errorCode } from "../errors.ts";
-import type { ChatModelStream } from "../chat-model-stream.ts";
+import { ChatModelStream } from "../chat-model-stream.ts";
+import { smooth, type SmoothOptions } from "../smooth.ts";
 import { isTerminal, type ProtocolEvent } from "../protocol.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { ndjsonLine } from "./ndjson-encoder-stream.ts";
@@ -55,6 +56,8 @@ export interface ToResponseOptions {
    * `fromResponse` reads back); `"ndjson"`: the same as one JSON line each; `"text"`: the text
    * alone, as UTF-8; `"ui-message-stream"`: the AI SDK's UI Message Stream protocol v1, for
    * `useChat` and `readUIMessageStream`.
+   * `"ag-ui"`: an AG-UI 1.0 run (`RUN_STARTED` … `RUN_FINISHED`), for `@ag-ui/client`'s
+   * `HttpAgent` and CopilotKit; a Stop finishes the run with a `cancelled` outcome.
    *
    * @default "sse"
    */
@@ -85,6 +88,14 @@ export interface ToResponseOptions {
    * anything else, the default event is sent instead.
    */
   onError?: ((error: unknown) => ErrorEventFields) | undefined;
+  /**
+   * Re-chunks and paces text and reasoning as `smooth()` does (by word, 10 ms apart, unless its
+   * options say otherwise); `true` for its defaults. Other events are never delayed, and Stop
+   * still stops the model at once.
+   *
+   * @default undefined (off)
+   */
+  smooth?: boolean | SmoothOptions | undefined;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -161,6 +172,11 @@ export function toResponse(stream: ChatModelStream, options: ToResponseOptions =
   if (wire !== undefined) for (const [name, value] of wire.headers) defaults.push([name, value]);
   for (const [name, value] of defaults) if (!headers.has(name)) headers.set(name, value);
 
+  if (options.smooth) {
+    // The paced events as a stream of their own: its readers are the body's; cancelling the body
+    // cancels the pacing and, through it, this reader of `stream`.
+    stream = ChatModelStream.from(stream.events.pipeThrough(smooth(options.smooth === true ? {} : options.smooth)));
+  }
   const heartbeatMs = mode === SSE || wire?.contentType === "text/event-stream" ? (options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS) : 0;
   const source = new BodySource(stream, mode, heartbeatMs, options.onError ?? describeError, wire?.writer());
   // highWaterMark 0: the model is read only as fast as the client takes the bytes.
