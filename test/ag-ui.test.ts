@@ -4,6 +4,7 @@
 // default reducer), whose messages must equal our output. fromResponse reads the same bytes back.
 import { HttpAgent, runHttpRequest, transformHttpEventStream, type BaseEvent, type Message, type RunFinishedEvent } from "@ag-ui/client";
 import { EventSchemas } from "@ag-ui/core/schemas";
+import fc from "fast-check";
 import recordings from "virtual:recordings";
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import {
@@ -19,6 +20,7 @@ import {
   toResponse,
   type AIMessage,
 } from "../src/index.ts";
+import { eventSequence } from "./arbitraries.ts";
 import { bodyOf, bytesOf } from "./bytes.ts";
 import { pulled, scriptedSource, textMessage, type Event, type Failure } from "./helpers.ts";
 
@@ -244,6 +246,55 @@ describe("toResponse ag-ui, run by @ag-ui/client's HttpAgent", () => {
     expect(run.messages.map(parsedArgs)).toEqual([assistantOf(await stream.output, "")]);
   });
 
+  it("arguments that are not JSON reach the client as they came, and come back as an invalid tool call", async () => {
+    const events: Event[] = [
+      { event: "message-start", id: "m11" },
+      { event: "content-block-start", index: 0, content: { type: "tool_call_chunk", id: "call_y", name: "lookup", args: '{"q": ' } },
+      { event: "message-finish", reason: "tool_calls" },
+    ];
+    const run = await runAsAGUIClient(toResponse(pulled(events), { format: "ag-ui" }));
+    expect(run.messages).toEqual([{ id: "m11", role: "assistant", toolCalls: [{ id: "call_y", type: "function", function: { name: "lookup", arguments: '{"q": ' } }] }]);
+    const again = await fromResponse(toResponse(pulled(events), { format: "ag-ui" })).output;
+    expect(again.invalid_tool_calls).toMatchObject([{ id: "call_y", name: "lookup", args: '{"q": ' }]);
+    expect(again.tool_calls).toEqual([]);
+  });
+
+  it("a server that names the run with the client's thread and run ids (through the start metadata) answers the HttpAgent's request", async () => {
+    const agent = new HttpAgent({
+      url: "https://agent.test/run",
+      threadId: "thread-from-client",
+      fetch: async (_url, init) => {
+        // The server side: the request is AG-UI's RunAgentInput.
+        const input = JSON.parse(String(init.body)) as { threadId: string; runId: string };
+        const named = ChatModelStream.from(
+          pulled(textMessage("hi")).events.pipeThrough(
+            new TransformStream<Event, Event>({
+              transform(event, controller) {
+                const metadata = { thread_id: input.threadId, run_id: input.runId };
+                controller.enqueue(event.event === "message-start" ? { ...event, metadata: { ...event.metadata, ...metadata } } : event);
+              },
+            }),
+          ),
+        );
+        return toResponse(named, { format: "ag-ui" });
+      },
+    });
+    let started: unknown;
+    await agent.runAgent({ runId: "run-from-client" }, { onRunStartedEvent: ({ event }) => void (started = event) });
+    expect(started).toMatchObject({ threadId: "thread-from-client", runId: "run-from-client" });
+    expect(agent.messages).toMatchObject([{ role: "assistant", content: "hi" }]);
+  });
+
+  it("two tool calls under one id: the second goes out renamed, so the client keeps both instead of failing the run", async () => {
+    const call = (index: number, city: string): Event => ({ event: "content-block-finish", index, content: { type: "tool_call", id: "dup", name: "weather", args: { city } } });
+    const run = await runAsAGUIClient(toResponse(pulled([{ event: "message-start", id: "m12" }, call(0, "Oslo"), call(1, "Lima"), { event: "message-finish" }]), { format: "ag-ui" }));
+    const calls = run.messages[0]?.role === "assistant" ? run.messages[0].toolCalls : undefined;
+    expect(calls?.map((c) => [c.id, c.function.arguments])).toEqual([
+      ["dup", '{"city":"Oslo"}'],
+      ["dup-1", '{"city":"Lima"}'],
+    ]);
+  });
+
   it("an error mid-stream is a RUN_ERROR with its message and code, after the text so far", async () => {
     const events: Event[] = [...textMessage("partial ", "answer").slice(0, -1), { event: "error", message: "Overloaded", code: "overloaded_error" }];
     const run = await runAsAGUIClient(toResponse(pulled(events), { format: "ag-ui" }));
@@ -372,6 +423,105 @@ describe("round trip: toResponse ag-ui → fromResponse", () => {
   }
 });
 
+/**
+ * What a client of the stream sees, as AG-UI can say it: text and reasoning as their readers get
+ * them (deltas in arrival order: AG-UI has no block indices), the tool calls, and how it ended.
+ */
+async function seen(stream: ChatModelStream): Promise<unknown> {
+  const joined = async (projection: ReadableStream<string>): Promise<string> => {
+    let all = "";
+    try {
+      for await (const piece of projection) all += piece;
+    } catch {
+      // the end is compared below
+    }
+    return all;
+  };
+  const ending = async (): Promise<unknown> => {
+    try {
+      const output = await stream.output;
+      return {
+        tool_calls: output.tool_calls,
+        // AG-UI names every call: a call with no name has the name "".
+        invalid_tool_calls: output.invalid_tool_calls.map(({ id, name, args }) => ({ id, name: name ?? "", args })),
+        finish_reason: output.response_metadata["finish_reason"],
+        usage: output.usage_metadata && [output.usage_metadata.input_tokens, output.usage_metadata.output_tokens, output.usage_metadata.total_tokens],
+      };
+    } catch (caught) {
+      const error = caught as Failure & { code?: unknown };
+      return { error: error.message, code: error.code };
+    }
+  };
+  const [text, reasoning, end] = await Promise.all([joined(stream.text), joined(stream.reasoning), ending()]);
+  return { text, reasoning, end };
+}
+
+it("round trip, any event sequence: what readers see comes back the same", async () => {
+  await fc.assert(
+    // Tool call ids are unique, as providers make them (the writer renames a repeated one); the
+    // provider's own tool calls are left out (AG-UI's are the client's to answer).
+    // An invalid_tool_call whose arguments are JSON (invalid for another reason) comes back valid:
+    // AG-UI has no invalid calls.
+    fc.asyncProperty(eventSequence.filter((events) => uniqueToolIds(events) && !JSON.stringify(events).includes("server_tool") && !events.some(invalidJSONCall)), async (events) => {
+      const direct = (await seen(pulled(events))) as Seen;
+      const again = (await seen(fromResponse(toResponse(pulled(events), { format: "ag-ui" })))) as Seen;
+      expect({ ...again, end: sortInvalid(again.end) }).toEqual({ ...direct, end: sortInvalid(asAGUICarries(direct.end)) });
+    }),
+    { numRuns: 200, seed: 20261204 },
+  );
+});
+
+type Call = { id?: string | undefined; name?: string | undefined; args?: unknown };
+type Seen = { text: string; reasoning: string; end: { tool_calls?: Call[]; invalid_tool_calls?: Call[] } };
+
+/**
+ * A message's end as AG-UI carries it: a call with no id is named call-<index>; a call whose
+ * arguments are JSON but no object (`null`, `3`) comes back invalid, as every reader of a
+ * finished call (BlockWriter's) makes it.
+ */
+function asAGUICarries(end: Seen["end"]): Seen["end"] {
+  if (end.tool_calls === undefined) return end;
+  const named = (c: Call): Call => (c.id ? c : { ...c, id: expect.stringMatching(/^call-\d+$/) as unknown as string });
+  const isObject = (args: unknown) => typeof args === "object" && args !== null && !Array.isArray(args);
+  const moved = end.tool_calls.filter((c) => !isObject(c.args)).map((c): Call => ({ id: c.id, name: c.name ?? "", args: JSON.stringify(c.args) }));
+  return { ...end, tool_calls: end.tool_calls.filter((c) => isObject(c.args)).map(named), invalid_tool_calls: [...(end.invalid_tool_calls ?? []), ...moved].map(named) };
+}
+
+/** Invalid calls in a fixed order (by arguments): which of them finished first is not what this compares. */
+function sortInvalid(end: Seen["end"]): Seen["end"] {
+  const key = (c: Call) => `${JSON.stringify(c.args)}|${c.name ?? ""}`;
+  const sorted = end.invalid_tool_calls && [...end.invalid_tool_calls].sort((a, b) => key(a).localeCompare(key(b)));
+  return sorted === undefined ? end : { ...end, invalid_tool_calls: sorted };
+}
+
+/** Whether an event finishes an invalid tool call whose arguments are a JSON object, or empty. */
+function invalidJSONCall(event: Record<string, unknown>): boolean {
+  const block = (event["content"] ?? event["content_block"]) as { type?: unknown; args?: unknown } | undefined;
+  if (event["event"] !== "content-block-finish" || block?.type !== "invalid_tool_call") return false;
+  // Empty arguments are `{}` to every reader.
+  if (typeof block.args === "string" && block.args.trim() === "") return true;
+  try {
+    const args: unknown = typeof block.args === "string" ? JSON.parse(block.args) : block.args;
+    return typeof args === "object" && args !== null && !Array.isArray(args);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether no two tool-call blocks of a sequence name the same id. */
+function uniqueToolIds(events: Record<string, unknown>[]): boolean {
+  const owners = new Map<string, unknown>();
+  for (const e of events) {
+    const payloads = [e["content"], e["delta"], e["content_block"]] as ({ fields?: unknown } | undefined)[];
+    for (const block of payloads.flatMap((p) => [p, p?.fields]) as ({ id?: unknown; type?: unknown } | undefined)[]) {
+      if (typeof block?.id !== "string" || block.id === "" || typeof block.type !== "string" || !block.type.includes("tool")) continue;
+      if ((owners.get(block.id) ?? e["index"]) !== e["index"]) return false;
+      owners.set(block.id, e["index"]);
+    }
+  }
+  return true;
+}
+
 /** The content type each provider's recordings were served with. */
 function contentTypeOf(name: string): string {
   if (name.startsWith("bedrock/")) return "application/vnd.amazon.eventstream";
@@ -478,6 +628,11 @@ describe("fromResponse reads an AG-UI server's stream", () => {
       ]),
     );
     expect((await stream.output).content).toEqual([{ type: "text", text: "cut", index: 0 }]);
+  });
+
+  it("a body with no content type is sniffed as SSE, then read as AG-UI", async () => {
+    const body = bytesOf(['{"type":"RUN_STARTED","threadId":"t","runId":"r"}', '{"type":"TEXT_MESSAGE_CHUNK","messageId":"m","delta":"bare"}', '{"type":"RUN_FINISHED","threadId":"t","runId":"r"}'].map((d) => `data: ${d}\n\n`).join(""));
+    expect(await fromResponse(bodyOf(body)).text).toBe("bare");
   });
 
   it("a user message the server echoes is not the answer", async () => {

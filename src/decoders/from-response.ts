@@ -221,7 +221,9 @@ function awsEventStream(): TypeError {
  * `NDJSONEncoderStream`) sent, on a client: a browser, another Worker, Node. The format is chosen
  * by the response's `content-type` (`text/event-stream` is SSE, `application/x-ndjson` is
  * NDJSON); a bare body, or one without a content type or typed `application/octet-stream`, by the
- * first byte that is not whitespace (`{` is NDJSON, anything else SSE). The stream is lazy: the
+ * first byte that is not whitespace (`{` is NDJSON, anything else SSE). SSE whose first event is
+ * an AG-UI event (`toResponse`'s `"ag-ui"`, or an AG-UI server's run) is read as AG-UI: text,
+ * reasoning and tool calls, `RUN_ERROR` as the error, a cancelled run as a Stop. The stream is lazy: the
  * body is read only when something consumes, and no faster than its readers. Options are the
  * stream's (`signal`, limits, timeouts) and `maxLineBytes`, the bound on one line.
  *

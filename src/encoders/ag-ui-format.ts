@@ -62,6 +62,8 @@ class AGUIWriter implements WireWriter {
   #provider: string | undefined;
   #model: string | undefined;
   #usage: unknown;
+  /** The ids of the tool calls that went out. */
+  readonly #callIds = new Set<string>();
 
   constructor(messageId?: string) {
     this.#id = messageId ?? crypto.randomUUID();
@@ -72,12 +74,13 @@ class AGUIWriter implements WireWriter {
     const e = event as RawEvent;
     let out = this.#started ? "" : this.#start(e);
     switch (e["event"]) {
+      // A delta may come under `content`, and any block under the older `content_block`.
       case "content-block-start":
-        return out + this.#blockStart(Number(e["index"]), e["content"]);
+        return out + this.#blockStart(Number(e["index"]), e["content"] ?? e["content_block"]);
       case "content-block-delta":
-        return out + this.#delta(Number(e["index"]), e["delta"]);
+        return out + this.#delta(Number(e["index"]), e["delta"] ?? e["content"] ?? e["content_block"]);
       case "content-block-finish":
-        return out + this.#blockFinish(Number(e["index"]), e["content"]);
+        return out + this.#blockFinish(Number(e["index"]), e["content"] ?? e["content_block"]);
       case "usage":
         this.#usage = e["usage"];
         return out;
@@ -103,6 +106,8 @@ class AGUIWriter implements WireWriter {
     this.#model = str(metadata["model_name"] ?? metadata["model"]);
     this.#threadId = str(metadata["thread_id"]) ?? this.#id;
     this.#runId = str(metadata["run_id"]) ?? this.#id;
+    // LangChain.js sends the first usage snapshot on the start.
+    if (e["event"] === "message-start" && e["usage"] !== undefined) this.#usage = e["usage"];
     return frame({ type: "RUN_STARTED", threadId: this.#threadId, runId: this.#runId, protocolVersion: PROTOCOL_VERSION });
   }
 
@@ -129,15 +134,30 @@ class AGUIWriter implements WireWriter {
       case "tool_call_chunk":
       case "tool-call-delta":
         return this.#slice(index, delta);
+      case "block-delta":
+        return this.#snapshot(index, delta["fields"]);
       default:
         return "";
     }
   }
 
+  /**
+   * A tool call's fields as a snapshot (LangChain.js's `block-delta`): arguments that extend
+   * what went out send the rest. A snapshot that rewrites them cannot be said in AG-UI, whose
+   * arguments only grow; the fold keeps the rewrite, the client what went out.
+   */
+  #snapshot(index: number, fields: unknown): string {
+    if (!isRecord(fields)) return "";
+    const part = this.#parts.get(index);
+    if (part === undefined ? fields["type"] !== "tool_call_chunk" : part.kind !== "tool") return "";
+    const args = str(fields["args"]);
+    return this.#slice(index, { id: fields["id"], name: fields["name"], args: args === undefined || part === undefined ? args : tail(part.sent, args) });
+  }
+
   /** A piece of a text block, in the assistant message's open text stream. */
   #text(index: number, piece: string): string {
     const part = this.#part(index, "text");
-    if (piece === "" || part === undefined) return "";
+    if (piece === "" || part === undefined || part.ended) return "";
     part.sent.push(piece);
     let out = "";
     if (this.#openText !== index) {
@@ -157,7 +177,7 @@ class AGUIWriter implements WireWriter {
   /** A piece of a reasoning block, in its own reasoning message (opened by the first piece). */
   #reasoning(index: number, piece: string): string {
     const part = this.#part(index, "reasoning");
-    if (piece === "" || part === undefined) return "";
+    if (piece === "" || part === undefined || part.ended) return "";
     part.sent.push(piece);
     return this.#openReasoning(part) + frame({ type: "REASONING_MESSAGE_CONTENT", messageId: part.id, delta: piece });
   }
@@ -186,17 +206,26 @@ class AGUIWriter implements WireWriter {
     if (!call.id && typeof fields["id"] === "string") call.id = fields["id"];
     if (!call.name && typeof fields["name"] === "string") call.name = fields["name"];
     const args = str(fields["args"]) ?? "";
-    if (args !== "") call.streamed = true;
+    if (args !== "") {
+      call.streamed = true;
+      call.sent.push(args);
+    }
     if (!call.started) {
       call.pending += args;
-      return call.id === "" || call.name === "" ? "" : this.#openCall(call);
+      return call.id === "" || call.name === "" ? "" : this.#openCall(index, call);
     }
     return args === "" ? "" : frame({ type: "TOOL_CALL_ARGS", toolCallId: call.id, delta: args });
   }
 
-  /** `TOOL_CALL_START` on the assistant message, and the arguments that waited for it. */
-  #openCall(call: Part): string {
+  /**
+   * `TOOL_CALL_START` on the assistant message, and the arguments that waited for it. A call
+   * whose id an earlier call of the message had goes out as `<id>-<index>`: AG-UI knows calls
+   * by id, and its client fails the run on a second call under an open one's id.
+   */
+  #openCall(index: number, call: Part): string {
     call.started = true;
+    if (this.#callIds.has(call.id)) call.id = `${call.id}-${index}`;
+    this.#callIds.add(call.id);
     let out = frame({ type: "TOOL_CALL_START", toolCallId: call.id, toolCallName: call.name, parentMessageId: this.#id });
     if (call.pending !== "") out += frame({ type: "TOOL_CALL_ARGS", toolCallId: call.id, delta: call.pending });
     call.pending = "";
@@ -218,7 +247,7 @@ class AGUIWriter implements WireWriter {
    */
   #finishText(index: number, whole: string): string {
     const part = this.#part(index, "text");
-    if (part === undefined) return "";
+    if (part === undefined || part.ended) return "";
     const out = this.#text(index, tail(part.sent, whole));
     part.ended = true;
     return this.#openText === index ? out + this.#endText() : out;
@@ -266,7 +295,7 @@ class AGUIWriter implements WireWriter {
     let out = "";
     if (!call.started) {
       if (call.id === "") call.id = `call-${index}`;
-      out += this.#openCall(call);
+      out += this.#openCall(index, call);
     }
     return out + frame({ type: "TOOL_CALL_END", toolCallId: call.id });
   }
@@ -285,11 +314,15 @@ class AGUIWriter implements WireWriter {
     return out;
   }
 
-  /** `RUN_FINISHED`: the finish reason as sent (`result.finishReason`), the usage in AG-UI's terms. */
+  /**
+   * `RUN_FINISHED`: the finish reason as sent (`result.finishReason`; one in the finish metadata
+   * wins, as in `response_metadata`), the usage in AG-UI's terms.
+   */
   #runFinished(e: RawEvent): string {
     this.#finished = true;
     const finished: RawEvent = { type: "RUN_FINISHED", threadId: this.#threadId, runId: this.#runId };
-    const reason = str(e["reason"]);
+    const metadata = isRecord(e["metadata"]) ? e["metadata"] : isRecord(e["responseMetadata"]) ? e["responseMetadata"] : {};
+    const reason = str(metadata["finish_reason"]) ?? str(e["reason"]);
     if (reason !== undefined) finished["result"] = { finishReason: reason };
     const usage = this.#tokenUsage(e["usage"] ?? this.#usage);
     if (usage !== undefined) finished["usage"] = [usage];
