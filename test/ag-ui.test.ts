@@ -635,6 +635,19 @@ describe("fromResponse reads an AG-UI server's stream", () => {
     expect(await fromResponse(bodyOf(body)).text).toBe("bare");
   });
 
+  it("data that is not JSON fails the stream with a TypeError naming its position, after the text before it", async () => {
+    const body = bytesOf('data: {"type":"RUN_STARTED","threadId":"t","runId":"r"}\n\ndata: {"type":"TEXT_MESSAGE_CHUNK","messageId":"m","delta":"ok"}\n\ndata: {nope\n\n');
+    const stream = fromResponse(new Response(bodyOf(body), { headers: { "content-type": "text/event-stream" } }));
+    const reader = stream.text.getReader();
+    expect(await reader.read()).toEqual({ done: false, value: "ok" });
+    const error = await reader.read().then(
+      () => undefined,
+      (caught: unknown) => caught as Error & { code?: unknown },
+    );
+    expect(error).toBeInstanceOf(TypeError);
+    expect([error?.message, error?.code]).toEqual(['Invalid AG-UI event data at position 2: not JSON: "{nope"', "bad_input"]);
+  });
+
   it("a user message the server echoes is not the answer", async () => {
     const stream = fromResponse(
       agUIResponse([

@@ -98,8 +98,10 @@ class AGUIWriter implements WireWriter {
    * `RUN_STARTED`. The server does not see the client's thread and run ids: the start metadata's
    * `thread_id` / `run_id` (LangGraph's names) are used when given, else the message id.
    */
-  #start(e: RawEvent): string {
+  #start(event: RawEvent): string {
     this.#started = true;
+    // A stream may begin without its start: then only the generated or given id names the run.
+    const e: RawEvent = event["event"] === "message-start" ? event : {};
     if (typeof e["id"] === "string" && e["id"] !== "") this.#id = e["id"];
     const metadata = isRecord(e["metadata"]) ? e["metadata"] : {};
     this.#provider = str(metadata["model_provider"] ?? metadata["provider"]);
@@ -107,7 +109,7 @@ class AGUIWriter implements WireWriter {
     this.#threadId = str(metadata["thread_id"]) ?? this.#id;
     this.#runId = str(metadata["run_id"]) ?? this.#id;
     // LangChain.js sends the first usage snapshot on the start.
-    if (e["event"] === "message-start" && e["usage"] !== undefined) this.#usage = e["usage"];
+    if (e["usage"] !== undefined) this.#usage = e["usage"];
     return frame({ type: "RUN_STARTED", threadId: this.#threadId, runId: this.#runId, protocolVersion: PROTOCOL_VERSION });
   }
 
