@@ -471,6 +471,29 @@ it("round trip, any event sequence: what readers see comes back the same", async
   );
 });
 
+it("any event sequence: @ag-ui/client's HttpAgent accepts the run as it is and shows what readers saw", async () => {
+  await fc.assert(
+    fc.asyncProperty(eventSequence.filter((events) => !JSON.stringify(events).includes("server_tool")), async (events) => {
+      const direct = (await seen(pulled(events))) as Seen & { end: { error?: string; code?: unknown } };
+      // runAgent rejects on any event its verifier refuses; the enforcement stage warns on anything it strips.
+      const run = await runAsAGUIClient(toResponse(pulled(events), { format: "ag-ui" }));
+      expect(warnings()).toEqual([]);
+      const assistant = run.messages.find((m) => m.role === "assistant");
+      expect(assistant?.content ?? "").toBe(direct.text);
+      // Each reasoning block is a reasoning message: the same UTF-16 units, grouped by block.
+      const reasoning = run.messages.filter((m) => m.role === "reasoning").map((m) => String(m.content));
+      expect(reasoning.join("").split("").sort()).toEqual(direct.reasoning.split("").sort());
+      if (direct.end.error === undefined) {
+        expect(run.finished?.outcome).toBe("success");
+        const calls = assistant?.role === "assistant" ? (assistant.toolCalls ?? []) : [];
+        expect(calls.length).toBe((direct.end.tool_calls?.length ?? 0) + (direct.end.invalid_tool_calls?.length ?? 0));
+      } else if (direct.end.code === "aborted") expect(run.finished?.outcome).toBe("cancelled");
+      else expect(run.runError?.message).toBe(direct.end.error);
+    }),
+    { numRuns: 100, seed: 20261204 },
+  );
+});
+
 type Call = { id?: string | undefined; name?: string | undefined; args?: unknown };
 type Seen = { text: string; reasoning: string; end: { tool_calls?: Call[]; invalid_tool_calls?: Call[] } };
 

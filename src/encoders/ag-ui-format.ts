@@ -29,7 +29,7 @@ interface Part {
   /** A reasoning message's id, or a tool call's. */
   id: string;
   name: string;
-  /** Text or reasoning sent so far, joined only at the block's finish. */
+  /** The text, reasoning or tool-call arguments that went out, joined only when needed. */
   sent: string[];
   /** Reasoning: its start events went out. Tool call: `TOOL_CALL_START` went out. */
   started: boolean;
@@ -37,8 +37,6 @@ interface Part {
   ended: boolean;
   /** Tool call: argument slices that came before its id and name. */
   pending: string;
-  /** Tool call: some arguments went out (or wait in `pending`). */
-  streamed: boolean;
 }
 
 /**
@@ -195,7 +193,7 @@ class AGUIWriter implements WireWriter {
     let part = this.#parts.get(index);
     if (part === undefined) {
       const id = kind === "reasoning" ? `${this.#id}-reasoning-${index}` : "";
-      part = { kind, id, name: "", sent: [], started: false, ended: false, pending: "", streamed: false };
+      part = { kind, id, name: "", sent: [], started: false, ended: false, pending: "" };
       this.#parts.set(index, part);
     }
     return part.kind === kind ? part : undefined;
@@ -208,10 +206,7 @@ class AGUIWriter implements WireWriter {
     if (!call.id && typeof fields["id"] === "string") call.id = fields["id"];
     if (!call.name && typeof fields["name"] === "string") call.name = fields["name"];
     const args = str(fields["args"]) ?? "";
-    if (args !== "") {
-      call.streamed = true;
-      call.sent.push(args);
-    }
+    if (args !== "") call.sent.push(args);
     if (!call.started) {
       call.pending += args;
       return call.id === "" || call.name === "" ? "" : this.#openCall(index, call);
@@ -284,10 +279,9 @@ class AGUIWriter implements WireWriter {
     if (call === undefined || call.ended) return "";
     if (!call.id) call.id = str(content["id"]) ?? "";
     if (!call.name) call.name = str(content["name"]) ?? "";
-    if (!call.streamed) {
+    if (call.sent.length === 0) {
       const args = content["args"];
       call.pending = typeof args === "string" ? args : JSON.stringify(args ?? {});
-      call.streamed = true;
     }
     return this.#endCall(index, call);
   }
