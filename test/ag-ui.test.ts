@@ -376,6 +376,18 @@ describe("round trip: toResponse ag-ui → fromResponse", () => {
     expect(output.content).toContainEqual({ type: "reasoning", reasoning: "Weather twice.", extras: { signature: "sig-abc" }, index: 0 });
   });
 
+  it("an encrypted reasoning (OpenAI's) is the reasoning message's encrypted value, and comes back as the encrypted content", async () => {
+    const events: Event[] = [
+      { event: "message-start", id: "resp_1" },
+      { event: "content-block-finish", index: 0, content: { type: "reasoning", reasoning: "", extras: { encrypted_content: "gAAAA-opaque" } } },
+      ...textMessage("ok").slice(1),
+    ];
+    const run = await runAsAGUIClient(toResponse(pulled(events), { format: "ag-ui" }));
+    expect(run.messages[0]).toEqual({ id: "resp_1-reasoning-0", role: "reasoning", content: "", encryptedValue: "gAAAA-opaque" });
+    const again = await fromResponse(toResponse(pulled(events), { format: "ag-ui" })).output;
+    expect(again.content).toContainEqual({ type: "reasoning", reasoning: "", extras: { encrypted_content: "gAAAA-opaque" }, index: 0 });
+  });
+
   it("an error comes back as the error, with its code", async () => {
     const events: Event[] = [...textMessage("partial").slice(0, -1), { event: "error", message: "Overloaded", code: "overloaded_error" }];
     const stream = fromResponse(toResponse(pulled(events), { format: "ag-ui" }));

@@ -2,7 +2,7 @@
  * AG-UI events (protocol 1.0, as `toResponse`'s `"ag-ui"` format and AG-UI servers send them)
  * read back into protocol events, for `fromResponse`: each assistant text message is a text
  * block, each reasoning message (or an older server's `THINKING_TEXT_MESSAGE_*`) a reasoning
- * block with its encrypted value as the signature, each tool call a tool-call chunk whose
+ * block with its encrypted value as the signature (or encrypted content), each tool call a tool-call chunk whose
  * `TOOL_CALL_ARGS` are its slices; the `*_CHUNK` shorthands open and continue the same.
  * `RUN_FINISHED` finishes the message (the finish reason from `result.finishReason`, the usage
  * from `usage`), a cancelled outcome is a Stop (`error`, code `"aborted"`), `RUN_ERROR` an
@@ -203,14 +203,18 @@ export class AGUIEvents {
     if (typeof delta === "string") this.#blocks.append(this.#reasoning.get(id)!, "reasoning", delta);
   }
 
-  /** An encrypted value of an open reasoning message is its signature, as Anthropic's thinking blocks carry one. */
+  /**
+   * An encrypted value of an open reasoning message is its signature, as Anthropic's thinking
+   * blocks carry one, or the encrypted content (OpenAI's) when its metadata says so.
+   */
   #sign(e: RawEvent): void {
     const id = str(e["entityId"]);
     const value = str(e["encryptedValue"]);
     const index = id !== undefined && e["subtype"] === "message" ? this.#reasoning.get(id) : undefined;
     const fields = index !== undefined ? this.#blocks.fields(index) : undefined;
     if (fields === undefined || value === undefined) return;
-    fields["extras"] = { ...(isRecord(fields["extras"]) ? fields["extras"] : {}), signature: value };
+    const key = isRecord(e["metadata"]) && e["metadata"]["extras_key"] === "encrypted_content" ? "encrypted_content" : "signature";
+    fields["extras"] = { ...(isRecord(fields["extras"]) ? fields["extras"] : {}), [key]: value };
   }
 
   /** The reasoning of servers from before reasoning messages: one unnamed message at a time. */

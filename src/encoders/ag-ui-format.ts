@@ -2,8 +2,8 @@
  * Our stream as an AG-UI run (protocol 1.0, what `@ag-ui/client`'s `HttpAgent` and CopilotKit
  * read): `RUN_STARTED`, the text as `TEXT_MESSAGE_START` / `_CONTENT` / `_END` of one assistant
  * message, each reasoning block as a reasoning message (`REASONING_START`,
- * `REASONING_MESSAGE_START` / `_CONTENT` / `_END`, `REASONING_END`, and its signature as a
- * `REASONING_ENCRYPTED_VALUE`), tool calls as `TOOL_CALL_START` / `_ARGS` / `_END` attached to the
+ * `REASONING_MESSAGE_START` / `_CONTENT` / `_END`, `REASONING_END`, and its signature or
+ * encrypted content as a `REASONING_ENCRYPTED_VALUE`), tool calls as `TOOL_CALL_START` / `_ARGS` / `_END` attached to the
  * assistant message, then `RUN_FINISHED` with the finish reason in `result` and the usage in
  * `usage`; a failure is `RUN_ERROR`, a Stop a `RUN_FINISHED` whose outcome is `cancelled`. Each
  * event is an SSE `data:` line.
@@ -250,16 +250,24 @@ class AGUIWriter implements WireWriter {
     return this.#openText === index ? out + this.#endText() : out;
   }
 
-  /** As a text block's finish; a signature (Anthropic's) goes out as the message's encrypted value. */
+  /**
+   * As a text block's finish. What the provider needs back with the reasoning, a signature
+   * (Anthropic's) or else an encrypted content (OpenAI's, for `store: false`), goes out as the
+   * message's encrypted value, which the client keeps on it; the event's metadata names an
+   * encrypted content as such, so that `fromResponse` puts it back where it was.
+   */
   #finishReasoning(index: number, content: RawEvent): string {
     const part = this.#part(index, "reasoning");
     if (part === undefined || part.ended) return "";
     let out = this.#reasoning(index, tail(part.sent, str(content["reasoning"] ?? content["thinking"]) ?? ""));
     const extras = isRecord(content["extras"]) ? content["extras"] : {};
     const signature = str(extras["signature"] ?? content["signature"]);
-    if (signature !== undefined) {
-      out += this.#openReasoning(part);
-      out += frame({ type: "REASONING_ENCRYPTED_VALUE", subtype: "message", entityId: part.id, encryptedValue: signature });
+    const encrypted = signature === undefined ? str(extras["encrypted_content"]) : undefined;
+    const value = signature ?? encrypted;
+    if (value !== undefined) {
+      const event: RawEvent = { type: "REASONING_ENCRYPTED_VALUE", subtype: "message", entityId: part.id, encryptedValue: value };
+      if (encrypted !== undefined) event["metadata"] = { extras_key: "encrypted_content" };
+      out += this.#openReasoning(part) + frame(event);
     }
     return out + this.#endReasoning(part);
   }
