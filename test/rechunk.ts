@@ -3,6 +3,7 @@ import recordings, { sources } from "virtual:recordings";
 import { expect, it } from "vitest";
 import { EventStreamDecoder } from "../src/eventstream/decoder.ts";
 import { SSEParser } from "../src/sse/parse.ts";
+import { RUNTIMES_HARNESS } from "./runtimes/result.ts";
 import type { ChatModelStream, ResponseInput } from "../src/index.ts";
 import { bodyOf, bytesOf, oneByteChunks, responseOf, splitAt, type Bytes } from "./bytes.ts";
 import type { Message } from "./helpers.ts";
@@ -60,6 +61,15 @@ export function itGivesTheFixturesOutcomes<K extends string>(
       expect(await oneByteOutcome(bytes, from)).toEqual(expected[name]);
     });
   }
+}
+
+/**
+ * The every-split check of the recordings is quadratic in a recording's size (a 67 KB one takes
+ * 11 s in Node): it runs in the vitest projects, Node and workerd, where the framing code is the
+ * same; the runtimes runner checks each recording whole and in one-byte chunks.
+ */
+function everySplit(): boolean {
+  return (globalThis as { [RUNTIMES_HARNESS]?: string })[RUNTIMES_HARNESS] === undefined;
 }
 
 /**
@@ -139,7 +149,7 @@ export function itGivesTheRecordingsOutcomes(
       expect(await outcome(from(response))).toEqual(outcomeOf);
     });
 
-    it(`${name}: frames the same messages split in two at every byte`, () => {
+    it.skipIf(!everySplit())(`${name}: frames the same messages split in two at every byte`, () => {
       const whole = framed([bytes], contentType);
       const bad: number[] = [];
       expect(whole.length).toBeGreaterThan(0);

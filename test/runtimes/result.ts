@@ -16,3 +16,6 @@ export interface RuntimeResult {
 
 /** Prefixes the one line of JSON (a `RuntimeResult`) that ends a harness run. */
 export const RESULT_MARKER = "@@runtime-result ";
+
+/** The global the runtimes runner sets to its runtime's name while it runs the spec files. */
+export const RUNTIMES_HARNESS = "__chatModelStreamRuntimesHarness";
