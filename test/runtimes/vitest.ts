@@ -80,7 +80,45 @@ function faked(): Clock {
   return clock;
 }
 
+/** A spy as the spec files use one: its calls, a replacement implementation, and its removal. */
+interface Spy {
+  mock: { calls: unknown[][] };
+  mockImplementation(implementation: (...args: never[]) => unknown): Spy;
+  mockRestore(): void;
+}
+
+const spies = new Set<Spy>();
+
+/** vitest's `spyOn` as far as the spec files go: calls through (or to the implementation given) and records each call. */
+function spyOn(target: object, method: string): Spy {
+  const owner = target as Record<string, unknown>;
+  const original = owner[method] as (...args: unknown[]) => unknown;
+  const own = Object.prototype.hasOwnProperty.call(owner, method);
+  let implementation: ((...args: never[]) => unknown) | undefined;
+  const calls: unknown[][] = [];
+  const spy: Spy = {
+    mock: { calls },
+    mockImplementation(fn) {
+      implementation = fn;
+      return spy;
+    },
+    mockRestore() {
+      if (own) owner[method] = original;
+      else delete owner[method];
+      spies.delete(spy);
+    },
+  };
+  owner[method] = function (this: unknown, ...args: unknown[]): unknown {
+    calls.push(args);
+    return (implementation ?? original).apply(this, args as never[]);
+  };
+  spies.add(spy);
+  return spy;
+}
+
 interface Vi {
+  spyOn(target: object, method: string): Spy;
+  restoreAllMocks(): Vi;
   useFakeTimers(): Vi;
   useRealTimers(): Vi;
   isFakeTimers(): boolean;
@@ -91,8 +129,13 @@ interface Vi {
   runAllTimersAsync(): Promise<Vi>;
 }
 
-/** The part of vitest's `vi` the spec files use: fake timers. */
+/** The part of vitest's `vi` the spec files use: spies and fake timers. */
 export const vi: Vi = {
+  spyOn,
+  restoreAllMocks(): Vi {
+    for (const spy of [...spies]) spy.mockRestore();
+    return vi;
+  },
   useFakeTimers(): Vi {
     clock?.uninstall();
     const toFake = Object.keys(fakeTimers.timers).filter((name) => name !== "nextTick" && name !== "queueMicrotask");
