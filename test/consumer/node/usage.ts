@@ -4,8 +4,16 @@
 // any wrong value and prints one line at the end.
 import {
   ChatModelStream,
+  fromBedrock,
+  fromGemini,
+  fromOllama,
   fromOpenAIChat,
   fromResponse,
+  fromWorkersAI,
+  PartialJSON,
+  smooth,
+  type JSONValue,
+  type PartialToolCall,
   hasPartial,
   HTTPError,
   Projection,
@@ -156,5 +164,29 @@ if (HTTPError.isInstance(refused)) {
   const retryText: string = refused.retryAfterMs;
   void retryText;
 }
+
+// Values that grow: tool calls and JSON as parsed so far.
+const growing: PartialToolCall[] = [];
+for await (const call of ChatModelStream.from(events).partialToolCalls) growing.push(structuredClone(call));
+check(growing.at(-1)?.name === "add" && JSON.stringify(growing.at(-1)?.args) === '{"a":1}', "partialToolCalls");
+const finalCalls: ToolCall[] = await ChatModelStream.from(events).partialToolCalls;
+check(finalCalls.length === 1, "await partialToolCalls is the tool calls");
+const parser = new PartialJSON();
+const grown: JSONValue | undefined = parser.push('{"items": [1, 2');
+check(JSON.stringify(grown) === '{"items":[1,2]}', "PartialJSON.push");
+// @ts-expect-error a JSON value is not a function (fails if it is `any`)
+void (() => grown());
+
+// The other providers' readers and the wire formats of other ecosystems.
+const readers: ((input: Response) => ChatModelStream)[] = [fromGemini, fromBedrock, fromOllama, fromWorkersAI];
+check(readers.every((read) => typeof read === "function"), "fromGemini, fromBedrock, fromOllama, fromWorkersAI");
+for (const format of ["ui-message-stream", "openai-chat", "anthropic", "ag-ui"] as const) {
+  const body = await toResponse(ChatModelStream.from(events), { format }).text();
+  check(body.includes("Hel"), `toResponse format ${format}`);
+}
+// @ts-expect-error an unknown format is a type error (fails if the option is `any`)
+void (() => toResponse(ChatModelStream.from(events), { format: "xml" }));
+const smoothed: TransformStream<ProtocolEvent, ProtocolEvent> = smooth({ delayMs: 0 });
+check((await ChatModelStream.from(ChatModelStream.from(events).events.pipeThrough(smoothed)).text) === "Hello", "smooth()");
 
 console.log(`consumer node: ${checks} checks passed`);
