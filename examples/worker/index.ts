@@ -7,6 +7,7 @@
  *   curl -sN -D - 'http://127.0.0.1:8787/chat?q=hello' # every protocol event as SSE, after the headers
  *   curl -N -d 'hello' http://127.0.0.1:8787/chat      # the same, with the prompt as a POST body
  *   curl 'http://127.0.0.1:8787/messages/<id>'         # the saved message (id: the x-message-id header)
+ *   open http://127.0.0.1:8787/ui                      # the same chat, driven by the AI SDK's own chat client
  *
  * The built-in scripted model needs no key. With OPENAI_API_KEY or ANTHROPIC_API_KEY in `.dev.vars`
  * (next to wrangler.toml) the Worker calls that provider instead (see `providers.ts`).
@@ -18,6 +19,7 @@
  */
 import { ChatModelStream, hasPartial, toResponse, type AIMessage, type ResponseFormat } from "../../src/index.ts";
 import { PAGE } from "./page.ts";
+import { UI_PAGE } from "./ui-page.ts";
 import { callProvider, type ProviderEnv } from "./providers.ts";
 import { ScriptedModel } from "./scripted-model.ts";
 
@@ -71,6 +73,17 @@ export async function handle(request: Request, env: Env, ctx: Context, options: 
     if (request.method !== "GET") return methodNotAllowed("GET");
     return savedMessage(env, url.pathname.slice("/messages/".length), options);
   }
+  if (url.pathname === "/ui") {
+    if (request.method !== "GET") return methodNotAllowed("GET");
+    return new Response(UI_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } });
+  }
+  if (url.pathname === "/ui-chat") {
+    // What the AI SDK's DefaultChatTransport (useChat) posts; it reads the UI message stream back.
+    if (request.method !== "POST") return methodNotAllowed("POST");
+    const prompt = await readChatPrompt(request);
+    if (prompt === undefined) return new Response("Expected the AI SDK chat request: {messages: [...]}, the last one the user's\n", { status: 400 });
+    return answer(request, prompt, env, ctx, "ui-message-stream", options);
+  }
   const format = url.pathname === "/chat" ? "sse" : url.pathname === "/text" || url.pathname === "/" ? "text" : undefined;
   if (format === undefined) return new Response("Not Found\n", { status: 404 });
   if (request.method !== "GET" && request.method !== "POST") return methodNotAllowed("GET, POST");
@@ -107,6 +120,47 @@ async function readPrompt(request: Request): Promise<string | undefined> {
   }
   prompt += decoder.decode();
   return prompt.trim() || query || DEFAULT_PROMPT;
+}
+
+/**
+ * The last user message's text of an AI SDK chat request (`{id, messages, trigger, …}`, each message
+ * `{role, parts: [{type: "text", text}]}`), or undefined for anything else. The whole request is
+ * bounded (the history grows with the chat): 256 KiB.
+ */
+async function readChatPrompt(request: Request): Promise<string | undefined> {
+  const body = await readBounded(request, 262_144);
+  if (body === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const messages = (parsed as { messages?: unknown } | null)?.messages;
+  if (!Array.isArray(messages)) return undefined;
+  const last = messages.findLast((m: { role?: unknown }) => m?.role === "user") as { parts?: unknown } | undefined;
+  if (!Array.isArray(last?.parts)) return undefined;
+  const text = last.parts.map((p: { type?: unknown; text?: unknown }) => (p?.type === "text" && typeof p.text === "string" ? p.text : "")).join("");
+  return text.trim().slice(0, MAX_PROMPT_BYTES) || DEFAULT_PROMPT;
+}
+
+/** A request body as text, or undefined when it is longer than `limit` bytes. */
+async function readBounded(request: Request, limit: number): Promise<string | undefined> {
+  if (request.body === null) return "";
+  const reader = request.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
 }
 
 /** Streams the model's answer in `format`, and saves the message once it ended. */

@@ -3,6 +3,7 @@
 // context, so the test can wait for what ctx.waitUntil saves.
 import { createExecutionContext, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { readUIMessageStream, type UIMessage, type UIMessageChunk } from "ai";
 import { describe, expect, inject, it } from "vitest";
 import worker, { handle, type SavedMessage } from "../../examples/worker/index.ts";
 import { ScriptedModel } from "../../examples/worker/scripted-model.ts";
@@ -107,6 +108,45 @@ describe("the example Worker in workerd", () => {
       ChatModelStream.from(new ScriptedModel().script("hi")).output,
     ]);
     expect(received).toEqual(original);
+  });
+});
+
+describe("/ui and /ui-chat: the AI SDK's chat client's page and endpoint", () => {
+  /** What DefaultChatTransport posts for one user message. */
+  const chatRequest = (text: string): RequestInit => ({
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ id: "c1", trigger: "submit-message", messages: [{ id: "u1", role: "user", parts: [{ type: "text", text }] }] }),
+  });
+
+  it("/ui-chat answers the last user message as a UI message stream the ai package assembles into our text, and saves it", async () => {
+    const response = await SELF.fetch("http://example/ui-chat", chatRequest("hi"));
+    expect(response.headers.get("x-vercel-ai-ui-message-stream")).toBe("v1");
+    // The same parse DefaultChatTransport runs: SSE data lines, then readUIMessageStream.
+    const chunks = response
+      .body!.pipeThrough(new TextDecoderStream())
+      .pipeThrough(
+        new TransformStream<string, UIMessageChunk>({
+          transform(text, controller) {
+            for (const line of text.split("\n")) if (line.startsWith("data: {")) controller.enqueue(JSON.parse(line.slice(6)) as UIMessageChunk);
+          },
+        }),
+      );
+    let last: UIMessage | undefined;
+    for await (const message of readUIMessageStream({ stream: chunks })) last = message;
+    const shown = last?.parts.map((p) => (p.type === "text" ? p.text : "")).join("");
+    expect({ shown, saved: (await stored(response)).status }).toEqual({ shown: ScriptedModel.answer, saved: "complete" });
+  });
+
+  it("/ui-chat refuses what is not an AI SDK chat request, and every method but POST", async () => {
+    const bad = await SELF.fetch("http://example/ui-chat", { method: "POST", body: "not json" });
+    const get = await SELF.fetch("http://example/ui-chat");
+    expect([bad.status, get.status, get.headers.get("allow")]).toEqual([400, 405, "POST"]);
+  });
+
+  it("/ui is the page, which loads the chat client module", async () => {
+    const page = await SELF.fetch("http://example/ui");
+    expect([page.status, (await page.text()).includes('<script type="module" src="/ui-chat.js">')]).toEqual([200, true]);
   });
 });
 

@@ -8,7 +8,7 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SavedMessage } from "../../examples/worker/index.ts";
 import { ScriptedModel } from "../../examples/worker/scripted-model.ts";
-import type { AIMessage } from "../../src/index.ts";
+import { ChatModelStream, type AIMessage } from "../../src/index.ts";
 import { startWranglerDev, type Launch, type WranglerDev } from "./wrangler-dev.ts";
 import { CHROMIUM, CHROMIUM_FLAGS } from "../chromium.ts";
 
@@ -242,6 +242,62 @@ describe.skipIf(!haveChromium && !requireBrowser)("the demo page in chromium", (
       stoppedMidAnswer: onScreen.length > 0 && onScreen.length < ScriptedModel.answer.length,
       saved: textOf(record.message).slice(0, onScreen.length),
     }).toEqual({ logged: "aborted", stored: "aborted", stoppedEarly: true, stoppedMidAnswer: true, saved: onScreen });
+  });
+
+  /** /ui: sends `question` through the AI SDK's chat client on the page. */
+  async function askUI(question: string): Promise<void> {
+    await page.goto(`${dev.url}/ui`);
+    await page.fill("#q", question);
+    await page.click("button[type=submit]");
+  }
+
+  /** The assistant message's parts as the AI SDK's chat client holds them, once its status is ready again. */
+  async function uiAnswer(): Promise<{ parts: unknown[]; error: string | undefined; shown: string }> {
+    await page.waitForFunction(() => {
+      const chat = (window as unknown as { chat: { status: string; messages: unknown[] } }).chat;
+      return chat.status === "ready" && chat.messages.length === 2;
+    });
+    return page.evaluate(() => {
+      const chat = (window as unknown as { chat: { messages: { parts: unknown[] }[]; error?: Error } }).chat;
+      return {
+        parts: JSON.parse(JSON.stringify(chat.messages[1]!.parts)) as unknown[],
+        error: chat.error?.message,
+        shown: [...document.querySelectorAll("li.assistant .text")].map((e) => e.textContent).join(""),
+      };
+    });
+  }
+
+  it("/ui: the AI SDK's own chat client (AbstractChat + DefaultChatTransport) assembles our output from /ui-chat", async () => {
+    const question = "How do I stream a chat answer on the edge?";
+    await askUI(question);
+    const { parts, error, shown } = await uiAnswer();
+    const output = await ChatModelStream.from(new ScriptedModel().script(question)).output;
+    // The parts useChat shows for our message, block by block (the text of a step, its reasoning, its tool calls).
+    const expected: unknown[] = [{ type: "step-start" }];
+    for (const block of output.content as Record<string, unknown>[]) {
+      if (block["type"] === "text") expected.push({ type: "text", text: block["text"], state: "done" });
+      else if (block["type"] === "reasoning") expected.push({ type: "reasoning", id: `reasoning-${String(block["index"])}`, text: block["reasoning"], state: "done" });
+      else if (block["type"] === "tool_call") {
+        expected.push({ type: `tool-${String(block["name"])}`, toolCallId: block["id"], state: "input-available", input: block["args"] });
+      }
+    }
+    expect({ parts, error, shown }).toEqual({ parts: expected, error: undefined, shown: ScriptedModel.answer });
+  });
+
+  it("/ui: Stop in the AI SDK's chat client stops the model mid-answer; the client keeps the text it had", async () => {
+    const from = dev.lines.length;
+    await askUI("Stop me from the chat client");
+    await page.waitForFunction(() => (document.querySelector("li.assistant .text")?.textContent ?? "").length > 0);
+    await page.click("#stop");
+    const { error, shown } = await uiAnswer();
+    const line = await dev.waitForLine(/saved message \S+ \(\w+\); the scripted model took/, from);
+    const [, status, steps, total] = /\((\w+)\); the scripted model took (\d+) of (\d+) steps/.exec(line)!;
+    expect({
+      error,
+      status,
+      stoppedEarly: Number(steps) < Number(total),
+      prefix: ScriptedModel.answer.startsWith(shown) && shown.length < ScriptedModel.answer.length,
+    }).toEqual({ error: undefined, status: "aborted", stoppedEarly: true, prefix: true });
   });
 
   it("the README's browser snippet, run as written against the demo's /chat, prints the answer and the usage", async () => {
