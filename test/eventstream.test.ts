@@ -281,3 +281,37 @@ describe("linear time", () => {
     expect([frames, work <= body.length + 5000 * 12]).toEqual([5000, true]);
   });
 });
+
+describe("header blocks seen before", () => {
+  /** Every frame's headers and payload, decoded from the frames in one chunk. */
+  function decodeAll(...frames: Uint8Array[]): { headers: [string, EventStreamHeaderValue][]; payload: string }[] {
+    const out: { headers: [string, EventStreamHeaderValue][]; payload: string }[] = [];
+    const decoder = new EventStreamDecoder((f) => out.push({ headers: [...f.headers], payload: new TextDecoder().decode(f.payload) }));
+    decoder.push(concat(...frames));
+    decoder.end();
+    return out;
+  }
+
+  it("blocks of the same length but other bytes, alternating, each give their own headers", () => {
+    const types = ["contentBlockStop", "contentBlockXyzw", "contentBlockStop", "contentBlockXyzw", "messageStart", "contentBlockStop"];
+    const decoded = decodeAll(...types.map((type, i) => event(type, { i })));
+    expect(decoded.map((d) => [Object.fromEntries(d.headers)[":event-type"], d.payload])).toEqual(types.map((type, i) => [type, JSON.stringify({ i })]));
+  });
+
+  it("many distinct blocks (more than the table holds) all decode right, twice over", () => {
+    const types = Array.from({ length: 300 }, (_, i) => `event${i}`);
+    const frames = types.map((type) => event(type, {}));
+    const decoded = decodeAll(...frames, ...frames);
+    expect(decoded.map((d) => Object.fromEntries(d.headers)[":event-type"])).toEqual([...types, ...types]);
+  });
+
+  it("a block holding bytes is never shared: each frame gets its own value", () => {
+    const withBytes = frame({ ":event-type": "x", blob: { type: 6, value: new Uint8Array([1, 2, 3]) } }, "{}");
+    const frames: EventStreamFrame[] = [];
+    const decoder = new EventStreamDecoder((f) => frames.push(f));
+    decoder.push(concat(withBytes, withBytes));
+    const [a, b] = frames.map((f) => f.headers.get("blob"));
+    expect([a, b]).toEqual([new Uint8Array([1, 2, 3]), new Uint8Array([1, 2, 3])]);
+    expect(a).not.toBe(b);
+  });
+});

@@ -281,11 +281,13 @@ class BedrockConverter extends ProviderConverter {
     return coded(new TypeError(`Expected ${KIND}, got ${what}`), "bad_input");
   }
 
-  /** A frame's JSON payload, without Bedrock's `"p"` padding. */
+  /**
+   * A frame's JSON payload. Bedrock's `"p"` padding stays on it (deleting a property makes V8 keep
+   * the object as a slow dictionary): the finish leaves it out, and nothing else reads the top level whole.
+   */
   #payload(frame: EventStreamFrame, position: number, what: string): RawEvent {
     const value = parseJSON(utf8.decode(frame.payload), `Bedrock ${what} payload`, position);
     if (!isRecord(value)) throw coded(new TypeError(`Invalid Bedrock ${what} payload at position ${position}: expected a JSON object`), "bad_input");
-    delete value["p"];
     return value;
   }
 
@@ -364,7 +366,8 @@ class BedrockConverter extends ProviderConverter {
     const raw = record(metadata, "usage");
     const extra: RawEvent = {};
     if (this.#additional !== undefined) extra["additionalModelResponseFields"] = this.#additional;
-    if (metadata !== undefined) for (const key in metadata) if (key !== "usage") extra[key] = metadata[key];
+    // Its other fields as sent, but for Bedrock's `"p"` padding.
+    if (metadata !== undefined) for (const key in metadata) if (key !== "usage" && key !== "p") extra[key] = metadata[key];
     this.messageFinish(this.#reason, raw !== undefined ? bedrockUsage(raw) : undefined, extra);
   }
 }

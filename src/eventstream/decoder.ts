@@ -186,10 +186,9 @@ export class EventStreamDecoder {
 
   /** Checks the prelude at `at` and returns the frame's total length. */
   #checkPrelude(bytes: Uint8Array, at: number): number {
-    const view = new DataView(bytes.buffer, bytes.byteOffset + at, PRELUDE);
-    const total = view.getUint32(0);
-    const headers = view.getUint32(4);
-    const sent = view.getUint32(8);
+    const total = u32(bytes, at);
+    const headers = u32(bytes, at + 4);
+    const sent = u32(bytes, at + 8);
     const computed = crc32(bytes, at, at + 8);
     if (sent !== computed) {
       throw invalid(this.#offset, `the prelude checksum does not match (the frame says ${hex(sent)}, its bytes give ${hex(computed)})`);
@@ -209,22 +208,62 @@ export class EventStreamDecoder {
   #emit(frame: Uint8Array): void {
     const offset = this.#offset;
     const total = frame.length;
-    const view = new DataView(frame.buffer, frame.byteOffset, total);
-    const sent = view.getUint32(total - 4);
+    const sent = u32(frame, total - 4);
     const computed = crc32(frame, 0, total - 4);
     if (sent !== computed) {
       throw invalid(offset, `the message checksum does not match (the frame says ${hex(sent)}, its bytes give ${hex(computed)})`);
     }
-    const headersEnd = PRELUDE + view.getUint32(4);
-    const headers = readHeaders(frame, view, headersEnd, offset);
+    const headersEnd = PRELUDE + u32(frame, 4);
+    const headers = headersOf(frame, headersEnd, offset);
     this.#offset = offset + total;
     this.#onFrame({ headers, payload: frame.subarray(headersEnd, total - 4), offset });
   }
 }
 
+/** Header blocks up to this many bytes are remembered. */
+const SHORT_BLOCK = 256;
+/** Header blocks read before, by a hash of their bytes: each slot holds one block and its headers. */
+const BLOCKS: ({ bytes: Uint8Array; headers: ReadonlyMap<string, EventStreamHeaderValue> } | undefined)[] = new Array<undefined>(64);
+
+/**
+ * The headers of a checked frame. A stream repeats a few header blocks byte for byte (an event's
+ * three headers differ only by its type), so a block seen before gives the headers read then;
+ * only blocks of strings, numbers and booleans are kept, so nothing shared can be changed.
+ */
+function headersOf(frame: Uint8Array, end: number, offset: number): ReadonlyMap<string, EventStreamHeaderValue> {
+  const length = end - PRELUDE;
+  if (length > SHORT_BLOCK) return readHeaders(frame, end, offset);
+  // Most often the block of the frame before (a run of deltas), which needs no hash.
+  const last = BLOCKS[lastSlot];
+  if (last !== undefined && sameBytes(last.bytes, frame, PRELUDE, length)) return last.headers;
+  let hash = length;
+  for (let i = PRELUDE; i < end; i++) hash = (hash * 31 + frame[i]!) | 0;
+  const slot = hash & 63;
+  lastSlot = slot;
+  const entry = BLOCKS[slot];
+  if (entry !== undefined && sameBytes(entry.bytes, frame, PRELUDE, length)) return entry.headers;
+  const headers = readHeaders(frame, end, offset);
+  for (const value of headers.values()) if (typeof value === "object") return headers;
+  BLOCKS[slot] = { bytes: frame.slice(PRELUDE, end), headers };
+  return headers;
+}
+
+/** The slot of the header block read last. */
+let lastSlot = 0;
+
+/** Whether `bytes` equals `frame[start, start + length)`. */
+function sameBytes(bytes: Uint8Array, frame: Uint8Array, start: number, length: number): boolean {
+  if (bytes.length !== length) return false;
+  for (let i = 0; i < length; i++) if (bytes[i] !== frame[start + i]) return false;
+  return true;
+}
+
 /** The headers of a checked frame, between the prelude and `end`. */
-function readHeaders(frame: Uint8Array, view: DataView, end: number, offset: number): Map<string, EventStreamHeaderValue> {
+function readHeaders(frame: Uint8Array, end: number, offset: number): Map<string, EventStreamHeaderValue> {
   const headers = new Map<string, EventStreamHeaderValue>();
+  // Only the numeric header types need a view; the usual three headers are strings.
+  let numbers: DataView | undefined;
+  const view = (): DataView => (numbers ??= new DataView(frame.buffer, frame.byteOffset, frame.byteLength));
   let at = PRELUDE;
   while (at < end) {
     need(at, 1, end, offset, "a header name length");
@@ -244,23 +283,23 @@ function readHeaders(frame: Uint8Array, view: DataView, end: number, offset: num
         break;
       case 2:
         need(at, 1, end, offset, "the byte header", name);
-        value = view.getInt8(at);
+        value = view().getInt8(at);
         at += 1;
         break;
       case 3:
         need(at, 2, end, offset, "the short header", name);
-        value = view.getInt16(at);
+        value = view().getInt16(at);
         at += 2;
         break;
       case 4:
         need(at, 4, end, offset, "the integer header", name);
-        value = view.getInt32(at);
+        value = view().getInt32(at);
         at += 4;
         break;
       case 5:
       case 8: {
         need(at, 8, end, offset, type === 5 ? "the long header" : "the timestamp header", name);
-        const long = view.getBigInt64(at);
+        const long = view().getBigInt64(at);
         value = type === 5 ? long : new Date(Number(long));
         at += 8;
         break;
@@ -268,7 +307,7 @@ function readHeaders(frame: Uint8Array, view: DataView, end: number, offset: num
       case 6:
       case 7: {
         need(at, 2, end, offset, "the length of the header", name);
-        const length = view.getUint16(at);
+        const length = (frame[at]! << 8) | frame[at + 1]!;
         at += 2;
         need(at, length, end, offset, "the value of the header", name);
         value = type === 6 ? frame.slice(at, at + length) : text(frame, at, at + length, offset);
@@ -290,10 +329,44 @@ function readHeaders(frame: Uint8Array, view: DataView, end: number, offset: num
 }
 
 /** Checks that `n` bytes from `at` are within the headers, which end at `end`; `what` (and `name`) say which bytes. */
+/** The big-endian unsigned 32-bit integer at `at`. */
+function u32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}
+
 function need(at: number, n: number, end: number, offset: number, what: string, name?: string): void {
   if (at + n <= end) return;
   const which = name === undefined ? what : `${what} ${JSON.stringify(name)}`;
   throw invalid(offset, `${which} at byte ${at} of the frame runs past the end of its headers (byte ${end})`);
+}
+
+/** Header strings up to this many bytes are interned. */
+const SHORT = 32;
+/** Interned header strings by a hash of their bytes: each slot holds one string and its bytes. */
+const INTERNED: ({ bytes: Uint8Array; text: string } | undefined)[] = new Array<undefined>(256);
+
+/**
+ * A short ASCII header string, from the intern table when the same bytes came before (the three
+ * headers of every frame repeat a handful of names and values), or `undefined` for other bytes.
+ */
+function interned(frame: Uint8Array, start: number, end: number): string | undefined {
+  let hash = end - start;
+  for (let i = start; i < end; i++) {
+    const c = frame[i]!;
+    if (c >= 0x80) return undefined;
+    hash = (hash * 31 + c) | 0;
+  }
+  const slot = hash & 0xff;
+  const entry = INTERNED[slot];
+  if (entry !== undefined && entry.bytes.length === end - start) {
+    let same = true;
+    for (let i = 0; i < entry.bytes.length && same; i++) same = entry.bytes[i] === frame[start + i];
+    if (same) return entry.text;
+  }
+  let text = "";
+  for (let i = start; i < end; i++) text += String.fromCharCode(frame[i]!);
+  INTERNED[slot] = { bytes: frame.slice(start, end), text };
+  return text;
 }
 
 /**
@@ -302,15 +375,9 @@ function need(at: number, n: number, end: number, offset: number, what: string, 
  * the string.
  */
 function text(frame: Uint8Array, start: number, end: number, offset: number): string {
-  if (end - start <= 32) {
-    let s = "";
-    let i = start;
-    for (; i < end; i++) {
-      const c = frame[i]!;
-      if (c >= 0x80) break;
-      s += String.fromCharCode(c);
-    }
-    if (i === end) return s;
+  if (end - start <= SHORT) {
+    const known = interned(frame, start, end);
+    if (known !== undefined) return known;
   }
   try {
     return utf8.decode(frame.subarray(start, end));
