@@ -182,8 +182,8 @@ function finalize(block: OpenBlock, args?: string): ContentBlock {
   }
 }
 
-/** Tool arguments as an object (empty text is `{}`), or `undefined` when they are not a JSON object. */
-function parseArgs(raw: string): Record<string, unknown> | undefined {
+/** @internal Tool arguments as an object (empty text is `{}`), or `undefined` when they are not a JSON object. */
+export function parseArgs(raw: string): Record<string, unknown> | undefined {
   if (raw.trim() === "") return {};
   try {
     const value: unknown = JSON.parse(raw);

@@ -20,6 +20,7 @@ import { fromOpener, type ChatModelStream } from "../chat-model-stream.ts";
 import {
   eventTransformer,
   isJSONType,
+  JSONLinesConverter,
   LineLimit,
   mediaType,
   parseJSON,
@@ -30,79 +31,12 @@ import {
   type ResponseInput,
 } from "../decoders/response-events.ts";
 import { isRecord, type ProtocolEvent, type RawEvent } from "../protocol.ts";
-import { LineBudget } from "../sse/line-budget.ts";
-import { StringBuilder } from "../string-builder.ts";
 import { BlockWriter } from "./block-writer.ts";
 import { AWS_EVENT_STREAM, isOllamaChunk, providerStream, record, text, usage } from "./provider-converter.ts";
 
 const KIND = "an Ollama chat stream";
-const NON_BLANK = /\S/;
 /** The fields of a server-sent event line, which another provider's stream starts with. */
 const SSE_FIELD = /^(?:data|event|id|retry)?:/;
-
-/**
- * JSON lines, bounded as the SSE path bounds its lines: what is held of a line that has not ended
- * yet never passes the line limit, so a body that sends no line break fails instead of filling
- * memory. Blank lines are skipped; a CR before the LF is JSON whitespace.
- */
-abstract class JSONLinesConverter implements EventConverter {
-  readonly out: ProtocolEvent[] = [];
-  done = false;
-  /** Lines that were not blank, counted from 0. */
-  #position = 0;
-  readonly #line = new StringBuilder();
-  readonly #limit: LineLimit;
-  readonly #size: LineBudget;
-
-  constructor(limit: LineLimit) {
-    this.#limit = limit;
-    this.#size = new LineBudget(limit.bytes);
-  }
-
-  /** One line that is not blank; `position` counts them from 0. */
-  protected abstract onLine(line: string, position: number): void;
-
-  write(text: string): void {
-    let pos = 0;
-    let lf = text.indexOf("\n");
-    while (lf !== -1 && !this.done) {
-      let line = text.slice(pos, lf);
-      if (this.#line.length > 0) {
-        this.#count(line);
-        this.#line.push(line);
-        line = this.#line.take();
-        this.#size.reset();
-      } else if (line.length * 3 > this.#size.limit) {
-        this.#count(line);
-        this.#size.reset();
-      }
-      pos = lf + 1;
-      this.#process(line);
-      lf = text.indexOf("\n", pos);
-    }
-    if (pos < text.length && !this.done) {
-      const piece = pos === 0 ? text : text.slice(pos);
-      this.#count(piece);
-      this.#line.push(piece);
-    }
-  }
-
-  end(): void {
-    if (!this.done) this.#process(this.#line.take());
-  }
-
-  /** Counts a piece of the current line; past the bound, drops the line and throws. */
-  #count(piece: string): void {
-    if (this.#size.fits(piece, this.#line)) return;
-    this.#line.set("");
-    this.#size.reset();
-    throw this.#limit.tooLong();
-  }
-
-  #process(line: string): void {
-    if (NON_BLANK.test(line)) this.onLine(line, this.#position++);
-  }
-}
 
 class OllamaConverter extends JSONLinesConverter {
   readonly #blocks: BlockWriter = new BlockWriter(this.out);

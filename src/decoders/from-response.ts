@@ -12,11 +12,10 @@ import { coded } from "../errors.ts";
 import { fromOpener, type ChatModelStream } from "../chat-model-stream.ts";
 import { isRecord, isTerminal, type ProtocolEvent } from "../protocol.ts";
 import { AWS_EVENT_STREAM, providerStream } from "../adapters/provider-converter.ts";
-import { LineBudget } from "../sse/line-budget.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
-import { StringBuilder } from "../string-builder.ts";
 import {
   eventTransformer,
+  JSONLinesConverter,
   LineLimit,
   mediaType,
   parseJSON,
@@ -85,66 +84,13 @@ class SSEConverter extends SSEMessageConverter {
   }
 }
 
-const NON_BLANK = /\S/;
-
 /** NDJSON: one event per LF-terminated line (a CR before the LF, blank lines and a last line without LF are fine). */
-class NDJSONConverter implements EventConverter {
-  readonly out: ProtocolEvent[] = [];
-  done = false;
-  #position = 0;
-  readonly #line = new StringBuilder();
-  readonly #limit: LineLimit;
-  /** The size of the unfinished line in `#line`. */
-  readonly #size: LineBudget;
-
-  constructor(limit: LineLimit) {
-    this.#limit = limit;
-    this.#size = new LineBudget(limit.bytes);
-  }
-
-  write(text: string): void {
-    let pos = 0;
-    let lf = text.indexOf("\n");
-    while (lf !== -1 && !this.done) {
-      let line = text.slice(pos, lf);
-      if (this.#line.length > 0) {
-        this.#count(line);
-        this.#line.push(line);
-        line = this.#line.take();
-        this.#size.reset();
-      } else if (line.length * 3 > this.#size.limit) {
-        this.#count(line);
-        this.#size.reset();
-      }
-      pos = lf + 1;
-      this.#processLine(line);
-      lf = text.indexOf("\n", pos);
-    }
-    if (pos < text.length && !this.done) {
-      const piece = pos === 0 ? text : text.slice(pos);
-      this.#count(piece);
-      this.#line.push(piece);
-    }
-  }
-
-  /** Counts a piece of the current line; past the bound, drops the line and throws. */
-  #count(piece: string): void {
-    if (this.#size.fits(piece, this.#line)) return;
-    this.#line.set("");
-    this.#size.reset();
-    throw this.#limit.tooLong();
-  }
-
-  end(): void {
-    if (!this.done) this.#processLine(this.#line.take());
-  }
-
-  #processLine(line: string): void {
+class NDJSONConverter extends JSONLinesConverter {
+  protected onLine(line: string, position: number): void {
     // JSON.parse skips the whitespace around a value (a CR included); U+FEFF is not JSON whitespace.
-    if (!NON_BLANK.test(line)) return;
-    if (this.#position === 0 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
-    const event = parseJSON(line, "NDJSON line", this.#position++) as ProtocolEvent;
-    if (this.#position === 1 && isRecord(event) && typeof event["event"] !== "string") {
+    if (position === 0 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    const event = parseJSON(line, "NDJSON line", position) as ProtocolEvent;
+    if (position === 0 && isRecord(event) && typeof event["event"] !== "string") {
       // A provider's own lines (Ollama's) handed to the wrong reader: say whose they are.
       const provider = providerStream(event, undefined);
       if (provider !== undefined) throw coded(new TypeError(`Expected this package's protocol events, got ${provider}`), "bad_input");

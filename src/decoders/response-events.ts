@@ -11,8 +11,9 @@ import { HTTPError } from "../http-error.ts";
 import type { ChatModelStreamOptions } from "../chat-model-stream.ts";
 import type { PullSource, SourceOpener } from "../source-loop.ts";
 import type { ProtocolEvent } from "../protocol.ts";
-import { lineTooLong, maxLineBytesOf } from "../sse/line-budget.ts";
+import { LineBudget, lineTooLong, maxLineBytesOf } from "../sse/line-budget.ts";
 import { SSEParser, type ServerSentEvent } from "../sse/parse.ts";
+import { StringBuilder } from "../string-builder.ts";
 
 /**
  * Text in, protocol events out, pushed to `out` for the caller to drain.
@@ -365,5 +366,74 @@ export function parseJSON(text: string, what: string, position: number): unknown
   } catch (error) {
     const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
     throw coded(new TypeError(`Invalid ${what} at position ${position}: not JSON: ${JSON.stringify(shown)}`, { cause: error }), "bad_input");
+  }
+}
+
+const NON_BLANK = /\S/;
+
+/**
+ * JSON lines, bounded as the SSE path bounds its lines: what is held of a line that has not ended
+ * yet never passes the line limit, so a body that sends no line break fails instead of filling
+ * memory. Blank lines are skipped; a CR before the LF is JSON whitespace. Our NDJSON
+ * (`fromResponse`) and Ollama's differ only in `onLine`.
+ *
+ * @internal
+ */
+export abstract class JSONLinesConverter implements EventConverter {
+  readonly out: ProtocolEvent[] = [];
+  done = false;
+  /** Lines that were not blank, counted from 0. */
+  #position = 0;
+  readonly #line = new StringBuilder();
+  readonly #limit: LineLimit;
+  readonly #size: LineBudget;
+
+  constructor(limit: LineLimit) {
+    this.#limit = limit;
+    this.#size = new LineBudget(limit.bytes);
+  }
+
+  /** One line that is not blank; `position` counts them from 0. */
+  protected abstract onLine(line: string, position: number): void;
+
+  write(text: string): void {
+    let pos = 0;
+    let lf = text.indexOf("\n");
+    while (lf !== -1 && !this.done) {
+      let line = text.slice(pos, lf);
+      if (this.#line.length > 0) {
+        this.#count(line);
+        this.#line.push(line);
+        line = this.#line.take();
+        this.#size.reset();
+      } else if (line.length * 3 > this.#size.limit) {
+        this.#count(line);
+        this.#size.reset();
+      }
+      pos = lf + 1;
+      this.#process(line);
+      lf = text.indexOf("\n", pos);
+    }
+    if (pos < text.length && !this.done) {
+      const piece = pos === 0 ? text : text.slice(pos);
+      this.#count(piece);
+      this.#line.push(piece);
+    }
+  }
+
+  end(): void {
+    if (!this.done) this.#process(this.#line.take());
+  }
+
+  /** Counts a piece of the current line; past the bound, drops the line and throws. */
+  #count(piece: string): void {
+    if (this.#size.fits(piece, this.#line)) return;
+    this.#line.set("");
+    this.#size.reset();
+    throw this.#limit.tooLong();
+  }
+
+  #process(line: string): void {
+    if (NON_BLANK.test(line)) this.onLine(line, this.#position++);
   }
 }

@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { parseArgs } from "../adapters/block-writer.ts";
 import { coded } from "../errors.ts";
 import { INVALID_ARGS } from "../fold/tool-calls.ts";
 import { isRecord, type ContentBlock, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
@@ -378,13 +379,3 @@ function num(value: unknown): number | undefined {
   return typeof value === "number" ? value : undefined;
 }
 
-/** Tool arguments as an object (empty text is `{}`), or `undefined` when they are not a JSON object. */
-function parseArgs(raw: string): RawEvent | undefined {
-  if (raw.trim() === "") return {};
-  try {
-    const value: unknown = JSON.parse(raw);
-    return isRecord(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -8,6 +8,8 @@
  *
  * @module
  */
+import { parseArgs } from "../adapters/block-writer.ts";
+import { INVALID_ARGS } from "../fold/tool-calls.ts";
 import { isRecord, type ProtocolEvent, type RawEvent } from "../protocol.ts";
 import { finishKind, type WireFormat, type WireWriter } from "./wire.ts";
 
@@ -243,7 +245,7 @@ export class UIMessageFrames implements WireWriter {
         index,
         args !== undefined
           ? { type: "tool_call", id: part.id, name: part.name, args }
-          : { type: "invalid_tool_call", id: part.id, name: part.name, args: part.args, error: "Failed to parse tool call arguments as JSON" },
+          : { type: "invalid_tool_call", id: part.id, name: part.name, args: part.args, error: INVALID_ARGS },
       );
     }
     this.#parts.clear();
@@ -256,17 +258,6 @@ export class UIMessageFrames implements WireWriter {
     const out = this.#closeParts();
     if (code === "aborted") return out + frame({ type: "abort" });
     return out + frame({ type: "error", errorText: message });
-  }
-}
-
-/** Tool arguments as an object (empty text is `{}`), or `undefined` when they are not a JSON object. */
-function parseArgs(raw: string): RawEvent | undefined {
-  if (raw.trim() === "") return {};
-  try {
-    const value: unknown = JSON.parse(raw);
-    return isRecord(value) ? value : undefined;
-  } catch {
-    return undefined;
   }
 }
 
