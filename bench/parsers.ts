@@ -4,7 +4,8 @@
  *
  * - PartialJSON: JSON arguments in 3-character slices (as tool-call deltas arrive), the cost per
  *   character at 100 KB against 1 KB (linear: about 1×), and the whole against one `JSON.parse`
- *   of the complete text.
+ *   of the complete text; and, with no target, the same with the value read after every slice
+ *   (each read places the string or number the slice cut).
  */
 import { PartialJSON } from "../src/index.ts";
 
@@ -50,10 +51,19 @@ function slicesOf(text: string, size: number): string[] {
   return out;
 }
 
+/** Every slice read, the value made once at the end (as a reader that falls behind gets it). */
 function parseSlices(slices: string[]): unknown {
   const parser = new PartialJSON();
-  for (let i = 0; i < slices.length; i++) parser.push(slices[i]!);
+  for (let i = 0; i < slices.length; i++) parser.write(slices[i]!);
   return parser.end();
+}
+
+/** Every slice read and the value read after each (as a reader that keeps up gets it). */
+function parseSlicesReading(slices: string[]): unknown {
+  const parser = new PartialJSON();
+  let value: unknown;
+  for (let i = 0; i < slices.length; i++) value = parser.push(slices[i]!);
+  return parser.end() ?? value;
 }
 
 export function parserRows(quick: boolean): ParserRow[] {
@@ -62,11 +72,11 @@ export function parserRows(quick: boolean): ParserRow[] {
   const big = argumentsText(100 * 1024);
   const smallSlices = slicesOf(small, 3);
   const bigSlices = slicesOf(big, 3);
-  const [smallMs, bigMs, parseMs] = interleaved(
-    [() => parseSlices(smallSlices), () => parseSlices(bigSlices), () => JSON.parse(big)],
+  const [smallMs, bigMs, parseMs, readingMs] = interleaved(
+    [() => parseSlices(smallSlices), () => parseSlices(bigSlices), () => JSON.parse(big), () => parseSlicesReading(bigSlices)],
     rounds,
     1,
-  ) as [number, number, number];
+  ) as [number, number, number, number];
   const perCharSmall = smallMs / small.length;
   const perCharBig = bigMs / big.length;
   return [
@@ -79,5 +89,6 @@ export function parserRows(quick: boolean): ParserRow[] {
     },
     { case: `PartialJSON, ${(big.length / 1024).toFixed(0)} KB in 3-character slices: whole vs one JSON.parse`, us: bigMs * 1e3, versus: "JSON.parse", ratio: bigMs / parseMs },
     { case: `JSON.parse of the ${(big.length / 1024).toFixed(0)} KB text`, us: parseMs * 1e3 },
+    { case: `(no target) the same, with the value read after every slice`, us: readingMs * 1e3, versus: "JSON.parse (read after each slice)", ratio: readingMs / parseMs },
   ];
 }

@@ -72,8 +72,12 @@ export class PartialJSON {
   /** The current scalar has been placed (a number is placed once it has a digit). */
   #placed = false;
 
-  /** The value of the text so far, or `undefined` before it begins. */
+  /**
+   * The value of the text so far, or `undefined` before it begins. A string or number cut by the
+   * last slice is placed when the value is read, so slices nobody looks at in between cost nothing.
+   */
   get value(): JSONValue | undefined {
+    this.#flush();
     return this.#root;
   }
 
@@ -82,8 +86,14 @@ export class PartialJSON {
     return this.#state === AFTER && this.#stack.length === 0;
   }
 
-  /** Reads the next slice; returns the value so far. Throws a `SyntaxError` on text that is not JSON. */
+  /** Reads the next slice; returns the value so far (`write` and then `value`). Throws a `SyntaxError` on text that is not JSON. */
   push(slice: string): JSONValue | undefined {
+    this.write(slice);
+    return this.value;
+  }
+
+  /** Reads the next slice, without making the value so far. Throws a `SyntaxError` on text that is not JSON. */
+  write(slice: string): void {
     if (this.#state === FAILED) throw this.#fail("the text was already not JSON", this.#position);
     const n = slice.length;
     let i = 0;
@@ -152,8 +162,6 @@ export class PartialJSON {
       i++;
     }
     this.#position += n;
-    this.#flush();
-    return this.#root;
   }
 
   /**
@@ -263,18 +271,29 @@ export class PartialJSON {
   #flush(): void {
     if ((this.#state === STRING || this.#state === ESCAPE || this.#state === UNICODE) && !this.#isKey) this.#place(this.#token);
     else if (this.#state === NUMBER) {
-      const digits = this.#token.replace(/[.eE+-]+$/, "");
+      // The token less its trailing `.`, `e`, `E`, `+`, `-` (a loop: a RegExp anchored at the end backtracks).
+      const token = this.#token;
+      let end = token.length;
+      while (end > 0 && isNumberTail(token.charCodeAt(end - 1))) end--;
+      const digits = token.slice(0, end);
       if (digits !== "" && JSON_NUMBER.test(digits)) this.#place(Number(digits));
     }
   }
 
   #fail(what: string, at: number): SyntaxError {
+    // The value keeps what was read before the text stopped being JSON.
+    this.#flush();
     this.#state = FAILED;
     return coded(new SyntaxError(`Invalid JSON at position ${at}: ${what}`), "bad_input");
   }
 }
 
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/** `.`, `e`, `E`, `+`, `-`: what a cut number may end with before its next digit. */
+function isNumberTail(c: number): boolean {
+  return c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d;
+}
 
 /** Digits, `.`, `e`, `E`, `+`, `-`: what a number is made of (its form is checked at its end). */
 function isNumberCode(c: number): boolean {

@@ -39,7 +39,13 @@ export interface SmoothOptions {
   signal?: AbortSignal;
 }
 
-const WORD = /\S+\s+/;
+/** Anchored: an unanchored `\S+\s+` retries from every start, quadratic on a run with no space. */
+const WORD = /^\s*\S+\s+/;
+/**
+ * A run with no chunk boundary longer than this goes out as a chunk of its own (a base64 string, a
+ * minified line): it would otherwise wait without bound, and be searched again with every delta.
+ */
+const MAX_CHUNK = 1024;
 const LINE = /\n+/;
 
 /** The buffered text of one block, not yet sent. */
@@ -69,6 +75,8 @@ class Smoother implements Transformer<ProtocolEvent, ProtocolEvent> {
    */
   #timer: ReturnType<typeof setTimeout> | undefined;
   #cooling = false;
+  /** The listener on `signal`, which holds this smoother weakly. */
+  #onAbort: (() => void) | undefined;
 
   constructor(options: SmoothOptions | undefined) {
     this.#cut = detector(options?.chunking ?? "word");
@@ -83,7 +91,14 @@ class Smoother implements Transformer<ProtocolEvent, ProtocolEvent> {
     const signal = this.#signal;
     if (signal === undefined) return;
     if (signal.aborted) return this.#abort();
-    signal.addEventListener("abort", this.#abort, { once: true });
+    // Through a weak reference: a stream that ends without cancel() (runtimes that never call a
+    // Transformer's cancel, an upstream error) must not be kept alive by a long-lived signal.
+    const self = new WeakRef(this);
+    this.#onAbort = () => {
+      const smoother = self.deref();
+      if (smoother !== undefined) smoother.#abort();
+    };
+    signal.addEventListener("abort", this.#onAbort, { once: true });
   }
 
   transform(event: ProtocolEvent, controller: TransformStreamDefaultController<ProtocolEvent>): void {
@@ -180,7 +195,8 @@ class Smoother implements Transformer<ProtocolEvent, ProtocolEvent> {
 
   /** The next whole chunk, never ending between the halves of a surrogate pair. */
   #next(text: string): string | undefined {
-    const chunk = this.#cut(text);
+    let chunk = this.#cut(text.length > MAX_CHUNK ? text.slice(0, MAX_CHUNK) : text);
+    if ((chunk == null || chunk === "") && text.length >= MAX_CHUNK) chunk = text.slice(0, MAX_CHUNK);
     if (chunk == null || chunk === "") return undefined;
     if (!text.startsWith(chunk)) throw new TypeError("smooth: the chunking function must return a prefix of the text it was given");
     if (!endsInHighSurrogate(chunk)) return chunk;
@@ -208,7 +224,7 @@ class Smoother implements Transformer<ProtocolEvent, ProtocolEvent> {
     this.#stopped = true;
     this.#pending = undefined;
     this.#clearTimer();
-    this.#signal?.removeEventListener("abort", this.#abort);
+    if (this.#onAbort !== undefined) this.#signal?.removeEventListener("abort", this.#onAbort);
   }
 
   readonly #abort = (): void => {

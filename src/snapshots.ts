@@ -178,7 +178,7 @@ class SnapshotSink<S> implements UnderlyingDefaultSource<S>, CursorSink {
 export class ToolCallFolder implements Folder<PartialToolCall> {
   readonly #calls = new Map<number, { call: PartialToolCall; parser: PartialJSON }>();
   /** Calls changed since the last `take`, in the order they changed first. */
-  #changed: PartialToolCall[] = [];
+  #changed: { call: PartialToolCall; parser: PartialJSON }[] = [];
 
   add(chunk: unknown): void {
     const { index, id, name, args } = chunk as ToolCallChunk;
@@ -195,21 +195,25 @@ export class ToolCallFolder implements Folder<PartialToolCall> {
     if (name && call.name === undefined) changed = (call.name = name) !== undefined;
     if (args && call.invalid === undefined) {
       try {
-        call.args = parser.push(args);
+        parser.write(args);
       } catch {
         call.invalid = true;
       }
       changed = true;
     }
-    if (changed && !this.#changed.includes(call)) this.#changed.push(call);
+    if (changed && !this.#changed.includes(entry)) this.#changed.push(entry);
   }
 
   take(): PartialToolCall[] {
     const changed = this.#changed;
-    if (changed.length === 0) return changed;
+    if (changed.length === 0) return [];
     this.#changed = [];
-    // Each snapshot is its own object (the arguments inside are shared and grow in place).
-    return changed.map((call) => ({ ...call }));
+    // The arguments are made once per read, however many slices came; each snapshot is its own
+    // object (the arguments inside are shared and grow in place).
+    return changed.map(({ call, parser }) => {
+      call.args = parser.value;
+      return { ...call };
+    });
   }
 }
 
@@ -217,19 +221,23 @@ export class ToolCallFolder implements Folder<PartialToolCall> {
 export class JSONFolder implements Folder<JSONValue> {
   readonly #parser = new PartialJSON();
   #changed = false;
+  /** The value last given, for a string, number or literal at the top that did not change. */
+  #last: JSONValue | undefined;
 
   add(chunk: unknown): void {
     if ((chunk as string) === "") return;
-    const before = this.#parser.value;
-    const after = this.#parser.push(chunk as string);
-    // A container grows in place; a string, number or literal at the top is a new value.
-    if (after !== undefined && (typeof after === "object" || after !== before)) this.#changed = true;
+    this.#parser.write(chunk as string);
+    this.#changed = true;
   }
 
   take(): JSONValue[] {
     if (!this.#changed) return [];
     this.#changed = false;
-    return [this.#parser.value as JSONValue];
+    const value = this.#parser.value;
+    // A container grows in place; a string, number or literal at the top is a new value.
+    if (value === undefined || (typeof value !== "object" && value === this.#last)) return [];
+    this.#last = value;
+    return [value];
   }
 }
 

@@ -555,3 +555,17 @@ describe("hostile and foreign input", () => {
     hugeIndex: "\u0000\u0000\u0000o\u0000\u0000\u0000 E.\u001f=\u000b:event-type\u0007\u0000\u0011contentBlockDelta{\"contentBlockIndex\":4294967294,\"delta\":{\"text\":\"hi\"},\"p\":\"4b\"}*$V8",
   });
 });
+
+describe("provider keys named __proto__", () => {
+  it("a metadata field named __proto__ is kept as a field, never the metadata's prototype", async () => {
+    const hostile = frame(
+      { ":event-type": "metadata", ":content-type": "application/json", ":message-type": "event" },
+      '{"usage":{"inputTokens":1,"outputTokens":1,"totalTokens":2},"__proto__":{"latencyMs":1,"toString":5}}',
+    );
+    const output = await fromBedrock(responseOf(concat(start, say(0, "hi"), stop(0), messageStop(), hostile))).output;
+    const metadata = output.response_metadata;
+    expect(Object.getPrototypeOf(metadata)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyNames(metadata)).toContain("__proto__");
+    expect(String(metadata)).toBe("[object Object]");
+  });
+});

@@ -105,6 +105,37 @@ describe("PartialJSON", () => {
     );
   });
 
+  it("write() reads slices without making the value; value then is what push() would have given", () => {
+    fc.assert(
+      fc.property(
+        texts.chain((text) => fc.tuple(fc.constant(text), fc.uniqueArray(fc.integer({ min: 0, max: text.length }), { maxLength: 12 }))),
+        ([text, cuts]) => {
+          const writer = new PartialJSON();
+          let from = 0;
+          for (const to of [...cuts.sort((a, b) => a - b), text.length]) {
+            writer.write(text.slice(from, to));
+            from = to;
+          }
+          expect(structuredClone(writer.value)).toEqual(reference(text));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("text that stops being JSON keeps the value read before it", () => {
+    const parser = new PartialJSON();
+    parser.write('{"a": "abc');
+    expect(() => parser.write("\u0001")).toThrow(SyntaxError);
+    expect(parser.value).toEqual({ a: "abc" });
+  });
+
+  it("a cut number with a long run of exponent letters is read back as its digits (the strip is a loop, not a backtracking RegExp)", () => {
+    const parser = new PartialJSON();
+    parser.write("[1" + "e".repeat(40_000));
+    expect(parser.value).toEqual([1]);
+  });
+
   it("nesting 100 deep, cut at every position", () => {
     const deep = '{"a":'.repeat(50) + "[".repeat(50) + '"x\\u00e9",1.5e-3' + "]".repeat(50) + "}".repeat(50);
     for (let at = 0; at <= deep.length; at++) {

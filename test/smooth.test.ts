@@ -335,6 +335,19 @@ describe("smooth in front of a ChatModelStream", () => {
   });
 });
 
+describe("a run with no chunk boundary", () => {
+  it("goes out in chunks of at most 1024 characters, all of it, not held without bound", async () => {
+    const h = harness({ delayMs: 0 });
+    const run = "A".repeat(1000);
+    h.write(start, ...Array.from({ length: 40 }, () => text(run)));
+    await at(0);
+    const sent = shown(h.out).filter((s) => !s.startsWith("<"));
+    expect(sent.every((piece) => piece.length <= 1024)).toBe(true);
+    expect(sent.join("").length).toBeGreaterThanOrEqual(40_000 - 1024);
+    expect(run.repeat(40).startsWith(sent.join(""))).toBe(true);
+  });
+});
+
 describe("toResponse's smooth option", () => {
   beforeEach(() => {
     vi.useRealTimers(); // a whole body, end to end

@@ -12,7 +12,7 @@
  */
 import { fromOpener, type ChatModelStream } from "../chat-model-stream.ts";
 import { eventTransformer, LineLimit, type DecoderOptions, type DecoderStreamOptions, type ResponseInput } from "../decoders/response-events.ts";
-import { isRecord, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
+import { isRecord, setField, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
 import { count, details, isAnthropicType, ProviderConverter, providerEvents, record, text, usage } from "./provider-converter.ts";
 
@@ -95,7 +95,7 @@ class AnthropicConverter extends ProviderConverter {
           if (value != null) this.#finishExtras[key] = value;
         }
         const raw = record(data, "usage");
-        if (raw !== undefined) for (const key in raw) if (raw[key] != null) this.#raw[key] = raw[key];
+        if (raw !== undefined) for (const key in raw) if (raw[key] != null) setField(this.#raw, key, raw[key]);
         return;
       }
       case "message_stop":
@@ -153,7 +153,7 @@ class AnthropicConverter extends ProviderConverter {
     if (type !== "tool_use") {
       let extras: RawEvent | undefined;
       for (const key in block) {
-        if (key !== "type" && key !== "id" && key !== "name" && key !== "input" && block[key] != null) (extras ??= {})[key] = block[key];
+        if (key !== "type" && key !== "id" && key !== "name" && key !== "input" && block[key] != null) setField((extras ??= {}), key, block[key]);
       }
       if (extras !== undefined) fields["extras"] = extras;
     }

@@ -45,7 +45,7 @@ import {
 } from "../decoders/response-events.ts";
 import { crc32 } from "../eventstream/crc32.ts";
 import { EventStreamDecoder, maxFrameBytesOf, type EventStreamFrame } from "../eventstream/decoder.ts";
-import { isRecord, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
+import { isRecord, setField, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
 import { count, details, ProviderConverter, record, text, usage } from "./provider-converter.ts";
 
@@ -334,7 +334,8 @@ class BedrockConverter extends ProviderConverter {
     }
     if (Array.isArray(delta["toolResult"])) {
       const output = this.blocks.fields(index)?.["output"];
-      if (Array.isArray(output)) output.push(...(delta["toolResult"] as unknown[]));
+      // One by one: a spread of a few hundred thousand items overflows the stack.
+      if (Array.isArray(output)) for (const item of delta["toolResult"] as unknown[]) output.push(item);
       return;
     }
     if (delta["citation"] != null) {
@@ -367,7 +368,7 @@ class BedrockConverter extends ProviderConverter {
     const extra: RawEvent = {};
     if (this.#additional !== undefined) extra["additionalModelResponseFields"] = this.#additional;
     // Its other fields as sent, but for Bedrock's `"p"` padding.
-    if (metadata !== undefined) for (const key in metadata) if (key !== "usage" && key !== "p") extra[key] = metadata[key];
+    if (metadata !== undefined) for (const key in metadata) if (key !== "usage" && key !== "p") setField(extra, key, metadata[key]);
     this.messageFinish(this.#reason, raw !== undefined ? bedrockUsage(raw) : undefined, extra);
   }
 }

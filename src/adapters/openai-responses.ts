@@ -16,7 +16,7 @@
  */
 import { fromOpener, type ChatModelStream } from "../chat-model-stream.ts";
 import { eventTransformer, LineLimit, type DecoderOptions, type DecoderStreamOptions, type ResponseInput } from "../decoders/response-events.ts";
-import type { ProtocolEvent, RawEvent, UsageMetadata } from "../protocol.ts";
+import { setField, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
 import { count, details, isResponsesType, ProviderConverter, providerEvents, record, text, usage } from "./provider-converter.ts";
 
@@ -79,8 +79,8 @@ function annotation(raw: RawEvent): RawEvent {
     const value = raw[key];
     if (key === "type") continue;
     if (type === "file_citation" && key === "filename") out["title"] = value;
-    else if (CITATION_FIELDS.has(key) && (type === "url_citation" || key !== "url")) out[key] = value;
-    else (extras ??= {})[key] = value;
+    else if (CITATION_FIELDS.has(key) && (type === "url_citation" || key !== "url")) setField(out, key, value);
+    else setField((extras ??= {}), key, value);
   }
   if (extras !== undefined) out["extras"] = extras;
   return out;
@@ -277,7 +277,7 @@ class OpenAIResponsesConverter extends ProviderConverter {
   #serverToolCall(item: RawEvent, name: string): RawEvent {
     const call: RawEvent = { id: item["id"] ?? "", name, args: serverToolArgs(item) };
     let extras: RawEvent | undefined;
-    for (const key in item) if (!SERVER_TOOL_FIELDS.has(key) && item[key] != null) (extras ??= {})[key] = item[key];
+    for (const key in item) if (!SERVER_TOOL_FIELDS.has(key) && item[key] != null) setField((extras ??= {}), key, item[key]);
     if (extras !== undefined) call["extras"] = extras;
     return call;
   }

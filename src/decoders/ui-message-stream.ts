@@ -25,7 +25,7 @@
 import { parseArgs } from "../adapters/block-writer.ts";
 import { coded } from "../errors.ts";
 import { INVALID_ARGS } from "../fold/tool-calls.ts";
-import { isRecord, type ContentBlock, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
+import { setField, isRecord, type ContentBlock, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
 import { providerStream } from "../adapters/provider-converter.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
 import { StringBuilder } from "../string-builder.ts";
@@ -277,7 +277,8 @@ export class UIMessageChunks {
   }
 
   #merge(metadata: unknown): void {
-    if (isRecord(metadata)) this.#metadata = { ...this.#metadata, ...metadata };
+    // In place: a copy per chunk would make many metadata chunks quadratic.
+    if (isRecord(metadata)) for (const key in metadata) setField(this.#metadata, key, metadata[key]);
   }
 
   /** The open parts end in index order, then the message, with what its metadata says. */
