@@ -4,9 +4,9 @@
 import OpenAI from "openai";
 import recordings from "virtual:recordings";
 import { describe, expect, it } from "vitest";
-import { ChatModelStream, fromOpenAIChat, toResponse } from "../src/index.ts";
+import { ChatModelStream, FormatEncoderStream, fromOpenAIChat, toResponse } from "../src/index.ts";
 import { bodyOf } from "./bytes.ts";
-import { pulled, textMessage, type Event } from "./helpers.ts";
+import { pulled, readableOf, textMessage, type Event } from "./helpers.ts";
 import { outcome } from "./rechunk.ts";
 
 /** The `openai` client, whose every request gets `respond()`'s response (in a browser too: the key is fake). */
@@ -124,4 +124,29 @@ it("a standard citation goes out as OpenAI's url_citation", async () => {
   expect(completion.choices[0]?.message.annotations).toEqual([
     { type: "url_citation", url_citation: { url: "https://x.test/d", title: "Docs", start_index: 4, end_index: 8 } },
   ]);
+});
+
+describe("FormatEncoderStream: the same bytes from events, for pipeThrough", () => {
+  it("writes what toResponse writes, for every format, and ends at the terminal event", async () => {
+    for (const format of ["ui-message-stream", "openai-chat", "anthropic", "ag-ui"] as const) {
+      const piped = await new Response(readableOf(toolsAndReasoning).pipeThrough(new FormatEncoderStream(format, { messageId: "chatcmpl-42" }))).text();
+      const body = await toResponse(pulled(toolsAndReasoning), { format }).text();
+      // Generated ids (AG-UI's run id, a created timestamp) aside, the bytes are the same.
+      const stable = (text: string) => text.replace(/"created":\d+/g, "").replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<uuid>");
+      expect(stable(piped), format).toBe(stable(body));
+    }
+  });
+
+  it("the openai client reads the piped bytes", async () => {
+    const completion = await client(
+      () => new Response(readableOf(toolsAndReasoning).pipeThrough(new FormatEncoderStream("openai-chat")), { headers: { "content-type": "text/event-stream" } }),
+    )
+      .chat.completions.stream(request)
+      .finalChatCompletion();
+    expect(completion.choices[0]?.message.content).toBe("Looking úp 🌦");
+  });
+
+  it("an unknown format throws a TypeError at once", () => {
+    expect(() => new FormatEncoderStream("xml" as never)).toThrow(/format must be one of "ui-message-stream"/);
+  });
 });

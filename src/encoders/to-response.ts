@@ -11,28 +11,14 @@ import { isTerminal, type ProtocolEvent } from "../protocol.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { ndjsonLine } from "./ndjson-encoder-stream.ts";
 import { DEFAULT_HEARTBEAT_MS, PING, sseFrame } from "./sse-encoder-stream.ts";
-import { uiMessageStream } from "./ui-message-stream.ts";
-import { openAIChatFormat } from "./openai-chat-format.ts";
-import { anthropicFormat } from "./anthropic-format.ts";
-import { agUIFormat } from "./ag-ui-format.ts";
-import type { WireFormat, WireWriter } from "./wire.ts";
+import { WIRE_FORMATS, wireFormat, type WireFormatName } from "./formats.ts";
+import type { WireWriter } from "./wire.ts";
 
 /**
  * What the body carries: the text projection, the raw protocol events as SSE or NDJSON, or the
  * AI SDK's UI message stream (what `useChat` reads).
  */
 export type ResponseFormat = "text" | "sse" | "ndjson" | WireFormatName;
-
-/** The other ecosystems' formats: what their own clients read. */
-export type WireFormatName = "ui-message-stream" | "openai-chat" | "anthropic" | "ag-ui";
-
-/** @internal The wire formats by name. */
-export const WIRE_FORMATS: Record<WireFormatName, WireFormat> = {
-  "ui-message-stream": uiMessageStream,
-  "openai-chat": openAIChatFormat,
-  anthropic: anthropicFormat,
-  "ag-ui": agUIFormat,
-};
 
 /** The closing `error` event written when the stream fails without one. */
 export interface ErrorEventFields {
@@ -153,7 +139,7 @@ const MODES: Record<string, number> = { text: TEXT, sse: SSE, ndjson: NDJSON };
  */
 export function toResponse(stream: ChatModelStream, options: ToResponseOptions = {}): Response {
   const format = options.format ?? "sse";
-  const wire = Object.hasOwn(WIRE_FORMATS, format) ? WIRE_FORMATS[format as WireFormatName] : undefined;
+  const wire = wireFormat(format);
   const mode = wire !== undefined ? WIRE : Object.hasOwn(MODES, format) ? MODES[format]! : -1;
   if (mode === -1) {
     const names = ["text", "sse", "ndjson", ...Object.keys(WIRE_FORMATS)].map((n) => `"${n}"`).join(", ");
