@@ -216,10 +216,10 @@ export class PartialJSON {
       this.#stack.push({ container, key: "" });
       this.#state = ch === "{" ? KEY_OR_END : FIRST_OR_END;
     } else if (ch === '"') {
+      // Placed at its end, or when the value is read before that (see #flush): once, not twice.
       this.#token = "";
       this.#isKey = false;
       this.#state = STRING;
-      this.#place("");
     } else if (ch === "-" || (ch >= "0" && ch <= "9")) {
       this.#token = ch;
       this.#state = NUMBER;
