@@ -216,3 +216,24 @@ export function scriptedSource(events: readonly unknown[], script: Script = {}):
     release,
   };
 }
+
+/** Reasoning, text and two tool calls whose argument slices interleave, then a finish with usage. */
+export const reasoningAndTools: Event[] = [
+  { event: "message-start", id: "msg_1", metadata: { model_provider: "openai", model_name: "gpt-test" } },
+  { event: "content-block-start", index: 0, content: { type: "reasoning", reasoning: "" } },
+  { event: "content-block-delta", index: 0, delta: { type: "reasoning-delta", reasoning: "Two cities, " } },
+  { event: "content-block-delta", index: 0, delta: { type: "reasoning-delta", reasoning: "two calls." } },
+  { event: "content-block-finish", index: 0, content: { type: "reasoning", reasoning: "Two cities, two calls." } },
+  { event: "content-block-start", index: 1, content: { type: "text", text: "" } },
+  { event: "content-block-delta", index: 1, delta: { type: "text-delta", text: "Checking " } },
+  { event: "content-block-delta", index: 1, delta: { type: "text-delta", text: "both." } },
+  { event: "content-block-finish", index: 1, content: { type: "text", text: "Checking both." } },
+  { event: "content-block-start", index: 2, content: { type: "tool_call_chunk", id: "call_a", name: "weather", args: "" } },
+  { event: "content-block-delta", index: 2, delta: { type: "tool_call_chunk", args: '{"city":' } },
+  { event: "content-block-start", index: 3, content: { type: "tool_call_chunk", id: "call_b", name: "weather", args: "" } },
+  { event: "content-block-delta", index: 3, delta: { type: "tool_call_chunk", args: '{"city":"Lima"}' } },
+  { event: "content-block-delta", index: 2, delta: { type: "tool_call_chunk", args: '"Oslo"}' } },
+  { event: "content-block-finish", index: 2, content: { type: "tool_call", id: "call_a", name: "weather", args: { city: "Oslo" } } },
+  { event: "content-block-finish", index: 3, content: { type: "tool_call", id: "call_b", name: "weather", args: { city: "Lima" } } },
+  { event: "message-finish", reason: "tool_calls", usage: { input_tokens: 12, output_tokens: 30, total_tokens: 42 } },
+];

@@ -8,7 +8,7 @@ import { ChatModelStream } from "../src/chat-model-stream.ts";
 import { fromResponse } from "../src/decoders/from-response.ts";
 import { toResponse } from "../src/encoders/to-response.ts";
 import type { AIMessage, ProtocolEvent } from "../src/protocol.ts";
-import { failure, pulled, scriptedSource, textMessage, type Event } from "./helpers.ts";
+import { failure, pulled, reasoningAndTools, scriptedSource, textMessage, type Event } from "./helpers.ts";
 
 type Part = Record<string, unknown>;
 
@@ -199,25 +199,6 @@ describe("fromResponse reads the AI SDK's UI message stream (the ai package as p
   });
 });
 
-const reasoningAndTools: Event[] = [
-  { event: "message-start", id: "msg_1", metadata: { model_provider: "openai", model_name: "gpt-test" } },
-  { event: "content-block-start", index: 0, content: { type: "reasoning", reasoning: "" } },
-  { event: "content-block-delta", index: 0, delta: { type: "reasoning-delta", reasoning: "Two cities, " } },
-  { event: "content-block-delta", index: 0, delta: { type: "reasoning-delta", reasoning: "two calls." } },
-  { event: "content-block-finish", index: 0, content: { type: "reasoning", reasoning: "Two cities, two calls." } },
-  { event: "content-block-start", index: 1, content: { type: "text", text: "" } },
-  { event: "content-block-delta", index: 1, delta: { type: "text-delta", text: "Checking " } },
-  { event: "content-block-delta", index: 1, delta: { type: "text-delta", text: "both." } },
-  { event: "content-block-finish", index: 1, content: { type: "text", text: "Checking both." } },
-  { event: "content-block-start", index: 2, content: { type: "tool_call_chunk", id: "call_a", name: "weather", args: "" } },
-  { event: "content-block-delta", index: 2, delta: { type: "tool_call_chunk", args: '{"city":' } },
-  { event: "content-block-start", index: 3, content: { type: "tool_call_chunk", id: "call_b", name: "weather", args: "" } },
-  { event: "content-block-delta", index: 3, delta: { type: "tool_call_chunk", args: '{"city":"Lima"}' } },
-  { event: "content-block-delta", index: 2, delta: { type: "tool_call_chunk", args: '"Oslo"}' } },
-  { event: "content-block-finish", index: 2, content: { type: "tool_call", id: "call_a", name: "weather", args: { city: "Oslo" } } },
-  { event: "content-block-finish", index: 3, content: { type: "tool_call", id: "call_b", name: "weather", args: { city: "Lima" } } },
-  { event: "message-finish", reason: "tool_calls", usage: { input_tokens: 12, output_tokens: 30, total_tokens: 42 } },
-];
 
 /** Our message written as a UI message stream, then read back. */
 async function roundTrip(events: readonly Event[]): Promise<{ before: AIMessage; after: AIMessage; text: string; reasoning: string }> {

@@ -4,7 +4,7 @@
 import { DefaultChatTransport, readUIMessageStream, type UIMessage } from "ai";
 import { describe, expect, it } from "vitest";
 import { ChatModelStream, toResponse, type AIMessage } from "../src/index.ts";
-import { pulled, scriptedSource, textMessage, type Event } from "./helpers.ts";
+import { pulled, reasoningAndTools, scriptedSource, textMessage, type Event } from "./helpers.ts";
 
 /** The last UIMessage the AI SDK assembles from our response, and the error it reported, if any. */
 async function readAsUseChat(
@@ -45,25 +45,6 @@ function partsOf(output: AIMessage): unknown[] {
   return parts;
 }
 
-const reasoningAndTools: Event[] = [
-  { event: "message-start", id: "msg_1", metadata: { model_provider: "openai", model_name: "gpt-test" } },
-  { event: "content-block-start", index: 0, content: { type: "reasoning", reasoning: "" } },
-  { event: "content-block-delta", index: 0, delta: { type: "reasoning-delta", reasoning: "Two cities, " } },
-  { event: "content-block-delta", index: 0, delta: { type: "reasoning-delta", reasoning: "two calls." } },
-  { event: "content-block-finish", index: 0, content: { type: "reasoning", reasoning: "Two cities, two calls." } },
-  { event: "content-block-start", index: 1, content: { type: "text", text: "" } },
-  { event: "content-block-delta", index: 1, delta: { type: "text-delta", text: "Checking " } },
-  { event: "content-block-delta", index: 1, delta: { type: "text-delta", text: "both." } },
-  { event: "content-block-finish", index: 1, content: { type: "text", text: "Checking both." } },
-  { event: "content-block-start", index: 2, content: { type: "tool_call_chunk", id: "call_a", name: "weather", args: "" } },
-  { event: "content-block-delta", index: 2, delta: { type: "tool_call_chunk", args: '{"city":' } },
-  { event: "content-block-start", index: 3, content: { type: "tool_call_chunk", id: "call_b", name: "weather", args: "" } },
-  { event: "content-block-delta", index: 3, delta: { type: "tool_call_chunk", args: '{"city":"Lima"}' } },
-  { event: "content-block-delta", index: 2, delta: { type: "tool_call_chunk", args: '"Oslo"}' } },
-  { event: "content-block-finish", index: 2, content: { type: "tool_call", id: "call_a", name: "weather", args: { city: "Oslo" } } },
-  { event: "content-block-finish", index: 3, content: { type: "tool_call", id: "call_b", name: "weather", args: { city: "Lima" } } },
-  { event: "message-finish", reason: "tool_calls", usage: { input_tokens: 12, output_tokens: 30, total_tokens: 42 } },
-];
 
 describe("toResponse ui-message-stream, read by the AI SDK's client", () => {
   it("sets the headers the AI SDK's transport expects", () => {

@@ -32,7 +32,7 @@ import {
 } from "../decoders/response-events.ts";
 import { isRecord, type ProtocolEvent, type RawEvent } from "../protocol.ts";
 import { BlockWriter } from "./block-writer.ts";
-import { AWS_EVENT_STREAM, isOllamaChunk, providerStream, record, text, usage } from "./provider-converter.ts";
+import { eventStreamError, isOllamaChunk, providerStream, record, text, usage } from "./provider-converter.ts";
 
 const KIND = "an Ollama chat stream";
 /** The fields of a server-sent event line, which another provider's stream starts with. */
@@ -61,8 +61,7 @@ class OllamaConverter extends JSONLinesConverter {
   override write(text: string): void {
     if (this.#first && text !== "") {
       this.#first = false;
-      // No text stream starts with NUL; an AWS event stream does.
-      if (text.charCodeAt(0) === 0) throw coded(new TypeError(`Expected ${KIND}, got ${AWS_EVENT_STREAM}`), "bad_input");
+      if (text.charCodeAt(0) === 0) throw eventStreamError(KIND);
     }
     super.write(text);
   }

@@ -63,8 +63,7 @@ export abstract class ProviderConverter extends SSEMessageConverter {
   override write(text: string): void {
     if (this.#first && text !== "") {
       this.#first = false;
-      // No text stream starts with NUL; an AWS event stream does (its first frame's length is under 16 MiB).
-      if (text.charCodeAt(0) === 0) throw coded(new TypeError(`Expected ${this.#kind}, got ${AWS_EVENT_STREAM}`), "bad_input");
+      if (text.charCodeAt(0) === 0) throw eventStreamError(this.#kind);
     }
     if (this.#head !== undefined && !this.#sniff(text)) return;
     super.write(text);
@@ -157,6 +156,15 @@ export abstract class ProviderConverter extends SSEMessageConverter {
 
 /** @internal How the adapters' errors name a Bedrock ConverseStream handed to them. */
 export const AWS_EVENT_STREAM = "an AWS Bedrock ConverseStream (binary application/vnd.amazon.eventstream frames; read it with fromBedrock)";
+
+/**
+ * @internal The error of a reader of text handed a binary AWS event stream, which it tells by the
+ * text's first character: no text stream starts with NUL, an event stream's first frame (its
+ * length under 16 MiB) does. `expected` is what the reader reads.
+ */
+export function eventStreamError(expected: string): TypeError {
+  return coded(new TypeError(`Expected ${expected}, got ${AWS_EVENT_STREAM}`), "bad_input");
+}
 
 const NOT_SPACE = /\S/;
 

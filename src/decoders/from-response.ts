@@ -11,7 +11,7 @@
 import { coded } from "../errors.ts";
 import { fromOpener, type ChatModelStream } from "../chat-model-stream.ts";
 import { isRecord, isTerminal, type ProtocolEvent } from "../protocol.ts";
-import { AWS_EVENT_STREAM, providerStream } from "../adapters/provider-converter.ts";
+import { eventStreamError, providerStream } from "../adapters/provider-converter.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
 import {
   eventTransformer,
@@ -157,9 +157,9 @@ function converterFor(contentType: string | null, limit: LineLimit): EventConver
   throw coded(new TypeError(`Expected a text/event-stream or application/x-ndjson response, got ${type}: not a stream of events`), "bad_input");
 }
 
-/** A binary AWS event stream (no text starts with NUL): Bedrock's, which fromBedrock reads. */
+/** A binary AWS event stream: Bedrock's, which fromBedrock reads. */
 function awsEventStream(): TypeError {
-  return coded(new TypeError(`Expected this package's protocol events, got ${AWS_EVENT_STREAM}`), "bad_input");
+  return eventStreamError("this package's protocol events");
 }
 
 /**
