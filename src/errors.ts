@@ -17,6 +17,7 @@
  * - `http`: the provider answered with a non-OK status (an `HTTPError`).
  * - `invalid_state`: a call at the wrong time (`dispatch` after the end, `setStart` after the start).
  * - `bad_option`: an option out of its range.
+ * - `not_found`: a stored generation (a `StreamLog`) that does not exist, or no longer does.
  *
  * An `error` event's error carries the event's own `code` (the provider's), when it has one.
  */
@@ -30,7 +31,8 @@ export type ErrorCode =
   | "no_chunks"
   | "http"
   | "invalid_state"
-  | "bad_option";
+  | "bad_option"
+  | "not_found";
 
 /**
  * @internal Gives `error` its `code`. A `DOMException` has a numeric legacy `code` on its
