@@ -12,6 +12,18 @@
  * `message-finish` or `error` event included, so a replay reads as an ordinary SSE response.
  * Engines store them as they are given (JSON) and give them back equal; they do not interpret them.
  *
+ * Every engine runs the same suite: `describeStreamLogContract(engine, makeLog)` in
+ * test/log-contract.ts (two `makeLog(id)` calls must reach one generation).
+ *
+ * Refined (after the first commit, backwards-compatible, checked by the contract suite):
+ * - `close` / `fail` of an ended log reject like `append` (`TypeError`, code `invalid_state`) and
+ *   keep the first end; `append` / `close` / `fail` of a log that does not exist reject with code
+ *   `not_found`.
+ * - `stop()` without a reason stops with a non-empty string (engines say `"Stopped"`), so
+ *   `stopped` resolves with a string for a stop and with `undefined` only for its signal.
+ * - A stop asked while the generation runs but before the producer calls `stopped` is kept:
+ *   `stopped` then resolves with it at once. Every `stopped` listener of the generation hears it.
+ *
  * @module
  */
 import type { AIMessage, ProtocolEvent } from "../protocol.ts";
