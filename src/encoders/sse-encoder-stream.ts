@@ -17,10 +17,16 @@ export const PING = ": ping\n\n";
 /**
  * @internal One SSE message. `id` counts from 1, so the event's position is `id - 1`. A name with a
  * line break would split the frame, so it is refused (the core passes unknown names through).
+ * A string `id` (a stored log's `<seq>.<k>`, see resumeResponse) is written as it is, with
+ * `position` for the errors.
  */
-export function sseFrame(id: number, event: unknown): { frame: string; name: string } {
-  const name = eventName(event, id - 1);
-  if (name.includes("\n") || name.includes("\r")) throw badEvent(id - 1, name, "event", "a name without line breaks", name);
+export function sseFrame(
+  id: number | string,
+  event: unknown,
+  position: number = typeof id === "number" ? id - 1 : 0,
+): { frame: string; name: string } {
+  const name = eventName(event, position);
+  if (name.includes("\n") || name.includes("\r")) throw badEvent(position, name, "event", "a name without line breaks", name);
   // JSON.stringify escapes every line break inside strings, so `data` is always one line.
   return { frame: `id: ${id}\nevent: ${name}\ndata: ${JSON.stringify(event)}\n\n`, name };
 }

@@ -191,8 +191,8 @@ function appendHeaders(headers: Headers, list: HeaderList): void {
   if (cookies !== undefined) for (const cookie of cookies) headers.append("set-cookie", cookie);
 }
 
-/** The default fields of the closing `error` event for a failure. */
-function describeError(error: unknown): ErrorEventFields {
+/** @internal The default fields of the closing `error` event for a failure (persist stores the same). */
+export function describeError(error: unknown): ErrorEventFields {
   try {
     const message = (error as { message?: unknown } | null | undefined)?.message;
     // Every error this package makes has its code (errors.ts); a provider's `error` event has the
@@ -204,8 +204,11 @@ function describeError(error: unknown): ErrorEventFields {
   }
 }
 
-/** The closing `error` event: `onError`'s fields when its message is a string, else the default ones. */
-function errorEvent(error: unknown, onError: (error: unknown) => ErrorEventFields): ProtocolEvent {
+/**
+ * @internal The closing `error` event: `onError`'s fields when its message is a string, else the
+ * default ones (persist stores the same event).
+ */
+export function errorEvent(error: unknown, onError: (error: unknown) => ErrorEventFields): ProtocolEvent {
   let message: unknown;
   let code: unknown;
   try {
