@@ -8,7 +8,7 @@ process.env["WRANGLER_SEND_METRICS"] ??= "false";
 // The same test files run in Node and in workerd; `vitest run --project <name>` picks one.
 // test/e2e holds the end-to-end tests of the example Worker, each in the one place it can run.
 const include = ["test/**/*.test.ts"];
-const exclude = ["test/e2e/**", "**/node_modules/**"];
+const exclude = ["test/e2e/**", "test/durable-object/**", "**/node_modules/**"];
 
 /** `import recordings from "virtual:recordings"`: the recorded provider streams, as bytes. */
 function recordings(): Plugin {
@@ -73,6 +73,21 @@ export default defineConfig({
           globalSetup: ["./test/e2e/build-demo.ts", "./test/e2e/fake-provider.ts"],
           setupFiles: ["./test/setup/workers.ts"],
           include: ["test/e2e/worker.test.ts"],
+        },
+      },
+      {
+        // StreamLogObject, the Durable Object engine of durable streams, in workerd: the test Worker
+        // exports it, and its wrangler.toml binds it with a SQLite migration, as a user's does.
+        plugins: [
+          cloudflareTest({
+            main: "./test/durable-object/worker.ts",
+            wrangler: { configPath: "./test/durable-object/wrangler.toml" },
+          }),
+        ],
+        test: {
+          name: "durable-object",
+          setupFiles: ["./test/setup/workers.ts"],
+          include: ["test/durable-object/**/*.test.ts"],
         },
       },
       {

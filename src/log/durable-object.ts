@@ -1,0 +1,215 @@
+/**
+ * `StreamLogObject`: the Durable Object that stores one generation's log (one object per
+ * generation, addressed by `idFromName(generationId)`), on SQLite-backed storage.
+ *
+ * @module
+ */
+import { DurableObject } from "cloudflare:workers";
+import { errorCode } from "../errors.ts";
+import type { LogFailure } from "./stream-log.ts";
+import { resumeResponse } from "./resume-response.ts";
+import { DEFAULT_TIMERS, SqlLog, type SqlLogStats } from "./sql-log.ts";
+
+/** The timers of one generation, chosen by its producer when it opens the log. */
+export interface StreamLogObjectOptions {
+  /**
+   * How long the generation's rows and final message stay after its end; then the object's alarm
+   * deletes everything it stored.
+   * @default 600_000 (10 minutes)
+   */
+  readonly retentionMs?: number;
+  /**
+   * How long a running generation may go without an append before the object's alarm finishes it
+   * as `failed` (code `timeout`), with the partial message folded from its rows: the producer
+   * vanished (its isolate was evicted, it crashed, or it forgot to close). Keep it above the
+   * longest silence of the model (a reasoning model may think for minutes before its first token).
+   * @default 600_000 (10 minutes)
+   */
+  readonly producerTimeoutMs?: number;
+}
+
+/**
+ * What each of the object's RPC methods returns: the value, or the error the log refused with
+ * (its class name, message and `code`, which an RPC error would not carry across).
+ */
+export type StreamLogObjectReply =
+  | { readonly ok: true; readonly value?: string }
+  | { readonly ok: false; readonly name: string; readonly message: string; readonly code?: string };
+
+/** What `StreamLogObject.stats()` counts. */
+export interface StreamLogObjectStats {
+  /** Live reads (viewers, `DurableStreamLog.read`) waiting for the next row. */
+  readonly waitingReads: number;
+  /** Rows kept in memory for live readers. */
+  readonly tailRows: number;
+  /** SQL rows written by this instance since it started (what Durable Objects bill as rows written). */
+  readonly rowsWritten: number;
+}
+
+/** The header that asks the object's `fetch` for rows (NDJSON) rather than an SSE response. */
+const ROWS_HEADER = "x-stream-log";
+/** The header that names a row read, for `endRead`. */
+const READ_HEADER = "x-stream-log-read";
+
+const OK: StreamLogObjectReply = { ok: true };
+
+/** Runs `body`; a refusal of the log (an error with a `code`) becomes a reply, anything else throws. */
+async function reply(body: () => string | undefined | void | Promise<string | undefined | void>): Promise<StreamLogObjectReply> {
+  try {
+    const value = await body();
+    return typeof value === "string" ? { ok: true, value } : OK;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === undefined || !(error instanceof Error)) throw error;
+    return { ok: false, name: error.name, message: error.message, code };
+  }
+}
+
+/**
+ * The Durable Object behind `DurableStreamLog`: one generation's rows in SQLite (one SQL row per
+ * coalesced row the producer appends), its status and final or partial message, the last rows in
+ * memory for live viewers, and an alarm that deletes it all `retentionMs` after the end and
+ * finishes a generation whose producer vanished. Its `fetch` answers viewers: the SSE of the
+ * generation after the request's `Last-Event-ID` (or `?offset=`), then live, until the end.
+ *
+ * Export it from your Worker's main module, bind it, and give it SQLite storage:
+ *
+ * @example
+ * ```ts
+ * // worker.ts
+ * export { StreamLogObject } from "chat-model-stream/cloudflare";
+ * ```
+ * ```toml
+ * # wrangler.toml
+ * [[durable_objects.bindings]]
+ * name = "STREAMS"
+ * class_name = "StreamLogObject"
+ *
+ * [[migrations]]
+ * tag = "v1"
+ * new_sqlite_classes = ["StreamLogObject"]
+ * ```
+ *
+ * Its methods are called through `DurableStreamLog` (each returns a `StreamLogObjectReply`);
+ * call `fetch` yourself to answer a viewer: `return env.STREAMS.getByName(id).fetch(request)`.
+ *
+ * Cancellation and errors: a viewer who disconnects releases its read (through `request.signal`,
+ * which needs the `enable_request_signal` compatibility flag, and through the body's cancel);
+ * a refused call (append after the end, a seq out of order, a log that does not exist) comes back
+ * as `{ ok: false, name, message, code }`; a storage error throws, as an RPC error.
+ */
+export class StreamLogObject<Env = unknown> extends DurableObject<Env> {
+  #log: SqlLog | undefined;
+  /** The pending `stopped` calls, by listener. */
+  readonly #listeners = new Map<string, AbortController>();
+  /** The open row reads of `DurableStreamLog.read`, by read id, to end from `endRead`. */
+  readonly #reads = new Map<string, AbortController>();
+
+  /** The generation's log; read from storage on the object's first call since it started. */
+  get #local(): SqlLog {
+    return (this.#log ??= new SqlLog(this.ctx.storage));
+  }
+
+  /** Creates the generation's log (status `running`) with its timers; refuses (`invalid_state`) if it exists. */
+  open(options: StreamLogObjectOptions = {}): Promise<StreamLogObjectReply> {
+    return reply(() =>
+      this.#local.openWith({
+        retentionMs: options.retentionMs ?? DEFAULT_TIMERS.retentionMs,
+        producerTimeoutMs: options.producerTimeoutMs ?? DEFAULT_TIMERS.producerTimeoutMs,
+      }),
+    );
+  }
+
+  /** Appends row `seq`, its events as a JSON array (stored as given). */
+  append(seq: number, events: string): Promise<StreamLogObjectReply> {
+    return reply(() => this.#local.appendJson(seq, events));
+  }
+
+  /** Ends the generation as `finished`, with its final message as JSON. */
+  close(message: string): Promise<StreamLogObjectReply> {
+    return reply(() => this.#local.closeJson(message));
+  }
+
+  /** Ends the generation as `failed` or `aborted`, with the partial message as JSON. */
+  fail(status: "failed" | "aborted", failure: LogFailure, partial?: string): Promise<StreamLogObjectReply> {
+    return reply(() => this.#local.failJson(status, failure, partial));
+  }
+
+  /** The generation's `LogSnapshot` as JSON, or no value before `open` and after deletion. */
+  snapshot(): Promise<StreamLogObjectReply> {
+    return reply(() => this.#local.snapshotJson());
+  }
+
+  /** Asks the producer to stop: its pending `stopped()` call resolves with `reason`. */
+  stop(reason?: string): Promise<StreamLogObjectReply> {
+    return reply(() => this.#local.stop(reason));
+  }
+
+  /**
+   * For the producer: resolves with the reason once `stop` was called, or with `undefined` once
+   * the generation ended (or was never opened), or `unlisten(listener)` was called. The call stays
+   * pending until then.
+   */
+  async stopped(listener: string): Promise<string | undefined> {
+    const listening = new AbortController();
+    this.#listeners.set(listener, listening);
+    try {
+      return await this.#local.stopped(listening.signal);
+    } finally {
+      this.#listeners.delete(listener);
+    }
+  }
+
+  /** Resolves the pending `stopped(listener)` call with `undefined`: its producer no longer listens. */
+  unlisten(listener: string): Promise<StreamLogObjectReply> {
+    this.#listeners.get(listener)?.abort();
+    return Promise.resolve(OK);
+  }
+
+  /**
+   * Ends the row read `read` (the `x-stream-log-read` header of its fetch): its body closes, so its
+   * reader's pending read resolves instead of being cancelled (workerd reports the rejected read
+   * of a cancelled body as unhandled for a moment, though it is handled).
+   */
+  endRead(read: string): Promise<StreamLogObjectReply> {
+    this.#reads.get(read)?.abort();
+    return Promise.resolve(OK);
+  }
+
+  /**
+   * What this instance of the object holds and did since it started (for monitoring, and for
+   * tests): live reads waiting for the next row, rows kept in memory, and SQL rows written.
+   */
+  stats(): StreamLogObjectStats {
+    return this.#local.stats;
+  }
+
+  /**
+   * Answers a viewer with the generation's SSE after the request's `Last-Event-ID` (or
+   * `?offset=`), then live; with the header `x-stream-log: rows`, answers `DurableStreamLog.read`
+   * with its rows as NDJSON after `?after=` (live with `&live=1`).
+   */
+  override async fetch(request: Request): Promise<Response> {
+    const log = this.#local;
+    const url = new URL(request.url);
+    if (request.headers.get(ROWS_HEADER) === "rows") {
+      if (log.snapshotJson() === undefined) return new Response("not found", { status: 404 });
+      const after = Number(url.searchParams.get("after") ?? "0");
+      const id = request.headers.get(READ_HEADER) ?? "";
+      const ending = new AbortController();
+      if (id !== "") this.#reads.set(id, ending);
+      const lines = log.readLines(after, {
+        live: url.searchParams.get("live") === "1",
+        signal: AbortSignal.any([request.signal, ending.signal]),
+        onEnd: () => this.#reads.delete(id),
+      });
+      return new Response(lines, { headers: { "content-type": "application/x-ndjson" } });
+    }
+    return resumeResponse(log, request);
+  }
+
+  /** The alarm: deletes an ended generation; finishes a running one whose producer vanished. */
+  override async alarm(): Promise<void> {
+    await this.#local.alarm();
+  }
+}

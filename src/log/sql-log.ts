@@ -1,0 +1,511 @@
+/**
+ * `SqlLog`: a `StreamLog` over a SQLite-backed Durable Object's storage, run inside the object
+ * (`StreamLogObject` holds one). Rows go to a `rows` table, one SQL row per log row (the producer
+ * coalesced its events, so an answer is a handful of rows); status, final or partial message and
+ * times go to a one-row `meta` table. The last rows also stay in memory (a bounded tail), so that
+ * live readers, who want exactly those, never reach SQL; a reader further behind reads SQL in
+ * batches. One alarm serves both timers: while running, it finishes a generation whose producer
+ * went quiet; once ended, it deletes everything.
+ *
+ * @internal
+ * @module
+ */
+import { ChatModelStream } from "../chat-model-stream.ts";
+import { coded } from "../errors.ts";
+import { hasPartial } from "../has-partial.ts";
+import type { AIMessage, ProtocolEvent } from "../protocol.ts";
+import type { LogFailure, LogReadOptions, LogRow, LogSnapshot, LogStatus, StreamLog } from "./stream-log.ts";
+
+type SqlValue = ArrayBuffer | string | number | null;
+
+/** @internal What the log needs of `ctx.storage`. */
+export interface SqlLogStorage {
+  readonly sql: { exec(query: string, ...bindings: SqlValue[]): { toArray(): Record<string, SqlValue>[]; readonly rowsWritten: number } };
+  setAlarm(scheduledTime: number): Promise<void>;
+  deleteAll(): Promise<void>;
+}
+
+/** @internal A generation's timers, chosen by its producer at `open`. */
+export interface SqlLogTimers {
+  /** How long a generation's rows stay after its end. */
+  readonly retentionMs: number;
+  /** How long a running generation may go without an append before it is finished as failed. */
+  readonly producerTimeoutMs: number;
+}
+
+/** @internal The defaults of `SqlLogTimers`: 10 minutes each. */
+export const DEFAULT_TIMERS: SqlLogTimers = { retentionMs: 10 * 60_000, producerTimeoutMs: 10 * 60_000 };
+
+/** @internal What `SqlLog.stats` counts. */
+export interface SqlLogStats {
+  readonly waitingReads: number;
+  readonly tailRows: number;
+  readonly rowsWritten: number;
+}
+
+/** One row as the log keeps it: its JSON as stored, and its events, parsed once for every reader. */
+interface Entry {
+  readonly seq: number;
+  readonly json: string;
+  row: LogRow | undefined;
+}
+
+interface Meta {
+  status: LogStatus;
+  readonly startedAt: number;
+  endedAt: number | undefined;
+  /** The final or partial message, as stored (JSON), and parsed on first use. */
+  messageJson: string | undefined;
+  message: AIMessage | undefined;
+  failure: LogFailure | undefined;
+  stopReason: string | undefined;
+  readonly timers: SqlLogTimers;
+}
+
+/** Rows kept in memory for live readers, at most; and at most this many characters of them. */
+const TAIL_ROWS = 256;
+const TAIL_CHARS = 1 << 20;
+/** Rows read from SQL at once by a reader that is behind the tail. */
+const BATCH = 64;
+
+const SCHEMA = [
+  "CREATE TABLE IF NOT EXISTS rows (seq INTEGER PRIMARY KEY, events TEXT NOT NULL, at INTEGER NOT NULL)",
+  `CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), status TEXT NOT NULL,
+     started_at INTEGER NOT NULL, ended_at INTEGER, message TEXT, failure TEXT, stop_reason TEXT,
+     retention_ms INTEGER NOT NULL, producer_timeout_ms INTEGER NOT NULL)`,
+];
+
+/** @internal The reason `stopped()` gives for a `stop()` called without one. */
+export const STOP_REASON = "Stopped";
+
+function notFound(): TypeError {
+  return coded(new TypeError("No stored generation here: it was never opened, or it was deleted"), "not_found");
+}
+
+function invalidState(message: string): TypeError {
+  return coded(new TypeError(message), "invalid_state");
+}
+
+function badOption(message: string): TypeError {
+  return coded(new TypeError(message), "bad_option");
+}
+
+/** @internal The message a generation's rows fold to, its open blocks finished: the partial of a generation cut short. */
+export async function foldPartial(events: readonly ProtocolEvent[], failure: LogFailure): Promise<AIMessage | undefined> {
+  if (events.length === 0) return undefined;
+  const cut: ProtocolEvent = failure.code === undefined ? { event: "error", message: failure.message } : { event: "error", ...failure };
+  try {
+    return await ChatModelStream.from([...events, cut]).output;
+  } catch (error) {
+    return hasPartial(error) ? error.partial : undefined;
+  }
+}
+
+/** @internal */
+export class SqlLog implements StreamLog {
+  readonly #storage: SqlLogStorage;
+  /** Undefined until opened (or read from storage), and again once deleted. */
+  #meta: Meta | undefined;
+  #seq = 0;
+  /** When the last row was appended (ms since the epoch); 0 before the first. */
+  #lastAppendAt = 0;
+  #tail: Entry[] = [];
+  #tailChars = 0;
+  #rowsWritten = 0;
+  /** Live readers waiting for the next row or the end. */
+  #waiters = new Set<() => void>();
+  /** Producers waiting in `stopped`. */
+  #stopWaiters = new Set<(reason: string | undefined) => void>();
+
+  constructor(storage: SqlLogStorage) {
+    this.#storage = storage;
+    this.#load();
+  }
+
+  /** Reads what an earlier instance of the object stored; creates nothing (an unknown generation stays without storage). */
+  #load(): void {
+    const sql = this.#storage.sql;
+    const tables = sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray();
+    if (tables.length === 0) return;
+    const row = sql.exec("SELECT * FROM meta WHERE id = 1").toArray()[0];
+    if (row === undefined) return;
+    this.#meta = {
+      status: row["status"] as LogStatus,
+      startedAt: row["started_at"] as number,
+      endedAt: (row["ended_at"] as number | null) ?? undefined,
+      messageJson: (row["message"] as string | null) ?? undefined,
+      message: undefined,
+      failure: row["failure"] === null ? undefined : (JSON.parse(row["failure"] as string) as LogFailure),
+      stopReason: (row["stop_reason"] as string | null) ?? undefined,
+      timers: { retentionMs: row["retention_ms"] as number, producerTimeoutMs: row["producer_timeout_ms"] as number },
+    };
+    const last = sql.exec("SELECT seq, at FROM rows ORDER BY seq DESC LIMIT 1").toArray()[0];
+    this.#seq = (last?.["seq"] as number | undefined) ?? 0;
+    this.#lastAppendAt = (last?.["at"] as number | undefined) ?? 0;
+  }
+
+  /** Live reads waiting for the next row, rows in memory, SQL rows written by this instance. */
+  get stats(): SqlLogStats {
+    return { waitingReads: this.#waiters.size, tailRows: this.#tail.length, rowsWritten: this.#rowsWritten };
+  }
+
+  /** The generation's timers, once opened. */
+  get timers(): SqlLogTimers | undefined {
+    return this.#meta?.timers;
+  }
+
+  open(): Promise<void> {
+    return this.openWith(DEFAULT_TIMERS);
+  }
+
+  /** `open`, with the generation's timers. */
+  async openWith(timers: SqlLogTimers, now: number = Date.now()): Promise<void> {
+    if (this.#meta !== undefined) throw invalidState("This generation's log already exists: another producer opened it");
+    for (const [name, value] of Object.entries(timers)) {
+      if (!(typeof value === "number" && value >= 0 && Number.isFinite(value))) {
+        throw badOption(`${name} must be a finite number ≥ 0, got ${String(value)}`);
+      }
+    }
+    for (const statement of SCHEMA) this.#write(statement);
+    this.#write(
+      "INSERT INTO meta (id, status, started_at, retention_ms, producer_timeout_ms) VALUES (1, 'running', ?, ?, ?)",
+      now,
+      timers.retentionMs,
+      timers.producerTimeoutMs,
+    );
+    this.#meta = {
+      status: "running",
+      startedAt: now,
+      endedAt: undefined,
+      messageJson: undefined,
+      message: undefined,
+      failure: undefined,
+      stopReason: undefined,
+      timers,
+    };
+    this.#seq = 0;
+    this.#lastAppendAt = 0;
+    await this.#storage.setAlarm(now + timers.producerTimeoutMs);
+  }
+
+  append(row: LogRow): Promise<void> {
+    try {
+      this.#running("append");
+      this.#checkRow(row.seq, row.events);
+      this.#insert(row.seq, JSON.stringify(row.events), row);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** `append`, with the row's events as JSON (what crosses RPC): parsed once, here, for every reader. */
+  appendJson(seq: number, json: string, now: number = Date.now()): void {
+    this.#running("append");
+    this.#checkRow(seq, undefined);
+    let events: unknown;
+    try {
+      events = JSON.parse(json);
+    } catch (error) {
+      throw coded(new TypeError("A row's events must be JSON", { cause: error }), "bad_input");
+    }
+    this.#checkRow(seq, events);
+    this.#insert(seq, json, { seq, events: events as ProtocolEvent[] }, now);
+  }
+
+  /** Runs a statement that writes, and counts the rows it wrote. */
+  #write(query: string, ...bindings: SqlValue[]): void {
+    this.#rowsWritten += this.#storage.sql.exec(query, ...bindings).rowsWritten;
+  }
+
+  #running(what: string): Meta {
+    const meta = this.#meta;
+    if (meta === undefined) throw notFound();
+    if (meta.status !== "running") throw invalidState(`${what} after the generation ended (${meta.status})`);
+    return meta;
+  }
+
+  #checkRow(seq: number, events: unknown): void {
+    if (seq !== this.#seq + 1) throw badOption(`row.seq must be ${this.#seq + 1} (the next row), got ${String(seq)}`);
+    if (events !== undefined && !(Array.isArray(events) && events.length > 0)) {
+      throw badOption("row.events must be a non-empty array of events");
+    }
+  }
+
+  #insert(seq: number, json: string, row: LogRow, now: number = Date.now()): void {
+    this.#write("INSERT INTO rows (seq, events, at) VALUES (?, ?, ?)", seq, json, now);
+    this.#seq = seq;
+    this.#lastAppendAt = now;
+    this.#tail.push({ seq, json, row });
+    this.#tailChars += json.length;
+    while (this.#tail.length > TAIL_ROWS || (this.#tailChars > TAIL_CHARS && this.#tail.length > 1)) {
+      this.#tailChars -= this.#tail.shift()!.json.length;
+    }
+    this.#wake();
+  }
+
+  close(message: AIMessage): Promise<void> {
+    return this.closeJson(JSON.stringify(message));
+  }
+
+  /** `close`, with the message as JSON. */
+  async closeJson(message: string, now: number = Date.now()): Promise<void> {
+    await this.#end("finished", undefined, message, now);
+  }
+
+  fail(status: "failed" | "aborted", failure: LogFailure, partial: AIMessage | undefined): Promise<void> {
+    return this.failJson(status, failure, partial === undefined ? undefined : JSON.stringify(partial));
+  }
+
+  /** `fail`, with the partial message as JSON. */
+  async failJson(status: "failed" | "aborted", failure: LogFailure, partial: string | undefined, now: number = Date.now()): Promise<void> {
+    if (status !== "failed" && status !== "aborted") throw badOption(`status must be "failed" or "aborted", got ${String(status)}`);
+    if (typeof failure?.message !== "string") throw badOption("failure.message must be a string");
+    const stored: LogFailure = failure.code === undefined ? { message: failure.message } : { message: failure.message, code: failure.code };
+    await this.#end(status, stored, partial, now);
+  }
+
+  async #end(status: LogStatus, failure: LogFailure | undefined, message: string | undefined, now: number): Promise<void> {
+    const meta = this.#running(status === "finished" ? "close" : "fail");
+    this.#write(
+      "UPDATE meta SET status = ?, ended_at = ?, message = ?, failure = ? WHERE id = 1",
+      status,
+      now,
+      message ?? null,
+      failure === undefined ? null : JSON.stringify(failure),
+    );
+    meta.status = status;
+    meta.endedAt = now;
+    meta.messageJson = message;
+    meta.message = undefined;
+    meta.failure = failure;
+    this.#wake();
+    this.#resolveStop(undefined);
+    await this.#storage.setAlarm(now + meta.timers.retentionMs);
+  }
+
+  snapshot(): Promise<LogSnapshot | undefined> {
+    return Promise.resolve(this.snapshotNow());
+  }
+
+  /** `snapshot`, synchronously. */
+  snapshotNow(): LogSnapshot | undefined {
+    const meta = this.#meta;
+    if (meta === undefined) return undefined;
+    if (meta.message === undefined && meta.messageJson !== undefined) meta.message = JSON.parse(meta.messageJson) as AIMessage;
+    return {
+      status: meta.status,
+      seq: this.#seq,
+      startedAt: meta.startedAt,
+      ...(meta.message === undefined ? {} : { message: meta.message }),
+      ...(meta.failure === undefined ? {} : { failure: meta.failure }),
+      ...(meta.endedAt === undefined ? {} : { endedAt: meta.endedAt }),
+    };
+  }
+
+  /** The snapshot as JSON (what crosses RPC), without parsing the stored message. */
+  snapshotJson(): string | undefined {
+    const meta = this.#meta;
+    if (meta === undefined) return undefined;
+    const message = meta.messageJson === undefined ? "" : `,"message":${meta.messageJson}`;
+    const failure = meta.failure === undefined ? "" : `,"failure":${JSON.stringify(meta.failure)}`;
+    const ended = meta.endedAt === undefined ? "" : `,"endedAt":${meta.endedAt}`;
+    return `{"status":"${meta.status}","seq":${this.#seq},"startedAt":${meta.startedAt}${message}${failure}${ended}}`;
+  }
+
+  read(after: number, options: LogReadOptions = {}): ReadableStream<LogRow> {
+    return this.#read<LogRow>(after, options, (controller, entries) => {
+      for (const entry of entries) controller.enqueue((entry.row ??= { seq: entry.seq, events: JSON.parse(entry.json) as ProtocolEvent[] }));
+    });
+  }
+
+  /**
+   * `read`, as newline-delimited JSON rows (`{"seq":1,"events":[...]}`): what `DurableStreamLog`
+   * reads over a fetch. The stored JSON goes out as it is, and what is ready goes as one chunk.
+   * Its signal is the request's: an abort (the reader left) ends the body quietly, as nobody reads
+   * it any more.
+   */
+  readLines(after: number, options: LogReadOptions & { onEnd?: () => void } = {}): ReadableStream<Uint8Array> {
+    const encoder = new TextEncoder();
+    return this.#read<Uint8Array>(after, { ...options, quiet: true }, (controller, entries) => {
+      let text = "";
+      for (const entry of entries) text += `{"seq":${entry.seq},"events":${entry.json}}\n`;
+      controller.enqueue(encoder.encode(text));
+    });
+  }
+
+  #read<T>(after: number, options: LogReadOptions & { quiet?: boolean; onEnd?: () => void }, emit: (controller: ReadableStreamDefaultController<T>, entries: readonly Entry[]) => void): ReadableStream<T> {
+    const live = options.live === true;
+    const signal = options.signal;
+    const error =
+      !(Number.isInteger(after) && after >= 0)
+        ? badOption(`after must be an integer ≥ 0, got ${String(after)}`)
+        : this.#meta === undefined
+          ? notFound()
+          : undefined;
+    // Without live, the rows stored now; with it, up to the end.
+    const last = live ? Infinity : this.#seq;
+    let next = after;
+    let done = false;
+    let wake: (() => void) | undefined;
+    let onAbort: (() => void) | undefined;
+    const release = (): void => {
+      if (!done) options.onEnd?.();
+      done = true;
+      if (wake !== undefined) this.#waiters.delete(wake);
+      if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+    };
+    return new ReadableStream<T>(
+      {
+        start: (controller) => {
+          if (error !== undefined) {
+            release();
+            controller.error(error);
+          } else if (signal !== undefined) {
+            if (signal.aborted) {
+              release();
+              if (options.quiet === true) controller.close();
+              else controller.error(signal.reason);
+              return;
+            }
+            onAbort = () => {
+              const waiting = wake;
+              release();
+              if (options.quiet === true) controller.close();
+              else controller.error(signal.reason);
+              waiting?.();
+            };
+            signal.addEventListener("abort", onAbort, { once: true });
+          }
+        },
+        pull: async (controller) => {
+          for (;;) {
+            if (done) return;
+            const meta = this.#meta;
+            if (meta === undefined) {
+              release();
+              controller.error(notFound());
+              return;
+            }
+            const upto = Math.min(last, this.#seq);
+            if (next < upto) {
+              const entries = this.#entries(next, upto);
+              if (entries.length === 0) throw new Error(`Rows ${next + 1}-${upto} are missing from storage`);
+              next = entries[entries.length - 1]!.seq;
+              emit(controller, entries);
+              return;
+            }
+            if (!live || meta.status !== "running") {
+              release();
+              controller.close();
+              return;
+            }
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              this.#waiters.add(resolve);
+            });
+            wake = undefined;
+          }
+        },
+        cancel: release,
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  /** The stored rows with `after` < seq ≤ `upto`, at most a batch: from the tail when it has them all, else from SQL. */
+  #entries(after: number, upto: number): Entry[] {
+    const count = Math.min(BATCH, upto - after);
+    const first = this.#tail[0];
+    if (first !== undefined && first.seq <= after + 1) {
+      const start = after + 1 - first.seq;
+      return this.#tail.slice(start, start + count);
+    }
+    return this.#storage.sql
+      .exec("SELECT seq, events FROM rows WHERE seq > ? ORDER BY seq LIMIT ?", after, count)
+      .toArray()
+      .map((row) => ({ seq: row["seq"] as number, json: row["events"] as string, row: undefined }));
+  }
+
+  #wake(): void {
+    if (this.#waiters.size === 0) return;
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const waiter of waiters) waiter();
+  }
+
+  async stop(reason?: string): Promise<void> {
+    const meta = this.#meta;
+    if (meta === undefined || meta.status !== "running" || meta.stopReason !== undefined) return;
+    const stored = reason ?? STOP_REASON;
+    this.#write("UPDATE meta SET stop_reason = ? WHERE id = 1", stored);
+    meta.stopReason = stored;
+    this.#resolveStop(stored);
+  }
+
+  stopped(signal?: AbortSignal): Promise<string | undefined> {
+    const meta = this.#meta;
+    if (meta?.stopReason !== undefined) return Promise.resolve(meta.stopReason);
+    if (meta === undefined || meta.status !== "running" || signal?.aborted === true) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const settle = (reason: string | undefined): void => {
+        this.#stopWaiters.delete(settle);
+        signal?.removeEventListener("abort", onAbort);
+        resolve(reason);
+      };
+      const onAbort = (): void => settle(undefined);
+      this.#stopWaiters.add(settle);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  #resolveStop(reason: string | undefined): void {
+    for (const settle of [...this.#stopWaiters]) settle(reason);
+  }
+
+  /**
+   * The alarm: finishes a running generation whose producer sent nothing for its
+   * `producerTimeoutMs` (status `failed`, code `timeout`, the partial folded from the rows, an
+   * `error` row for readers), or schedules itself again; deletes an ended generation.
+   */
+  async alarm(now: number = Date.now()): Promise<void> {
+    const meta = this.#meta;
+    if (meta === undefined) return;
+    if (meta.status !== "running") {
+      await this.#delete();
+      return;
+    }
+    const timeout = meta.timers.producerTimeoutMs;
+    const lastHeard = Math.max(meta.startedAt, this.#lastAppendAt);
+    if (now - lastHeard < timeout) {
+      await this.#storage.setAlarm(lastHeard + timeout);
+      return;
+    }
+    const failure: LogFailure = { message: `The producer appended nothing for ${timeout} ms`, code: "timeout" };
+    const partial = await foldPartial(this.#allEvents(), failure);
+    if (this.#meta !== meta || meta.status !== "running") return; // the producer came back during the fold
+    this.appendJson(this.#seq + 1, JSON.stringify([{ event: "error", ...failure }]), now);
+    await this.failJson("failed", failure, partial === undefined ? undefined : JSON.stringify(partial), now);
+  }
+
+  #allEvents(): ProtocolEvent[] {
+    const events: ProtocolEvent[] = [];
+    for (let after = 0; after < this.#seq; ) {
+      const entries = this.#entries(after, this.#seq);
+      for (const entry of entries) events.push(...(entry.row ??= { seq: entry.seq, events: JSON.parse(entry.json) as ProtocolEvent[] }).events);
+      after = entries[entries.length - 1]!.seq;
+    }
+    return events;
+  }
+
+  async #delete(): Promise<void> {
+    await this.#storage.deleteAll();
+    this.#meta = undefined;
+    this.#seq = 0;
+    this.#lastAppendAt = 0;
+    this.#tail = [];
+    this.#tailChars = 0;
+    this.#wake();
+    this.#resolveStop(undefined);
+  }
+}
