@@ -39,7 +39,6 @@ const NUMBER = 9;
 const LITERAL = 10;
 const FAILED = 11;
 
-const ESCAPES: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
 const LITERALS: Record<string, { text: string; value: boolean | null }> = {
   t: { text: "true", value: true },
   f: { text: "false", value: false },
@@ -49,8 +48,13 @@ const LITERALS: Record<string, { text: string; value: boolean | null }> = {
 /** An open object or array, and where its value goes in its parent. */
 interface Frame {
   readonly container: Record<string, JSONValue> | JSONValue[];
+  readonly isArray: boolean;
   /** The key of the member being read (objects). */
   key: string;
+  /** How many keys have been read (objects). */
+  keys: number;
+  /** The keys of the last object at this depth, in order: the guess for this one's (objects). */
+  readonly guesses: string[];
 }
 
 /** JSON text in slices, parsed once; see the module's doc comment. */
@@ -58,12 +62,17 @@ export class PartialJSON {
   #state = VALUE;
   #root: JSONValue | undefined = undefined;
   readonly #stack: Frame[] = [];
+  /** The innermost open object or array (the stack's last frame). */
+  #top: Frame | undefined = undefined;
+  /** Per depth, the keys of the last object read there (see #key). */
+  readonly #keysAt: string[][] = [];
   /** The string, number or literal being read, as far as it has arrived. */
   #token = "";
   /** The string being read is a key. */
   #isKey = false;
-  /** The escape's hex digits so far. */
-  #hex = "";
+  /** The value of the escape's hex digits so far, and how many have arrived. */
+  #hex = 0;
+  #hexDigits = 0;
   /** The literal being read and how many of its characters have arrived. */
   #literal = LITERALS["n"]!;
   #literalAt = 0;
@@ -83,7 +92,7 @@ export class PartialJSON {
 
   /** Whether the text so far is one whole JSON value (only whitespace may follow). */
   get complete(): boolean {
-    return this.#state === AFTER && this.#stack.length === 0;
+    return this.#state === AFTER && this.#top === undefined;
   }
 
   /** Reads the next slice; returns the value so far (`write` and then `value`). Throws a `SyntaxError` on text that is not JSON. */
@@ -94,73 +103,160 @@ export class PartialJSON {
 
   /** Reads the next slice, without making the value so far. Throws a `SyntaxError` on text that is not JSON. */
   write(slice: string): void {
-    if (this.#state === FAILED) throw this.#fail("the text was already not JSON", this.#position);
+    // The state and the token are kept in locals through the loop and stored back at its end, or
+    // before a method that reads them (#fail, #structural) is called.
+    let state = this.#state;
+    if (state === FAILED) throw this.#fail("the text was already not JSON", this.#position);
+    let token = this.#token;
     const n = slice.length;
     let i = 0;
     while (i < n) {
-      const state = this.#state;
+      let c = slice.charCodeAt(i);
       if (state === STRING) {
         // The run up to the next quote, backslash or control character, in one piece.
         const start = i;
-        let c = slice.charCodeAt(i);
         while (c !== 0x22 && c !== 0x5c && c >= 0x20) {
           if (++i === n) break;
           c = slice.charCodeAt(i);
         }
-        if (i > start) this.#token += slice.slice(start, i);
+        if (i > start) token += slice.slice(start, i);
         if (i === n) break;
-        if (c === 0x22) this.#endString();
-        else if (c === 0x5c) this.#state = ESCAPE;
-        else throw this.#fail("a control character in a string", this.#position + i);
+        if (c === 0x22) {
+          if (this.#isKey) {
+            this.#key(token);
+            state = COLON;
+          } else {
+            this.#place(token);
+            state = AFTER;
+          }
+          token = "";
+        } else if (c === 0x5c) state = ESCAPE;
+        else {
+          this.#state = state;
+          this.#token = token;
+          throw this.#fail("a control character in a string", this.#position + i);
+        }
         i++;
         continue;
       }
-      const c = slice.charCodeAt(i);
+      if (state === NUMBER) {
+        if (isNumberCode(c)) {
+          const start = i;
+          while (++i < n && isNumberCode(slice.charCodeAt(i)));
+          token += slice.slice(start, i);
+          continue;
+        }
+        // The character ends the number: it is read again in the state after.
+        const value = numberValue(token);
+        if (value === undefined) {
+          this.#state = state;
+          this.#token = token;
+          throw this.#fail(`a bad number ${token}`, this.#position + i - token.length);
+        }
+        this.#place(value);
+        token = "";
+        state = AFTER;
+        continue;
+      }
+      // Whitespace between tokens: space, newline, carriage return, tab.
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+        if (state <= AFTER) {
+          i++;
+          continue;
+        }
+      }
       switch (state) {
-        case NUMBER:
-          // digits . e E + -
-          if ((c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d) {
-            const start = i;
-            while (++i < n && isNumberCode(slice.charCodeAt(i)));
-            this.#token += slice.slice(start, i);
-            continue;
+        case COLON:
+          if (c !== 0x3a) {
+            this.#state = state;
+            throw this.#fail(`${JSON.stringify(slice[i])} where ":" was expected`, this.#position + i);
           }
-          this.#endNumber(this.#position + i);
-          continue; // the character ends the number: read it again in the state after
+          state = VALUE;
+          break;
+        case AFTER: {
+          const top = this.#top;
+          if (top !== undefined && c === 0x2c) state = top.isArray ? VALUE : KEY;
+          else if (top !== undefined && c === (top.isArray ? 0x5d : 0x7d)) state = this.#close();
+          else {
+            this.#state = state;
+            state = this.#structural(slice[i]!, this.#position + i);
+          }
+          break;
+        }
+        case VALUE:
+        case FIRST_OR_END:
+          if (c === 0x22) {
+            // Placed at its end, or when the value is read before that (see #flush): once, not twice.
+            this.#placed = false;
+            this.#isKey = false;
+            token = "";
+            state = STRING;
+          } else if ((c >= 0x30 && c <= 0x39) || c === 0x2d) {
+            this.#placed = false;
+            token = slice[i]!;
+            state = NUMBER;
+          } else if (c === 0x7b || c === 0x5b) state = this.#open(c === 0x5b);
+          else {
+            this.#state = state;
+            state = this.#structural(slice[i]!, this.#position + i);
+          }
+          break;
+        case KEY_OR_END:
+        case KEY:
+          if (c === 0x22) {
+            this.#isKey = true;
+            token = "";
+            state = STRING;
+          } else {
+            this.#state = state;
+            state = this.#structural(slice[i]!, this.#position + i);
+          }
+          break;
         case ESCAPE: {
           if (c === 0x75) {
-            this.#hex = "";
-            this.#state = UNICODE;
+            this.#hex = 0;
+            this.#hexDigits = 0;
+            state = UNICODE;
           } else {
-            const escaped = ESCAPES[slice[i]!];
-            if (escaped === undefined) throw this.#fail(`a bad escape \\${slice[i]}`, this.#position + i);
-            this.#token += escaped;
-            this.#state = STRING;
+            const escaped = escapeOf(c);
+            if (escaped === undefined) {
+              this.#state = state;
+              this.#token = token;
+              throw this.#fail(`a bad escape \\${slice[i]}`, this.#position + i);
+            }
+            token += escaped;
+            state = STRING;
           }
           break;
         }
         case UNICODE: {
-          if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66))) {
+          const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 0x37 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
+          if (digit < 0) {
+            this.#state = state;
+            this.#token = token;
             throw this.#fail(`a bad \\u escape digit ${JSON.stringify(slice[i])}`, this.#position + i);
           }
-          this.#hex += slice[i];
-          if (this.#hex.length === 4) {
-            this.#token += String.fromCharCode(parseInt(this.#hex, 16));
-            this.#state = STRING;
+          this.#hex = this.#hex * 16 + digit;
+          if (++this.#hexDigits === 4) {
+            token += String.fromCharCode(this.#hex);
+            state = STRING;
           }
           break;
         }
-        case LITERAL: {
-          if (c !== this.#literal.text.charCodeAt(this.#literalAt)) throw this.#fail(`${JSON.stringify(slice[i])} in ${this.#literal.text}`, this.#position + i);
-          if (++this.#literalAt === this.#literal.text.length) this.#state = AFTER;
-          break;
+        default: {
+          // LITERAL
+          const text = this.#literal.text;
+          if (c !== text.charCodeAt(this.#literalAt)) {
+            this.#state = state;
+            throw this.#fail(`${JSON.stringify(slice[i])} in ${text}`, this.#position + i);
+          }
+          if (++this.#literalAt === text.length) state = AFTER;
         }
-        default:
-          // space, newline, carriage return, tab
-          if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) this.#structural(slice[i]!, this.#position + i);
       }
       i++;
     }
+    this.#state = state;
+    this.#token = token;
     this.#position += n;
   }
 
@@ -169,101 +265,94 @@ export class PartialJSON {
    * before the value did (the value so far stays readable).
    */
   end(): JSONValue | undefined {
-    if (this.#state === NUMBER && this.#stack.length === 0) this.#endNumber(this.#position);
+    if (this.#state === NUMBER && this.#top === undefined) {
+      const value = numberValue(this.#token);
+      if (value === undefined) throw this.#fail(`a bad number ${this.#token}`, this.#position - this.#token.length);
+      this.#place(value);
+      this.#token = "";
+      this.#state = AFTER;
+    }
     if (!this.complete) throw this.#fail("the text ended before the value did", this.#position);
     return this.#root;
   }
 
-  /** A character outside strings, numbers and literals. */
-  #structural(ch: string, at: number): void {
+  /** The less common characters outside strings and numbers (a `}` right after `{`, `]` right after `[`, a literal's first, and those that are not JSON); returns the state after. */
+  #structural(ch: string, at: number): number {
     switch (this.#state) {
       case KEY_OR_END:
+        if (ch === "}") return this.#close();
+        throw this.#fail(`${JSON.stringify(ch)} where a key was expected`, at);
       case KEY:
-        if (ch === '"') {
-          this.#token = "";
-          this.#isKey = true;
-          this.#state = STRING;
-        } else if (ch === "}" && this.#state === KEY_OR_END) this.#close(at);
-        else throw this.#fail(`${JSON.stringify(ch)} where a key was expected`, at);
-        return;
-      case COLON:
-        if (ch !== ":") throw this.#fail(`${JSON.stringify(ch)} where ":" was expected`, at);
-        this.#state = VALUE;
-        return;
+        throw this.#fail(`${JSON.stringify(ch)} where a key was expected`, at);
       case AFTER: {
-        const top = this.#stack[this.#stack.length - 1];
+        const top = this.#top;
         if (top === undefined) throw this.#fail(`${JSON.stringify(ch)} after the end of the value`, at);
-        const isArray = Array.isArray(top.container);
-        if (ch === ",") this.#state = isArray ? VALUE : KEY;
-        else if (ch === (isArray ? "]" : "}")) this.#close(at);
-        else throw this.#fail(`${JSON.stringify(ch)} where "," or "${isArray ? "]" : "}"}" was expected`, at);
-        return;
+        throw this.#fail(`${JSON.stringify(ch)} where "," or "${top.isArray ? "]" : "}"}" was expected`, at);
       }
       case FIRST_OR_END:
-        if (ch === "]") return this.#close(at);
+        if (ch === "]") return this.#close();
         return this.#begin(ch, at);
       default:
         return this.#begin(ch, at);
     }
   }
 
-  /** The first character of a value. */
-  #begin(ch: string, at: number): void {
+  /** A `{` or `[` where a value begins; returns the state after. */
+  #open(isArray: boolean): number {
     this.#placed = false;
-    if (ch === "{" || ch === "[") {
-      const container: Record<string, JSONValue> | JSONValue[] = ch === "{" ? {} : [];
-      this.#place(container);
-      this.#stack.push({ container, key: "" });
-      this.#state = ch === "{" ? KEY_OR_END : FIRST_OR_END;
-    } else if (ch === '"') {
-      // Placed at its end, or when the value is read before that (see #flush): once, not twice.
-      this.#token = "";
-      this.#isKey = false;
-      this.#state = STRING;
-    } else if (ch === "-" || (ch >= "0" && ch <= "9")) {
-      this.#token = ch;
-      this.#state = NUMBER;
-    } else {
-      const literal = LITERALS[ch];
-      if (literal === undefined) throw this.#fail(`${JSON.stringify(ch)} where a value was expected`, at);
-      this.#literal = literal;
-      this.#literalAt = 1;
-      this.#place(literal.value);
-      this.#state = LITERAL;
+    const container: Record<string, JSONValue> | JSONValue[] = isArray ? [] : {};
+    this.#place(container);
+    const depth = this.#stack.length;
+    const frame: Frame = { container, isArray, key: "", keys: 0, guesses: isArray ? NO_KEYS : (this.#keysAt[depth] ??= []) };
+    this.#stack.push(frame);
+    this.#top = frame;
+    return isArray ? FIRST_OR_END : KEY_OR_END;
+  }
+
+  /** The first character of a literal where a value begins; returns the state after. */
+  #begin(ch: string, at: number): number {
+    this.#placed = false;
+    const literal = LITERALS[ch];
+    if (literal === undefined) throw this.#fail(`${JSON.stringify(ch)} where a value was expected`, at);
+    this.#literal = literal;
+    this.#literalAt = 1;
+    this.#place(literal.value);
+    return LITERAL;
+  }
+
+  /**
+   * A key has been read. Objects at one depth tend to have the same keys in the same order (rows of
+   * a table): a key equal to the one at its place in the last object there is given as that
+   * string, which has been a property name already, so that storing the member does not look the
+   * new string up among the property names again.
+   */
+  #key(key: string): void {
+    const frame = this.#top!;
+    const at = frame.keys++;
+    const guess = frame.guesses[at];
+    if (guess === key) frame.key = guess;
+    else {
+      if (at < LAST_KEYS) frame.guesses[at] = key;
+      frame.key = key;
     }
   }
 
-  #endString(): void {
-    if (this.#isKey) {
-      this.#stack[this.#stack.length - 1]!.key = this.#token;
-      this.#state = COLON;
-    } else {
-      this.#place(this.#token);
-      this.#state = AFTER;
-    }
-    this.#token = "";
-  }
-
-  #endNumber(at: number): void {
-    if (!JSON_NUMBER.test(this.#token)) throw this.#fail(`a bad number ${this.#token}`, at - this.#token.length);
-    this.#place(Number(this.#token));
-    this.#token = "";
-    this.#state = AFTER;
-  }
-
-  #close(at: number): void {
-    if (this.#stack.pop() === undefined) throw this.#fail("a close without an open", at);
-    this.#state = AFTER;
+  #close(): number {
+    const stack = this.#stack;
+    stack.pop();
+    this.#top = stack[stack.length - 1];
+    return AFTER;
   }
 
   /** Puts the value being read where it goes: the root, the open object's key, or the open array's end. */
   #place(value: JSONValue): void {
-    const top = this.#stack[this.#stack.length - 1];
+    const top = this.#top;
     if (top === undefined) this.#root = value;
-    else if (Array.isArray(top.container)) {
-      if (this.#placed) top.container[top.container.length - 1] = value;
-      else top.container.push(value);
-    } else setField(top.container, top.key, value);
+    else if (top.isArray) {
+      const array = top.container as JSONValue[];
+      if (this.#placed) array[array.length - 1] = value;
+      else array.push(value);
+    } else setField(top.container as Record<string, JSONValue>, top.key, value);
     this.#placed = true;
   }
 
@@ -275,8 +364,8 @@ export class PartialJSON {
       const token = this.#token;
       let end = token.length;
       while (end > 0 && isNumberTail(token.charCodeAt(end - 1))) end--;
-      const digits = token.slice(0, end);
-      if (digits !== "" && JSON_NUMBER.test(digits)) this.#place(Number(digits));
+      const value = end === 0 ? undefined : numberValue(token.slice(0, end));
+      if (value !== undefined) this.#place(value);
     }
   }
 
@@ -288,7 +377,92 @@ export class PartialJSON {
   }
 }
 
-const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+/** What the character after a backslash stands for (other than `u`), or `undefined` if it is not an escape. */
+function escapeOf(c: number): string | undefined {
+  switch (c) {
+    case 0x22:
+      return '"';
+    case 0x5c:
+      return "\\";
+    case 0x2f:
+      return "/";
+    case 0x62:
+      return "\b";
+    case 0x66:
+      return "\f";
+    case 0x6e:
+      return "\n";
+    case 0x72:
+      return "\r";
+    case 0x74:
+      return "\t";
+    default:
+      return undefined;
+  }
+}
+
+/** How many keys of an object at each depth are kept as guesses for the next one there. */
+const LAST_KEYS = 64;
+const NO_KEYS: string[] = [];
+
+/**
+ * The value of a number's text, or `undefined` if it is not a JSON number
+ * (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`).
+ *
+ * Its digits are summed as they are checked. A sum below 2^53 is exact, and so is a power of ten
+ * up to 1e22, so one multiplication or division of the one by the other is correctly rounded: the
+ * value `Number` gives. Other numbers go to `Number`.
+ */
+function numberValue(text: string): number | undefined {
+  const n = text.length;
+  let i = 0;
+  let c = text.charCodeAt(0);
+  const negative = c === 0x2d;
+  if (negative) c = text.charCodeAt(++i);
+  let sum = 0;
+  if (c === 0x30) c = text.charCodeAt(++i);
+  else if (c >= 0x31 && c <= 0x39) {
+    do {
+      sum = sum * 10 + (c - 0x30);
+      c = text.charCodeAt(++i);
+    } while (c >= 0x30 && c <= 0x39);
+  } else return undefined;
+  let scale = 0; // the power of ten the sum is to be multiplied by
+  if (c === 0x2e) {
+    const digits = ++i;
+    c = text.charCodeAt(i);
+    while (c >= 0x30 && c <= 0x39) {
+      sum = sum * 10 + (c - 0x30);
+      c = text.charCodeAt(++i);
+    }
+    if (i === digits) return undefined;
+    scale = digits - i;
+  }
+  if (c === 0x65 || c === 0x45) {
+    c = text.charCodeAt(++i);
+    let sign = 1;
+    if (c === 0x2b || c === 0x2d) {
+      if (c === 0x2d) sign = -1;
+      c = text.charCodeAt(++i);
+    }
+    const digits = i;
+    let exponent = 0;
+    while (c >= 0x30 && c <= 0x39) {
+      if (exponent < 1e6) exponent = exponent * 10 + (c - 0x30);
+      c = text.charCodeAt(++i);
+    }
+    if (i === digits) return undefined;
+    scale += sign * exponent;
+  }
+  if (i !== n) return undefined;
+  // Below 2^53 the sum, and each step of it, is an exact integer; so is 10^k up to 1e22.
+  if (!(sum < TWO_TO_53) || scale > 22 || scale < -22) return Number(text);
+  const magnitude = scale === 0 ? sum : scale > 0 ? sum * POWERS_OF_TEN[scale]! : sum / POWERS_OF_TEN[-scale]!;
+  return negative ? -magnitude : magnitude;
+}
+
+const TWO_TO_53 = 9007199254740992;
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 
 /** `.`, `e`, `E`, `+`, `-`: what a cut number may end with before its next digit. */
 function isNumberTail(c: number): boolean {

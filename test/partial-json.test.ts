@@ -70,8 +70,13 @@ function sliced(text: string, cuts: number[]): { prefix: string; value: unknown 
 
 const json = fc.jsonValue({ maxDepth: 6, stringUnit: "binary" });
 const numbers = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.constant(-0));
+// Rows of objects whose keys come from a few (the parser guesses each key from the object before
+// at its depth): same keys, keys in another order, a key that is a prefix of another, escaped keys.
+const keyPool = fc.constantFrom("id", "i", "idx", "", "na\"me", "\u00e9\u{1f600}", "__proto__", "\n");
+const rows = fc.array(fc.dictionary(keyPool, fc.oneof(json, fc.dictionary(keyPool, numbers, { maxKeys: 3 })), { maxKeys: 5 }), { maxLength: 6 });
 const texts = fc.oneof(
   json.map((v) => JSON.stringify(v)),
+  rows.map((v) => JSON.stringify(v)),
   json.map((v) => JSON.stringify(v, null, 2)),
   fc.array(numbers, { maxLength: 6 }).map((v) => JSON.stringify(v)),
   fc.dictionary(fc.string({ unit: "binary" }), numbers, { maxKeys: 4 }).map((v) => JSON.stringify(v)),
@@ -120,6 +125,30 @@ describe("PartialJSON", () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+
+  it("a number is the value JSON.parse gives it, to the last bit (short ones are summed, not handed to Number)", () => {
+    const digits = (min: number, max: number) => fc.string({ unit: fc.constantFrom(..."0123456789"), minLength: min, maxLength: max });
+    const numberText = fc
+      .tuple(
+        fc.constantFrom("", "-"),
+        fc.oneof(fc.constant("0"), fc.tuple(fc.constantFrom(..."123456789"), digits(0, 20)).map(([a, b]) => a + b)),
+        fc.option(digits(1, 20), { nil: undefined }),
+        fc.option(fc.tuple(fc.constantFrom("e", "E"), fc.constantFrom("", "+", "-"), digits(1, 3)), { nil: undefined }),
+      )
+      .map(([sign, int, fraction, exponent]) => sign + int + (fraction === undefined ? "" : "." + fraction) + (exponent?.join("") ?? ""));
+    fc.assert(
+      fc.property(fc.oneof(numberText, fc.double({ noNaN: true, noDefaultInfinity: true }).map(String)), (text) => {
+        const whole = new PartialJSON();
+        whole.write(text);
+        const inArray = new PartialJSON();
+        for (const ch of `[${text}]`) inArray.write(ch);
+        const expected = JSON.parse(text) as number;
+        expect(Object.is(whole.end(), expected), `${text}: ${whole.value} is not ${expected}`).toBe(true);
+        expect(Object.is((inArray.end() as number[])[0], expected), `[${text}]`).toBe(true);
+      }),
+      { numRuns: 2000 },
     );
   });
 
