@@ -12,3 +12,7 @@ declare module "cloudflare:test" {
     };
   }
 }
+
+declare module "cloudflare:test" {
+  export function abortAllDurableObjects(): Promise<void>;
+}

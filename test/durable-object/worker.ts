@@ -10,9 +10,14 @@ export interface Env {
 
 /** The part of a DurableObjectNamespace the tests use (the tsconfig loads no workers types). */
 export interface DurableObjectNamespaceLike<T> {
-  idFromName(name: string): unknown;
-  get(id: unknown): import("./stub.ts").Stub<T>;
+  idFromName(name: string): DurableObjectIdLike;
+  get(id: DurableObjectIdLike): import("./stub.ts").Stub<T>;
   getByName(name: string): import("./stub.ts").Stub<T>;
+}
+
+/** A Durable Object's id, opaque here. */
+export interface DurableObjectIdLike {
+  toString(): string;
 }
 
 export default {

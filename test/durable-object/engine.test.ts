@@ -1,0 +1,229 @@
+// What only the Durable Object engine promises, in workerd with the object bound as a user binds
+// it: packed SQL rows, the retention alarm, the alarm that finishes a vanished producer, Stop from
+// another stub, viewers through the object (many, resumed, leaving), and an object that restarts
+// mid-generation.
+import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { DurableStreamLog, type LogRow, type StreamLogObject } from "../../src/cloudflare.ts";
+import { ChatModelStream, fromResponse, type ProtocolEvent } from "../../src/index.ts";
+import { persist } from "../../src/log/persist.ts";
+import type { Stub } from "./stub.ts";
+
+let n = 0;
+const freshId = (name: string): string => `${name}-${Date.now().toString(36)}-${++n}`;
+const stubOf = (id: string): Stub<StreamLogObject> => env.STREAMS.getByName(id);
+
+function delta(text: string): ProtocolEvent {
+  return { event: "content-block-delta", index: 0, delta: { type: "text-delta", text } };
+}
+
+const START: ProtocolEvent[] = [
+  { event: "message-start", id: "m1" },
+  { event: "content-block-start", index: 0, content: { type: "text", text: "" } },
+];
+
+/** The words of an answer of `count` deltas. */
+const words = (count: number): string[] => Array.from({ length: count }, (_, i) => `w${i} `);
+
+/** A model that sends `texts` as deltas, waiting for `gate` (when given) before delta `at`. */
+async function* model(texts: readonly string[], gate?: { at: number; open: Promise<void> }): AsyncGenerator<ProtocolEvent> {
+  yield* START;
+  for (let i = 0; i < texts.length; i++) {
+    if (gate !== undefined && i === gate.at) await gate.open;
+    yield delta(texts[i]!);
+  }
+  yield { event: "content-block-finish", index: 0, content: { type: "text", text: texts.join("") } };
+  yield { event: "message-finish", reason: "stop" };
+}
+
+/** A gate the test opens. */
+function gate(): { open: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const open = new Promise<void>((resolve) => (release = resolve));
+  return { open, release };
+}
+
+function sql(id: string, query: string): Promise<Record<string, unknown>[]> {
+  return runInDurableObject(stubOf(id), (_, state) => state.storage.sql.exec(query).toArray());
+}
+
+async function rowCount(id: string): Promise<number> {
+  return (await sql(id, "SELECT count(*) AS n FROM rows"))[0]!["n"] as number;
+}
+
+async function textOf(response: Response): Promise<string> {
+  return await fromResponse(response).text;
+}
+
+/** An SSE body's events with their ids. */
+async function sseEvents(response: Response): Promise<{ id: string; event: ProtocolEvent }[]> {
+  const text = await response.text();
+  const out: { id: string; event: ProtocolEvent }[] = [];
+  for (const frame of text.split("\n\n")) {
+    const id = /^id: (.*)$/m.exec(frame)?.[1];
+    const data = /^data: (.*)$/m.exec(frame)?.[1];
+    if (id !== undefined && data !== undefined) out.push({ id, event: JSON.parse(data) as ProtocolEvent });
+  }
+  return out;
+}
+
+const deltaText = (events: readonly { event: ProtocolEvent }[]): string =>
+  events.map(({ event }) => (event.event === "content-block-delta" ? ((event.delta as { text?: string }).text ?? "") : "")).join("");
+
+describe("StreamLogObject storage", () => {
+  it("stores a 1,000-delta answer in a handful of SQL rows, each holding many deltas", async () => {
+    const id = freshId("packed");
+    const texts = words(1000);
+    const snapshot = await persist(ChatModelStream.from(model(texts)), new DurableStreamLog(stubOf(id)));
+    expect(snapshot.status).toBe("finished");
+    const rows = await rowCount(id);
+    const { rowsWritten } = await stubOf(id).stats();
+    // Per generation: the two tables (2 rows of SQLite's schema each), the meta row inserted at open
+    // and updated at the end; then one per stored row.
+    expect({ rowsLessThan11: rows <= 10, rowsWritten }).toEqual({ rowsLessThan11: true, rowsWritten: rows + 6 });
+    const stored = await sql(id, "SELECT events FROM rows ORDER BY seq");
+    const events = stored.flatMap((r) => JSON.parse(r["events"] as string) as ProtocolEvent[]);
+    expect(deltaText(events.map((event) => ({ event })))).toBe(texts.join(""));
+  });
+
+  it("keeps what it stored when the object restarts mid-generation, and goes on from there", async () => {
+    const id = freshId("restart");
+    const log = new DurableStreamLog(stubOf(id));
+    await log.open();
+    await log.append({ seq: 1, events: [...START, delta("before ")] });
+    await abortAllDurableObjects();
+    const after = new DurableStreamLog(stubOf(id));
+    expect(await after.snapshot()).toMatchObject({ status: "running", seq: 1 });
+    await after.append({ seq: 2, events: [delta("after"), { event: "message-finish" }] });
+    await after.close({ type: "ai", content: "before after", tool_calls: [], invalid_tool_calls: [], response_metadata: {} });
+    const rows: LogRow[] = [];
+    for await (const row of after.read(0)) rows.push(row);
+    expect(rows.map((r) => r.seq)).toEqual([1, 2]);
+  });
+});
+
+describe("StreamLogObject alarms", () => {
+  it("deletes everything retentionMs after the end: the alarm is set then, and running it empties storage", async () => {
+    const id = freshId("retention");
+    const log = new DurableStreamLog(stubOf(id), { retentionMs: 60_000 });
+    const snapshot = await persist(ChatModelStream.from(model(words(5))), log);
+    const alarm = await runInDurableObject(stubOf(id), (_, state) => state.storage.getAlarm());
+    expect(alarm).toBe(snapshot.endedAt! + 60_000);
+    expect(await runDurableObjectAlarm(stubOf(id))).toBe(true);
+    expect(await log.snapshot()).toBeUndefined();
+    expect(await sql(id, "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('rows', 'meta')")).toEqual([]);
+    expect((await SELF.fetch(`http://viewer/${id}`)).status).toBe(404);
+  });
+
+  it("leaves a producer that appends alone: the alarm only moves to its last append + producerTimeoutMs", async () => {
+    const id = freshId("alive");
+    const log = new DurableStreamLog(stubOf(id), { producerTimeoutMs: 60_000 });
+    await log.open();
+    await log.append({ seq: 1, events: [...START, delta("still here")] });
+    const before = Date.now();
+    expect(await runDurableObjectAlarm(stubOf(id))).toBe(true);
+    expect((await log.snapshot())!.status).toBe("running");
+    const alarm = await runInDurableObject(stubOf(id), (_, state) => state.storage.getAlarm());
+    expect(alarm).toBeGreaterThanOrEqual(before + 60_000 - 1_000);
+  });
+
+  it("finishes a generation whose producer vanished: failed (timeout), the partial folded from its rows, readers ended", async () => {
+    const id = freshId("vanished");
+    const log = new DurableStreamLog(stubOf(id), { producerTimeoutMs: 50, retentionMs: 60_000 });
+    await log.open();
+    await log.append({ seq: 1, events: [...START, delta("Hello ")] });
+    await log.append({ seq: 2, events: [delta("wor")] });
+    const reading = (async () => {
+      const rows: LogRow[] = [];
+      for await (const row of log.read(0, { live: true })) rows.push(row);
+      return rows;
+    })();
+    const listening = new AbortController();
+    const stopped = log.stopped(listening.signal);
+    // The producer appends nothing more; the object's alarm fires 50 ms after the last append.
+    await expect.poll(async () => (await log.snapshot())!.status, { timeout: 5_000, interval: 20 }).toBe("failed");
+    const snapshot = (await log.snapshot())!;
+    expect(snapshot.failure).toEqual({ message: "The producer appended nothing for 50 ms", code: "timeout" });
+    expect(snapshot.message).toMatchObject({ type: "ai", id: "m1", content: [{ type: "text", text: "Hello wor", index: 0 }] });
+    const rows = await reading;
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(rows[2]!.events).toEqual([{ event: "error", message: "The producer appended nothing for 50 ms", code: "timeout" }]);
+    expect(await stopped).toBeUndefined();
+    listening.abort();
+    // A viewer now gets the stored answer and the closing error.
+    const events = await sseEvents(await SELF.fetch(`http://viewer/${id}`));
+    expect({ text: deltaText(events), last: events.at(-1)!.event }).toEqual({
+      text: "Hello wor",
+      last: { event: "error", message: "The producer appended nothing for 50 ms", code: "timeout" },
+    });
+  });
+});
+
+describe("StreamLogObject stop", () => {
+  it("a stop through another stub reaches the producer: persist ends aborted with the partial", async () => {
+    const id = freshId("stop");
+    const held = gate();
+    const run = persist(ChatModelStream.from(model(["Hel", "lo", " never"], { at: 2, open: held.open })), new DurableStreamLog(stubOf(id)));
+    await run.opened;
+    // Wait until the first deltas are stored, as a user sees them before pressing Stop.
+    await expect.poll(async () => (await new DurableStreamLog(stubOf(id)).snapshot())!.seq, { timeout: 5_000 }).toBeGreaterThan(0);
+    await new DurableStreamLog(env.STREAMS.get(env.STREAMS.idFromName(id))).stop("user pressed Stop");
+    const snapshot = await run;
+    held.release();
+    expect(snapshot).toMatchObject({ status: "aborted", failure: { code: "aborted" } });
+    expect(JSON.stringify(snapshot.message)).toContain("Hello");
+    expect(JSON.stringify(snapshot.message)).not.toContain("never");
+  });
+});
+
+describe("StreamLogObject viewers", () => {
+  it("100 viewers through the object each read the whole answer, live, and none is held after the end", async () => {
+    const id = freshId("viewers");
+    const held = gate();
+    const texts = words(300);
+    const run = persist(ChatModelStream.from(model(texts, { at: 100, open: held.open })), new DurableStreamLog(stubOf(id)));
+    await run.opened;
+    const viewers = await Promise.all(Array.from({ length: 100 }, () => SELF.fetch(`http://viewer/${id}`)));
+    const texts$ = viewers.map((response) => textOf(response));
+    await expect.poll(async () => (await stubOf(id).stats()).waitingReads, { timeout: 5_000 }).toBe(100);
+    held.release();
+    expect(new Set(await Promise.all(texts$))).toEqual(new Set([texts.join("")]));
+    expect((await run).status).toBe("finished");
+    expect((await stubOf(id).stats()).waitingReads).toBe(0);
+  });
+
+  it("a viewer who resumes with Last-Event-ID gets exactly the rest: no gap, no duplicate", async () => {
+    const id = freshId("resume");
+    const texts = words(200);
+    await persist(ChatModelStream.from(model(texts)), new DurableStreamLog(stubOf(id)), { flushBytes: 64 });
+    const all = await sseEvents(await SELF.fetch(`http://viewer/${id}`));
+    const cut = Math.floor(all.length / 2);
+    const rest = await sseEvents(await SELF.fetch(`http://viewer/${id}`, { headers: { "last-event-id": all[cut]!.id } }));
+    expect(rest.map((e) => e.id)).toEqual(all.slice(cut + 1).map((e) => e.id));
+    expect(deltaText(all.slice(0, cut + 1)) + deltaText(rest)).toBe(texts.join(""));
+  });
+
+  it("a viewer who leaves is released; the generation goes on", async () => {
+    const id = freshId("leave");
+    const held = gate();
+    const run = persist(ChatModelStream.from(model(["a", "b", "c"], { at: 1, open: held.open })), new DurableStreamLog(stubOf(id)));
+    await run.opened;
+    await expect.poll(async () => (await new DurableStreamLog(stubOf(id)).snapshot())!.seq, { timeout: 5_000 }).toBeGreaterThan(0);
+    const response = await SELF.fetch(`http://viewer/${id}`);
+    const reader = response.body!.getReader();
+    expect((await reader.read()).done).toBe(false);
+    await expect.poll(async () => (await stubOf(id).stats()).waitingReads, { timeout: 5_000 }).toBe(1);
+    await reader.cancel();
+    await expect.poll(async () => (await stubOf(id).stats()).waitingReads, { timeout: 5_000 }).toBe(0);
+    held.release();
+    expect((await run).status).toBe("finished");
+  });
+
+  it("an unknown generation is a 404 and leaves no storage behind", async () => {
+    const id = freshId("unknown");
+    const response = await SELF.fetch(`http://viewer/${id}`);
+    expect(response.status).toBe(404);
+    await response.body?.cancel();
+    expect(await sql(id, "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('rows', 'meta')")).toEqual([]);
+  });
+});
