@@ -10,9 +10,6 @@ declare module "cloudflare:test" {
       readonly sql: { exec(query: string, ...bindings: unknown[]): { toArray(): Record<string, unknown>[]; readonly rowsWritten: number } };
       getAlarm(): Promise<number | null>;
     };
+    abort(reason?: string): void;
   }
-}
-
-declare module "cloudflare:test" {
-  export function abortAllDurableObjects(): Promise<void>;
 }
