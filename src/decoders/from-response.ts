@@ -27,6 +27,7 @@ import {
   type ResponseInput,
 } from "./response-events.ts";
 import { AGUIEvents, isAGUIEvent } from "./ag-ui.ts";
+import { ReconnectingSource, reconnectOptions, type Connection, type ReconnectOptions } from "./reconnect.ts";
 import { isUIMessageStart, isUIMessageStreamResponse, UIMessageChunks, UIMessageStreamConverter } from "./ui-message-stream.ts";
 
 /** Whether a decoded event ends the stream. */
@@ -36,12 +37,28 @@ function ends(event: unknown): boolean {
 
 /** Our SSE: each message's `data` is one protocol event; `id` and `event` repeat what it says. */
 class SSEConverter extends SSEMessageConverter {
+  /** For a reconnecting reader: the SSE id of each event pushed to `out`, in order. */
+  readonly #ids: (string | undefined)[] | undefined;
+
+  constructor(limit: LineLimit, ids?: (string | undefined)[]) {
+    super(limit);
+    this.#ids = ids;
+  }
+
+  protected onMessage(message: ServerSentEvent, position: number): void {
+    const ids = this.#ids;
+    if (ids === undefined) return this.#onMessage(message, position);
+    const before = this.out.length;
+    this.#onMessage(message, position);
+    for (let i = before; i < this.out.length; i++) ids.push(message.id);
+  }
+
   /** The first message was an AI SDK UI message stream's `start`: its chunks read the rest. */
   #ui: UIMessageChunks | undefined;
   /** The first message was an AG-UI event (`toResponse`'s `"ag-ui"`, or an AG-UI server's): AG-UI's reader reads the rest. */
   #agui: AGUIEvents | undefined;
 
-  protected onMessage(message: ServerSentEvent, position: number): void {
+  #onMessage(message: ServerSentEvent, position: number): void {
     if (this.#ui !== undefined) return this.#chunk(message, position);
     if (this.#agui !== undefined) return this.#readAGUI(message, position);
     const event = parseJSON(message.data, "SSE event data", position) as ProtocolEvent;
@@ -106,11 +123,13 @@ const NOT_SPACE = /[^\s]/;
 /** Neither content type said which: the first character that is not whitespace (or a BOM) decides. */
 class SniffingConverter implements EventConverter {
   readonly #limit: LineLimit;
+  readonly #ids: (string | undefined)[] | undefined;
   #inner: EventConverter | undefined;
   #head = "";
 
-  constructor(limit: LineLimit) {
+  constructor(limit: LineLimit, ids: (string | undefined)[] | undefined) {
     this.#limit = limit;
+    this.#ids = ids;
   }
 
   get out(): ProtocolEvent[] {
@@ -131,7 +150,7 @@ class SniffingConverter implements EventConverter {
       return;
     }
     if (text.charCodeAt(0) === 0 && this.#head === "") throw awsEventStream();
-    this.#inner = text.charCodeAt(at) === 0x7b /* { */ ? new NDJSONConverter(this.#limit) : new SSEConverter(this.#limit);
+    this.#inner = text.charCodeAt(at) === 0x7b /* { */ ? new NDJSONConverter(this.#limit) : new SSEConverter(this.#limit, this.#ids);
     this.#inner.write(this.#head + text);
     this.#head = "";
   }
@@ -148,11 +167,11 @@ const NDJSON_TYPES = new Set(["application/x-ndjson", "application/ndjson", "app
  * Any other type is a response that is not a stream (an HTML error page, a JSON body, plain text):
  * refused, rather than parsed into an empty message.
  */
-function converterFor(contentType: string | null, limit: LineLimit): EventConverter {
+function converterFor(contentType: string | null, limit: LineLimit, ids?: (string | undefined)[]): EventConverter {
   const type = mediaType(contentType);
-  if (type === "text/event-stream") return new SSEConverter(limit);
+  if (type === "text/event-stream") return new SSEConverter(limit, ids);
   if (NDJSON_TYPES.has(type)) return new NDJSONConverter(limit);
-  if (type === "" || type === "application/octet-stream") return new SniffingConverter(limit);
+  if (type === "" || type === "application/octet-stream") return new SniffingConverter(limit, ids);
   if (type === "application/vnd.amazon.eventstream") throw awsEventStream();
   throw coded(new TypeError(`Expected a text/event-stream or application/x-ndjson response, got ${type}: not a stream of events`), "bad_input");
 }
@@ -160,6 +179,17 @@ function converterFor(contentType: string | null, limit: LineLimit): EventConver
 /** A binary AWS event stream: Bedrock's, which fromBedrock reads. */
 function awsEventStream(): TypeError {
   return eventStreamError("this package's protocol events");
+}
+
+/** Options of `fromResponse`: the decoder's, and `reconnect`. */
+export interface FromResponseOptions extends DecoderOptions {
+  /**
+   * Reconnects when the connection drops (the body fails, or ends before the terminal event):
+   * `fetch(lastEventId)` asks the server again for what follows the last SSE id read
+   * (`resumeResponse` answers it), after a backoff, so that readers see the message whole, with no
+   * gap and no duplicate. Our SSE format only; each response may be a new server's.
+   */
+  reconnect?: ReconnectOptions | undefined;
 }
 
 /**
@@ -200,8 +230,25 @@ function awsEventStream(): TypeError {
  * chunks were returned". A response whose body was already read, or a bad `maxLineBytes`, throws
  * a `TypeError` / `RangeError` at once.
  */
-export function fromResponse(input: ResponseInput, options?: DecoderOptions): ChatModelStream {
+export function fromResponse(input: ResponseInput, options?: FromResponseOptions): ChatModelStream {
   const limit = new LineLimit(options);
+  if (options?.reconnect !== undefined) {
+    const { reconnect, ...rest } = options;
+    const settings = reconnectOptions(reconnect);
+    const connect = (response: ResponseInput): Connection => {
+      const ids: (string | undefined)[] = [];
+      return { source: responseEvents(response, (type) => converterFor(type, limit, ids)).open(), ids };
+    };
+    const opener = responseEvents(input, (type) => converterFor(type, limit));
+    return fromOpener(
+      {
+        // The first connection is opened only when read, as without reconnect.
+        open: () => new ReconnectingSource(connect(input), settings, connect),
+        cancelUnopened: (reason) => opener.cancelUnopened(reason),
+      },
+      rest,
+    );
+  }
   const ui = isUIMessageStreamResponse(input);
   return fromOpener(
     responseEvents(input, (type) => (ui ? new UIMessageStreamConverter(limit) : converterFor(type, limit))),
