@@ -29,6 +29,25 @@ export let newCursorStream: <T>(hub: Hub, kind: number) => CursorStream<T>;
 export let newProjection: <Delta, Final>(hub: Hub, kind: number) => Projection<Delta, Final>;
 
 /**
+ * @internal One reader of the fan-out driven by a sink of its own instead of a stream's queue
+ * (`toResponse`'s body: one stream layer from the fan-out to the bytes).
+ */
+export interface DirectCursor {
+  /** Asks for chunks: what is queued reaches the sink now (in one go), else the next one does. */
+  pull(): void;
+  /** A pull would deliver something now: chunks are queued, or the end is. */
+  readonly ready: boolean;
+  /** This reader leaves; the stream's reference counting decides whether the source stops. */
+  cancel(reason: unknown): void;
+}
+
+/**
+ * @internal Takes over a view that was never read: its chunks go to `sink` from now on, and the
+ * view itself stays locked and unread.
+ */
+export let directCursor: (view: CursorStream<unknown>, sink: CursorSink) => DirectCursor;
+
+/**
  * The underlying source of one reader view. `highWaterMark: 0` makes `pull()` mean exactly "a read
  * is waiting", which is the signal the fan-out schedules the source by; the cursor joins the fan-out
  * on its first pull, so a view that is never read costs nothing.
@@ -80,6 +99,20 @@ export class CursorStream<T> extends ReadableStream<T> {
 
   static {
     newCursorStream = <T>(hub: Hub, kind: number) => new CursorStream<T>(hub, kind);
+    directCursor = (view, sink) => {
+      const hub = view.#hub;
+      const cursor = view.#cursor;
+      if (cursor.state !== "detached" || view.locked) throw new TypeError("directCursor: the view was read already");
+      view.getReader(); // locked: nobody reads it another way
+      cursor.controller = sink;
+      return {
+        pull: () => hub.pull(cursor),
+        get ready() {
+          return cursor.queued || cursor.state === "draining";
+        },
+        cancel: (reason) => hub.cancel(cursor, reason),
+      };
+    };
   }
 
   /**

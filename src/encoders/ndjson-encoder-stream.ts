@@ -6,6 +6,7 @@
  */
 import { eventName, type ProtocolEvent } from "../protocol.ts";
 import { isTerminal } from "../protocol.ts";
+import { eventJSON } from "./hot-frames.ts";
 
 /**
  * @internal One NDJSON line; throws a `TypeError` naming `position` for a value that is not an
@@ -13,7 +14,7 @@ import { isTerminal } from "../protocol.ts";
  */
 export function ndjsonLine(position: number, event: unknown): { line: string; name: string } {
   const name = eventName(event, position);
-  return { line: JSON.stringify(event) + "\n", name };
+  return { line: eventJSON(event) + "\n", name };
 }
 
 class NDJSONTransformer implements Transformer<ProtocolEvent, Uint8Array> {

@@ -6,13 +6,13 @@
  */
 import { badEvent, eventName, isTerminal, type ProtocolEvent } from "../protocol.ts";
 import { Heartbeat } from "./heartbeat.ts";
+import { eventJSON } from "./hot-frames.ts";
 
 /** @internal The default idle time before a `: ping` comment: proxies drop connections silent for 30–100 s. */
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 
 /** @internal The comment sent while idle; SSE clients ignore comments. */
 export const PING = ": ping\n\n";
-
 
 /**
  * @internal One SSE message. `id` counts from 1, so the event's position is `id - 1`. A name with a
@@ -27,8 +27,8 @@ export function sseFrame(
 ): { frame: string; name: string } {
   const name = eventName(event, position);
   if (name.includes("\n") || name.includes("\r")) throw badEvent(position, name, "event", "a name without line breaks", name);
-  // JSON.stringify escapes every line break inside strings, so `data` is always one line.
-  return { frame: `id: ${id}\nevent: ${name}\ndata: ${JSON.stringify(event)}\n\n`, name };
+  // JSON escapes every line break inside strings, so `data` is always one line.
+  return { frame: `id: ${id}\nevent: ${name}\ndata: ${eventJSON(event)}\n\n`, name };
 }
 
 /** Options of `SSEEncoderStream`. */

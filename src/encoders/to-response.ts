@@ -13,6 +13,9 @@ import { ndjsonLine } from "./ndjson-encoder-stream.ts";
 import { DEFAULT_HEARTBEAT_MS, PING, sseFrame } from "./sse-encoder-stream.ts";
 import { WIRE_FORMATS, wireFormat, type WireFormatName } from "./formats.ts";
 import type { WireWriter } from "./wire.ts";
+import { deltaJSON } from "./hot-frames.ts";
+import type { CursorSink } from "../cursor.ts";
+import { directCursor, type DirectCursor } from "../projection.ts";
 
 /**
  * What the body carries: the text projection, the raw protocol events as SSE or NDJSON, or the
@@ -100,8 +103,10 @@ const MODES: Record<string, number> = { text: TEXT, sse: SSE, ndjson: NDJSON };
 /**
  * The message as a streaming `Response`: every protocol event as Server-Sent Events (`"sse"`, the
  * default) or newline-delimited JSON (`"ndjson"`), which `fromResponse` turns back into a
- * `ChatModelStream` on the client, or its text alone (`"text"`). Each delta or event is its own chunk of
- * bytes, written as it arrives. The headers say `cache-control: no-cache`,
+ * `ChatModelStream` on the client, or its text alone (`"text"`). The body reads the stream's events
+ * directly, one stream layer from the model to the bytes: what one turn makes (the events of one
+ * network chunk, or all a read finds waiting) is written as one chunk, a microtask after the first of
+ * them, with the bytes the per-event encoders write; a client that lags gets deltas merged. The headers say `cache-control: no-cache`,
  * `content-encoding: identity` and `x-accel-buffering: no`, so neither Miniflare / `wrangler dev`
  * (which gzips, and so buffers, text and JSON) nor nginx-style proxies hold the body back; text
  * adds `x-content-type-options: nosniff`, so browsers don't wait for bytes to sniff. Headers you
@@ -222,26 +227,53 @@ export function errorEvent(error: unknown, onError: (error: unknown) => ErrorEve
   return typeof code === "string" ? { event: "error", message: message as string, code } : { event: "error", message: message as string };
 }
 
-const noop = (): void => {};
+/** The most characters one body chunk gathers from what is queued (a sync source could give all). */
+const CHUNK_CHARS = 32_768;
 
-/** The body's underlying source: reads one chunk of the stream per pull and writes its bytes. */
-class BodySource implements UnderlyingDefaultSource<Uint8Array> {
+/** Texts up to this length are encoded by a loop when ASCII (cheaper than a call out for a few bytes). */
+const SHORT = 64;
+
+/** Why a body ends: its stream ended, or failed with `error`. */
+type Ending = { readonly error: unknown } | true;
+
+/**
+ * The body's underlying source, and the sink of its reader of the stream: the fan-out hands it
+ * events (or text) directly, with no stream in between. What one turn makes (one network chunk's
+ * events, or everything a pull finds queued) is written as one chunk of bytes: a first event that
+ * reaches a waiting body is held until a microtask later, so the events the source gives in the
+ * same turn join it; a reader that lags meanwhile gets its deltas merged (see coalesce.ts).
+ */
+class BodySource implements UnderlyingDefaultSource<Uint8Array>, CursorSink {
   readonly #mode: number;
-  readonly #reader: ReadableStreamDefaultReader<unknown>;
+  readonly #cursor: DirectCursor;
   readonly #encoder = new TextEncoder();
   readonly #heartbeat: Heartbeat;
   readonly #onError: (error: unknown) => ErrorEventFields;
   #controller: ReadableStreamDefaultController<Uint8Array> | undefined = undefined;
   /** Events written so far (SSE ids count from 1). */
   #count = 0;
-  /** A pull is waiting for the model: the client waits for bytes. */
+  /** A read waits for bytes and none were written since: the client waits (for heartbeats). */
   #waiting = false;
   /** Closed, errored or cancelled: write nothing more. */
   #done = false;
+  /** The text made this turn, not yet written. */
+  #parts: string[] = [];
+  #size = 0;
+  /** Chunks the fan-out handed over. */
+  #delivered = 0;
+  /** A flush is queued as a microtask. */
+  #scheduled = false;
+  /** Inside `pull()`, which writes what it gathered itself. */
+  #pulling = false;
+  /** The stream ended (or the terminal event was made): write what is gathered, then end. */
+  #ending: Ending | undefined = undefined;
+  /** A value this body refused to write (an event name with a line break): its error. */
+  #refused: { readonly error: unknown } | undefined = undefined;
   /** A high surrogate held back until its pair arrives in the next text delta. */
   #carry = "";
   /** The wire format's writer (its parts and ids), in that mode. */
   readonly #wire: WireWriter | undefined;
+  readonly #flushTask = (): void => this.#flush();
 
   constructor(
     stream: ChatModelStream,
@@ -251,8 +283,8 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array> {
     wire: WireWriter | undefined,
   ) {
     this.#mode = mode;
-    // A reader attaches to the stream on its first read, so this costs nothing until the body is read.
-    this.#reader = (mode === TEXT ? stream.text : stream.events).getReader();
+    // The cursor attaches to the stream on its first pull, so this costs nothing until the body is read.
+    this.#cursor = directCursor(mode === TEXT ? stream.text : stream.events, this);
     this.#heartbeat = new Heartbeat(heartbeatMs, () => this.#ping());
     this.#onError = onError;
     this.#wire = wire;
@@ -262,102 +294,200 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array> {
     this.#controller = controller;
   }
 
-  async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+  pull(): void {
     // Armed by the first read: a client is connected and waiting, perhaps for the first token.
     this.#heartbeat.start();
-    while (!this.#done) {
-      let result: ReadableStreamReadResult<unknown>;
-      this.#waiting = true;
-      try {
-        result = await this.#reader.read();
-      } catch (error) {
-        if (!this.#done) this.#fail(controller, error);
-        return;
-      } finally {
-        this.#waiting = false;
-      }
-      if (this.#done) return; // cancelled while waiting
-      if (result.done) return this.#close(controller);
-      try {
-        if (this.#write(controller, result.value)) return;
-      } catch (error) {
-        // Our own refusal of a value (an event name with a line break): stop reading the model.
-        this.#reader.cancel(error).catch(noop);
-        this.#fail(controller, error);
-        return;
-      }
-    }
+    this.#waiting = true;
+    if (this.#done || this.#scheduled) return; // the queued flush answers this read
+    const before = this.#delivered;
+    this.#pulling = true;
+    this.#cursor.pull(); // what is queued comes at once; else the cursor waits for the next event
+    this.#pulling = false;
+    if (this.#delivered !== before || this.#ending !== undefined) this.#flush();
   }
 
   cancel(reason: unknown): void {
     this.#done = true;
+    this.#parts = [];
     this.#heartbeat.stop();
     // This reader's cancel; the stream's reference count decides whether the model call stops.
-    this.#reader.cancel(reason).catch(noop);
+    this.#cursor.cancel(reason);
   }
 
-  /** Writes one chunk; returns whether any bytes were written. */
-  #write(controller: ReadableStreamDefaultController<Uint8Array>, value: unknown): boolean {
+  // -- the sink the fan-out writes to ----------------------------------------------------------
+
+  /** Nothing waits unread here: what is gathered is written within the turn. */
+  get desiredSize(): number {
+    return 0;
+  }
+
+  enqueue(chunk: unknown): void {
+    this.#delivered++;
+    if (this.#done || this.#ending !== undefined || this.#refused !== undefined) return;
+    try {
+      this.#add(chunk);
+    } catch (error) {
+      // Our own refusal of a value: the flush writes what came before it, then the error event.
+      this.#refused = { error };
+    }
+    this.#schedule();
+  }
+
+  close(): void {
+    this.#ending ??= true;
+    this.#schedule();
+  }
+
+  error(error: unknown): void {
+    this.#ending ??= { error };
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#pulling || this.#scheduled || this.#done) return;
+    this.#scheduled = true;
+    queueMicrotask(this.#flushTask);
+  }
+
+  /** Makes the text of one chunk of the stream and gathers it. */
+  #add(value: unknown): void {
     const mode = this.#mode;
     if (mode === TEXT) {
-      let text = this.#carry === "" ? (value as string) : this.#carry + (value as string);
-      this.#carry = "";
-      const last = text.charCodeAt(text.length - 1);
-      if (last >= 0xd800 && last <= 0xdbff) {
-        this.#carry = text.slice(-1);
-        text = text.slice(0, -1);
-        if (text === "") return false;
-      }
-      controller.enqueue(this.#encoder.encode(text));
-      return true;
-    }
-    const id = ++this.#count;
-    let bytes: string;
-    let name: string;
-    if (mode === SSE) ({ frame: bytes, name } = sseFrame(id, value));
-    else if (mode === NDJSON) ({ line: bytes, name } = ndjsonLine(id - 1, value));
-    else {
-      name = (value as ProtocolEvent).event;
-      bytes = this.#wire!.push(value as ProtocolEvent);
-      if (bytes === "" && !isTerminal(name)) return false;
-    }
-    controller.enqueue(this.#encoder.encode(bytes));
-    this.#heartbeat.mark();
-    if (isTerminal(name)) this.#close(controller);
-    return true;
-  }
-
-  #close(controller: ReadableStreamDefaultController<Uint8Array>): void {
-    if (this.#carry !== "") controller.enqueue(this.#encoder.encode(this.#carry));
-    this.#done = true;
-    this.#heartbeat.stop();
-    controller.close();
-  }
-
-  #fail(controller: ReadableStreamDefaultController<Uint8Array>, error: unknown): void {
-    if (this.#mode === TEXT) {
-      // Cancelled (most often: the client left): end the text where it stopped. Erroring the body
-      // would only make workerd log an "Uncaught AbortError" for a client that is gone.
-      if ((error as { name?: unknown } | null)?.name === "AbortError") return this.#close(controller);
-      // Text has no way to say "failed" but a broken transfer.
-      this.#done = true;
-      controller.error(error);
+      this.#gather(value as string);
       return;
     }
-    // Whatever onError did (threw, returned a BigInt or a cycle), the client gets a terminal event.
-    const event = errorEvent(error, this.#onError);
-    try {
-      this.#write(controller, event);
-    } catch (failure) {
-      this.#done = true;
-      this.#heartbeat.stop();
-      controller.error(failure);
+    let text: string;
+    let name: string;
+    if (mode === SSE) {
+      const id = this.#count + 1;
+      const json = deltaJSON(value);
+      if (json !== undefined) {
+        text = "id: " + id + "\nevent: content-block-delta\ndata: " + json + "\n\n";
+        name = "content-block-delta";
+      } else ({ frame: text, name } = sseFrame(id, value));
+    } else if (mode === NDJSON) {
+      const json = deltaJSON(value);
+      if (json !== undefined) {
+        text = json + "\n";
+        name = "content-block-delta";
+      } else ({ line: text, name } = ndjsonLine(this.#count, value));
+    } else {
+      name = (value as ProtocolEvent).event;
+      text = this.#wire!.push(value as ProtocolEvent);
     }
+    this.#count++;
+    if (text !== "") this.#gather(text);
+    if (isTerminal(name)) this.#ending = true;
+  }
+
+  #gather(text: string): void {
+    this.#parts.push(text);
+    this.#size += text.length;
+  }
+
+  // -- writing ---------------------------------------------------------------------------------
+
+  /**
+   * Gathers the rest of the turn (what is queued, up to a chunk's size) and writes it as one chunk.
+   * When that made no bytes (events a format has no frame for) while a read waits, asks again.
+   */
+  #flush(): void {
+    this.#scheduled = false;
+    const cursor = this.#cursor;
+    for (;;) {
+      if (this.#done) return;
+      this.#pulling = true;
+      while (this.#ending === undefined && this.#refused === undefined && this.#size < CHUNK_CHARS && cursor.ready) cursor.pull();
+      this.#pulling = false;
+      if (this.#writeGathered() || this.#done || !this.#waiting) return;
+      const before = this.#delivered;
+      this.#pulling = true;
+      cursor.pull();
+      this.#pulling = false;
+      // Nothing came: the cursor waits, and the next event's enqueue queues the flush.
+      if (this.#delivered === before && this.#ending === undefined) return;
+    }
+  }
+
+  /** Writes what was gathered as one chunk, and ends the body if it ends; says whether it wrote. */
+  #writeGathered(): boolean {
+    const controller = this.#controller!;
+    const refused = this.#refused;
+    let ending = this.#ending;
+    if (refused !== undefined) {
+      // Stop reading the model; the client gets the error event after what came before.
+      this.#cursor.cancel(refused.error);
+      ending = refused;
+    }
+    let text = this.#parts.length === 1 ? this.#parts[0]! : this.#parts.join("");
+    this.#parts = [];
+    this.#size = 0;
+    if (this.#mode === TEXT) {
+      text = this.#carry + text;
+      this.#carry = "";
+      const last = text.charCodeAt(text.length - 1);
+      if (last >= 0xd800 && last <= 0xdbff && ending === undefined) {
+        this.#carry = text.slice(-1);
+        text = text.slice(0, -1);
+      }
+      // Text has no way to say "failed" but a broken transfer. A cancel (most often: the client
+      // left) ends the text where it stopped: erroring the body would only make workerd log an
+      // "Uncaught AbortError" for a client that is gone.
+      if (ending !== undefined && ending !== true && (ending.error as { name?: unknown } | null)?.name !== "AbortError") {
+        if (text !== "") this.#write(controller, text);
+        this.#end();
+        controller.error(ending.error);
+        return true;
+      }
+    } else if (ending !== undefined && ending !== true) {
+      // Whatever onError did (threw, returned a BigInt or a cycle), the client gets a terminal event.
+      try {
+        this.#add(errorEvent(ending.error, this.#onError));
+        text += this.#parts.join("");
+      } catch (failure) {
+        if (text !== "") this.#write(controller, text);
+        this.#end();
+        controller.error(failure);
+        return true;
+      }
+    }
+    if (text !== "") this.#write(controller, text);
+    if (ending !== undefined) {
+      this.#end();
+      controller.close();
+      return true;
+    }
+    return text !== "";
+  }
+
+  #write(controller: ReadableStreamDefaultController<Uint8Array>, text: string): void {
+    this.#waiting = false;
+    this.#heartbeat.mark();
+    controller.enqueue(text.length <= SHORT ? this.#short(text) : this.#encoder.encode(text));
+  }
+
+  /** A short text as UTF-8, without the encoder's call when it is ASCII (a delta, most often). */
+  #short(text: string): Uint8Array {
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0x7f) return this.#encoder.encode(text);
+      bytes[i] = c;
+    }
+    return bytes;
+  }
+
+  #end(): void {
+    this.#done = true;
+    this.#parts = [];
+    this.#heartbeat.stop();
   }
 
   /** A beat while the client waits; once it no longer asks, the timer disarms until the next pull. */
   #ping(): boolean {
     if (this.#done || !this.#waiting) return false;
+    if (this.#parts.length > 0) return true; // written within this turn
+    this.#waiting = false;
     this.#controller!.enqueue(this.#encoder.encode(PING));
     return true;
   }
