@@ -76,7 +76,7 @@ async function reply(body: () => string | undefined | void | Promise<string | un
  *
  * @example
  * ```ts
- * // worker.ts
+ * // The Worker's main module exports the class, so that workerd can make its objects.
  * export { StreamLogObject } from "chat-model-stream/cloudflare";
  * ```
  * ```toml

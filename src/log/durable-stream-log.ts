@@ -48,22 +48,18 @@ async function value(pending: Promise<StreamLogObjectReply>): Promise<string | u
  * @example
  * ```ts
  * import { ChatModelStream, persist } from "chat-model-stream";
- * import { DurableStreamLog, type StreamLogObject } from "chat-model-stream/cloudflare";
- * export { StreamLogObject } from "chat-model-stream/cloudflare";
+ * import { DurableStreamLog, type StreamLogObjectStub } from "chat-model-stream/cloudflare";
  *
- * interface Env { STREAMS: DurableObjectNamespace<StreamLogObject> }
+ * // env.STREAMS.getByName(chatId): the object of this chat's generation.
+ * declare const stub: StreamLogObjectStub;
  *
- * export default {
- *   async fetch(request, env, ctx) {
- *     const id = new URL(request.url).searchParams.get("id")!;
- *     const stub = env.STREAMS.getByName(id);
- *     if (request.method === "POST") {
- *       const log = new DurableStreamLog(stub, { retentionMs: 15 * 60_000 });
- *       ctx.waitUntil(persist(ChatModelStream.from(model(request)), log));
- *     }
- *     return stub.fetch(request); // the SSE of the generation, resumed after Last-Event-ID
- *   },
- * } satisfies ExportedHandler<Env>;
+ * // The request that starts the answer: the model runs into the object, whoever watches.
+ * const log = new DurableStreamLog(stub, { retentionMs: 15 * 60_000 });
+ * ctx.waitUntil(persist(ChatModelStream.from(callModel(request)), log));
+ * // Every viewer (this client, a second tab, a reload with Last-Event-ID): the object answers.
+ * const answer: Response = await stub.fetch(request);
+ * // Stop, from any isolate that has the chat's id.
+ * await new DurableStreamLog(stub).stop("user pressed Stop");
  * ```
  *
  * Cancellation and errors: a refusal of the object (append after the end, a seq out of order,

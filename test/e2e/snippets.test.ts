@@ -144,7 +144,9 @@ beforeAll(async () => {
     files.set(path, { snippet, header: header.length });
     errors.set(snippet, []);
   }
-  const program = ts.createProgram([join(work, "prelude.d.ts"), ...files.keys()], {
+  // src/log/cloudflare-workers.d.ts types "cloudflare:workers" for chat-model-stream/cloudflare.
+  const roots = [join(work, "prelude.d.ts"), join(root, "src", "log", "cloudflare-workers.d.ts"), ...files.keys()];
+  const program = ts.createProgram(roots, {
     strict: true,
     target: ts.ScriptTarget.ES2022,
     lib: ["lib.es2023.d.ts", "lib.dom.d.ts", "lib.dom.iterable.d.ts", "lib.dom.asynciterable.d.ts", "lib.esnext.disposable.d.ts"],
@@ -156,7 +158,10 @@ beforeAll(async () => {
     noEmit: true,
     skipLibCheck: true,
     baseUrl: work,
-    paths: { "chat-model-stream": [join(root, "src", "index.ts")] },
+    paths: {
+      "chat-model-stream": [join(root, "src", "index.ts")],
+      "chat-model-stream/cloudflare": [join(root, "src", "cloudflare.ts")],
+    },
   });
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
     const file = diagnostic.file === undefined ? undefined : files.get(diagnostic.file.fileName);
