@@ -241,7 +241,7 @@ async function runCase(
       };
       onProduced = test;
       test();
-      void run.then(resolve, resolve);
+      void run.then(() => resolve(), () => resolve());
     });
 
   const viewers: Promise<{ viewer: Viewer; result: { events: ProtocolEvent[]; error: unknown } }>[] = [];
