@@ -1,7 +1,20 @@
 // fromResponse reading the AI SDK's UI Message Stream. The judge is the real producer: the `ai`
 // package's streamText over a mock model, sent with toUIMessageStreamResponse(); what we read must
 // equal what the AI SDK's own result says. Then a round trip through our own ui-message-stream writer.
-import { jsonSchema, stepCountIs, streamText, tool, type LanguageModelUsage } from "ai";
+import {
+  createUIMessageStream,
+  JsonToSseTransformStream,
+  jsonSchema,
+  readUIMessageStream,
+  stepCountIs,
+  streamText,
+  tool,
+  UI_MESSAGE_STREAM_HEADERS,
+  type LanguageModelUsage,
+  type UIMessage,
+  type UIMessageChunk,
+  type UIMessageStreamWriter,
+} from "ai";
 import { MockLanguageModelV3 } from "ai/test";
 import { describe, expect, it } from "vitest";
 import { ChatModelStream } from "../src/chat-model-stream.ts";
@@ -126,7 +139,7 @@ describe("fromResponse reads the AI SDK's UI message stream (the ai package as p
     expect(output.id).toBe("msg-42");
   });
 
-  it("two steps (a tool the endpoint runs, then the answer): both steps' text, the call, the last finish reason", async () => {
+  it("two steps (a tool the endpoint runs, then the answer): both steps' text, the call, its result, the last finish reason", async () => {
     const step1: Part[] = [
       { type: "stream-start", warnings: [] },
       { type: "text-start", id: "0" },
@@ -158,10 +171,45 @@ describe("fromResponse reads the AI SDK's UI message stream (the ai package as p
     expect(await stream.text).toBe(steps.map((s) => s.text).join(""));
     expect(output.tool_calls).toEqual(asToolCalls(steps.flatMap((s) => s.toolCalls)));
     expect(output.response_metadata["finish_reason"]).toBe(langchainReason(await result.finishReason));
-    // The tool's output (a ToolMessage in LangChain) and the step markers reach raw-event readers only.
+    // The endpoint ran the tool: its output is a server tool result after the call, as the step's.
+    const toolResults = steps.flatMap((s) => s.toolResults);
+    expect(output.content).toEqual([
+      { type: "text", text: "Let me look. ", index: 0 },
+      { type: "tool_call", id: "call_1", name: "weather", args: { city: "Oslo" } },
+      { type: "server_tool_result", tool_call_id: toolResults[0]!.toolCallId, status: "success", output: toolResults[0]!.output, index: 2 },
+      { type: "text", text: "Oslo: 4°C.", index: 3 },
+    ]);
+    // The step markers reach raw-event readers only.
     const passed = events.filter((e): e is Extract<ProtocolEvent, { event: "provider" }> => e.event === "provider");
-    expect(passed.map((e) => e.name)).toEqual(["start-step", "tool-output-available", "finish-step", "start-step", "finish-step"]);
-    expect(passed[1]!.payload).toMatchObject({ toolCallId: "call_1", output: { city: "Oslo", celsius: 4 } });
+    expect(passed.map((e) => e.name)).toEqual(["start-step", "finish-step", "start-step", "finish-step"]);
+  });
+
+  it("sources the model cites (sendSources) are citations of the text block they came with, equal to streamText's sources", async () => {
+    const parts: Part[] = [
+      { type: "stream-start", warnings: [] },
+      { type: "text-start", id: "t1" },
+      { type: "text-delta", id: "t1", delta: "Oslo is cold [1][2]." },
+      { type: "source", sourceType: "url", id: "s1", url: "https://yr.no/oslo", title: "Yr" },
+      { type: "source", sourceType: "document", id: "s2", mediaType: "application/pdf", title: "Climate report", filename: "climate.pdf" },
+      { type: "text-end", id: "t1" },
+      { type: "finish", finishReason: { unified: "stop", raw: "stop" }, usage: usage(3, 5) },
+    ];
+    const result = streamText({ model: model(parts), prompt: "weather?" });
+    const output = await fromResponse(result.toUIMessageStreamResponse({ sendSources: true })).output;
+    const sources = await result.sources;
+    expect(sources).toHaveLength(2);
+    expect(output.content).toEqual([
+      {
+        type: "text",
+        text: "Oslo is cold [1][2].",
+        index: 0,
+        annotations: sources.map((s) =>
+          s.sourceType === "url"
+            ? { type: "citation", id: s.id, url: s.url, title: s.title }
+            : { type: "citation", id: s.id, title: s.title, extras: { mediaType: s.mediaType, filename: s.filename } },
+        ),
+      },
+    ]);
   });
 
   it("an error the model stream reports fails the stream with the endpoint's error text, after the text so far", async () => {
@@ -209,6 +257,24 @@ async function roundTrip(events: readonly Event[]): Promise<{ before: AIMessage;
 }
 
 describe("round trip: toResponse ui-message-stream, then fromResponse", () => {
+  it("a text block's URL citations come back as its citations (with the source ids the writer gave them)", async () => {
+    const events: Event[] = [
+      { event: "message-start" },
+      { event: "content-block-start", index: 0, content: { type: "text", text: "" } },
+      { event: "content-block-delta", index: 0, delta: { type: "text-delta", text: "Cold [1]." } },
+      {
+        event: "content-block-finish",
+        index: 0,
+        content: { type: "text", text: "Cold [1].", annotations: [{ type: "citation", url: "https://yr.no", title: "Yr", start_index: 5, end_index: 8 }] },
+      },
+      { event: "message-finish", reason: "stop" },
+    ];
+    const { after } = await roundTrip(events);
+    expect(after.content).toEqual([
+      { type: "text", text: "Cold [1].", index: 0, annotations: [{ type: "citation", id: "source-0", url: "https://yr.no", title: "Yr" }] },
+    ]);
+  });
+
   it("gives the same text, reasoning, tool calls, content, id, finish reason, usage and model", async () => {
     const { before, after, text, reasoning } = await roundTrip(reasoningAndTools);
     expect(text).toBe("Checking both.");
@@ -319,5 +385,126 @@ describe("UI message chunks that the ai package's mock does not make", () => {
   it("our own SSE is still ours: a first message-start is not a UI start", async () => {
     const response = toResponse(pulled(textMessage("plain ", "SSE")));
     expect(await fromResponse(response).text).toBe("plain SSE");
+  });
+});
+
+/**
+ * A UI message stream written with the ai package's own writer (createUIMessageStream, its SSE
+ * framing by JsonToSseTransformStream), read by us and by the ai package's readUIMessageStream.
+ */
+async function written(
+  write: (writer: UIMessageStreamWriter) => void,
+): Promise<{ events: ProtocolEvent[]; output: AIMessage; message: UIMessage }> {
+  const [ours, theirs] = createUIMessageStream({ execute: ({ writer }) => write(writer) }).tee();
+  const body = ours.pipeThrough(new JsonToSseTransformStream()).pipeThrough(new TextEncoderStream());
+  const events = await eventsOf(new Response(body, { headers: UI_MESSAGE_STREAM_HEADERS }));
+  let message: UIMessage | undefined;
+  for await (const m of readUIMessageStream({ stream: theirs as ReadableStream<UIMessageChunk> })) message = m;
+  return { events, output: await ChatModelStream.from(events).output, message: message! };
+}
+
+const blocksOf = (output: AIMessage, type: string) => (output.content as Record<string, unknown>[]).filter((b) => b["type"] === type);
+
+describe("chunks written by the ai package's writer (createUIMessageStream + JsonToSseTransformStream)", () => {
+  it("data parts: one with an id is replaced in place, as in readUIMessageStream's message; each without an id is its own; a transient one is no part", async () => {
+    const { events, output, message } = await written((writer) => {
+      writer.write({ type: "start", messageId: "m1" });
+      writer.write({ type: "data-weather", id: "w1", data: { city: "Oslo", status: "loading" } });
+      writer.write({ type: "text-start", id: "t" });
+      writer.write({ type: "text-delta", id: "t", delta: "Looking it up." });
+      writer.write({ type: "text-end", id: "t" });
+      writer.write({ type: "data-log", data: { line: 1 } });
+      writer.write({ type: "data-weather", id: "w1", data: { city: "Oslo", status: "done", celsius: 4 } });
+      writer.write({ type: "data-notice", data: "typing…", transient: true });
+      writer.write({ type: "data-log", data: { line: 2 } });
+      writer.write({ type: "finish", finishReason: "stop" });
+    });
+    const theirs = message.parts.filter((p) => p.type.startsWith("data-"));
+    expect(theirs).toHaveLength(3);
+    expect(blocksOf(output, "non_standard").map((b) => b["value"])).toEqual(theirs);
+    expect(output.content[1]).toEqual({ type: "text", text: "Looking it up.", index: 1 });
+    const update = events.find((e) => e.event === "content-block-delta" && e.index === 0);
+    expect(update).toEqual({
+      event: "content-block-delta",
+      index: 0,
+      delta: { type: "block-delta", fields: { value: { type: "data-weather", id: "w1", data: { city: "Oslo", status: "done", celsius: 4 } } } },
+    });
+    const passed = events.filter((e): e is Extract<ProtocolEvent, { event: "provider" }> => e.event === "provider");
+    expect(passed.map((e) => e.name)).toEqual(["data-notice"]);
+  });
+
+  it("tool outputs the endpoint wrote are server tool results with readUIMessageStream's outputs and error texts; a preliminary output is not one", async () => {
+    const { events, output, message } = await written((writer) => {
+      writer.write({ type: "start" });
+      writer.write({ type: "tool-input-available", toolCallId: "c1", toolName: "search", input: { q: "oslo" } });
+      writer.write({ type: "tool-output-available", toolCallId: "c1", output: { progress: 0.5 }, preliminary: true });
+      writer.write({ type: "tool-output-available", toolCallId: "c1", output: { hits: ["yr.no"] } });
+      writer.write({ type: "tool-input-available", toolCallId: "c2", toolName: "fetch", input: { url: "https://yr.no" } });
+      writer.write({ type: "tool-output-error", toolCallId: "c2", errorText: "fetch failed: 503" });
+      writer.write({ type: "finish", finishReason: "stop" });
+    });
+    const tools = message.parts.filter((p) => p.type.startsWith("tool-")) as { toolCallId: string; state: string; output?: unknown; errorText?: string }[];
+    expect(tools.map((t) => t.state)).toEqual(["output-available", "output-error"]);
+    expect(blocksOf(output, "server_tool_result")).toEqual(
+      tools.map((t, i) => ({
+        type: "server_tool_result",
+        tool_call_id: t.toolCallId,
+        status: t.state === "output-error" ? "error" : "success",
+        output: t.state === "output-error" ? t.errorText : t.output,
+        index: 1 + 2 * i,
+      })),
+    );
+    expect(output.tool_calls.map((c) => c.id)).toEqual(["c1", "c2"]);
+    const passed = events.filter((e): e is Extract<ProtocolEvent, { event: "provider" }> => e.event === "provider");
+    expect(passed.map((e) => [e.name, (e.payload as { preliminary?: boolean }).preliminary])).toEqual([["tool-output-available", true]]);
+  });
+
+  it("sources: before any text, the next text block's; right after a text part's end, that block's; with no text after, a block of their own", async () => {
+    const { output, message } = await written((writer) => {
+      writer.write({ type: "start" });
+      writer.write({ type: "source-url", sourceId: "s0", url: "https://yr.no", title: "Yr" });
+      writer.write({ type: "text-start", id: "t" });
+      writer.write({ type: "text-delta", id: "t", delta: "Cold [1][2]." });
+      writer.write({ type: "text-end", id: "t" });
+      writer.write({ type: "source-document", sourceId: "s1", mediaType: "application/pdf", title: "Report", filename: "r.pdf" });
+      writer.write({ type: "tool-input-available", toolCallId: "c1", toolName: "more", input: {} });
+      writer.write({ type: "source-url", sourceId: "s2", url: "https://met.no", providerMetadata: { search: { rank: 1 } } });
+      writer.write({ type: "finish", finishReason: "tool-calls" });
+    });
+    expect(message.parts.filter((p) => p.type.startsWith("source-")).map((p) => (p as { sourceId: string }).sourceId)).toEqual(["s0", "s1", "s2"]);
+    expect(output.content).toEqual([
+      {
+        type: "text",
+        text: "Cold [1][2].",
+        index: 0,
+        annotations: [
+          { type: "citation", id: "s0", url: "https://yr.no", title: "Yr" },
+          { type: "citation", id: "s1", title: "Report", extras: { mediaType: "application/pdf", filename: "r.pdf" } },
+        ],
+      },
+      { type: "tool_call", id: "c1", name: "more", args: {} },
+      { type: "non_standard", value: { type: "source-url", sourceId: "s2", url: "https://met.no", providerMetadata: { search: { rank: 1 } } }, index: 2 },
+    ]);
+  });
+
+  it("a source while the text streams is its citation; the text block finishes before the message does", async () => {
+    const { events, output } = await written((writer) => {
+      writer.write({ type: "start" });
+      writer.write({ type: "text-start", id: "t" });
+      writer.write({ type: "text-delta", id: "t", delta: "Cold" });
+      writer.write({ type: "source-url", sourceId: "s0", url: "https://yr.no" });
+      writer.write({ type: "text-delta", id: "t", delta: " [1]." });
+      writer.write({ type: "text-end", id: "t" });
+      writer.write({ type: "finish" });
+    });
+    expect(output.content).toEqual([{ type: "text", text: "Cold [1].", index: 0, annotations: [{ type: "citation", id: "s0", url: "https://yr.no" }] }]);
+    expect(events.map((e) => e.event)).toEqual([
+      "message-start",
+      "content-block-start",
+      "content-block-delta",
+      "content-block-delta",
+      "content-block-finish",
+      "message-finish",
+    ]);
   });
 });

@@ -5,20 +5,37 @@
  * message is a UI `start` chunk.
  *
  * What has a place in an `AIMessage` becomes blocks, in arrival order, numbered from 0 across
- * every step: `text-*` and `reasoning-*` parts, tool inputs (`tool-input-start` / `-delta` /
- * `-available` a tool call, `-error` an invalid tool call; `providerExecuted` ones server tool
- * calls), the provider's own tool results (`tool-output-*` with `providerExecuted`) as
- * `server_tool_result`, and `file` chunks as image / audio / video / file blocks. `finish`'s
- * reason in LangChain's names (`tool-calls` is `tool_calls`, `content-filter` `content_filter`),
- * and its message metadata: `finishReason` (a raw reason, which wins), `usage` or `totalUsage`
- * (ours, or the AI SDK's `LanguageModelUsage`), `model`, and its other keys into
+ * every step:
+ *
+ * - `text-*` and `reasoning-*` parts; tool inputs (`tool-input-start` / `-delta` / `-available` a
+ *   tool call, `-error` an invalid tool call; `providerExecuted` ones server tool calls);
+ * - tool outputs (`tool-output-available`, `tool-output-error`) as `server_tool_result` blocks
+ *   (`tool_call_id`, `status` `"success"` or `"error"`, `output` the output or the error text):
+ *   the provider's own tools', and those of the tools the endpoint ran itself. The call of the
+ *   latter stays a `tool_call` (it went out before the endpoint said it ran it): a reader that runs
+ *   tool calls skips those whose result is in the message. A `preliminary` output (a tool that
+ *   streams its output) is not the result: it is passed through, as below;
+ * - `source-url` and `source-document` as `citation` annotations of a text block (`id` the
+ *   source id, `url`, `title`, and in `extras` what the citation has no name for: a document's
+ *   `mediaType` and `filename`, `providerMetadata`): of the text part open when the source comes,
+ *   or the one that ended just before it (its finish waits for the sources right after its end),
+ *   or else the next text block; sources that no text block follows are `non_standard` blocks
+ *   holding the chunk;
+ * - `data-*` parts as `non_standard` blocks holding the chunk (`value`); a part with an `id` stays
+ *   open until the message ends, and a later part of that id replaces its value (a `block-delta`),
+ *   as the AI SDK replaces it in the message;
+ * - `file` chunks as image / audio / video / file blocks.
+ *
+ * `finish`'s reason in LangChain's names (`tool-calls` is `tool_calls`, `content-filter`
+ * `content_filter`), and its message metadata: `finishReason` (a raw reason, which wins), `usage`
+ * or `totalUsage` (ours, or the AI SDK's `LanguageModelUsage`), `model`, and its other keys into
  * `response_metadata`. `error` fails the stream with its text, `abort` with code `"aborted"`.
  *
  * What has no place in one message is passed through to raw-event readers as `provider` events
  * (`{event: "provider", provider: "ai-sdk", name: <chunk type>, payload: <chunk>}`) and ignored by
- * the fold: `start-step` / `finish-step`, the outputs of tools the endpoint ran (a LangChain
- * `ToolMessage`, not part of the AI message: their calls stay in `tool_calls`), approvals and
- * denials, sources, `data-*` parts, and chunk types this version does not know.
+ * the fold: `start-step` / `finish-step`, preliminary tool outputs, approval requests and denied
+ * outputs, `transient` data parts (the AI SDK leaves them out of the message too), and chunk types
+ * this version does not know.
  *
  * @module
  */
@@ -49,11 +66,21 @@ export function isUIMessageStart(value: unknown): boolean {
 interface OpenPart {
   readonly index: number;
   /** The block type it started as. */
-  readonly type: "text" | "reasoning" | "tool_call_chunk" | "server_tool_call_chunk";
+  readonly type: "text" | "reasoning" | "tool_call_chunk" | "server_tool_call_chunk" | "non_standard";
   readonly id: string;
   readonly name: string;
   /** Text, reasoning or argument text so far, joined once at its end. */
   readonly buf: StringBuilder;
+  /** A text part's citations so far. */
+  annotations?: unknown[];
+  /** A data part's latest chunk. */
+  value?: unknown;
+}
+
+/** A source chunk as an annotation, and the chunk (a `non_standard` block's value if no text takes it). */
+interface Source {
+  readonly annotation: RawEvent;
+  readonly chunk: RawEvent;
 }
 
 const FINISH_REASONS: Record<string, string> = { "tool-calls": "tool_calls", "content-filter": "content_filter" };
@@ -75,6 +102,10 @@ export class UIMessageChunks {
   #metadata: RawEvent = {};
   /** `start` named the model: the finish does not name it again. */
   #model = false;
+  /** A text block that ended, its finish held while source chunks right after its end add to it. */
+  #ended: { index: number; content: RawEvent } | undefined = undefined;
+  /** Sources that came when no text block could take them: the next text block's. */
+  #sources: Source[] = [];
 
   constructor(out: ProtocolEvent[]) {
     this.#out = out;
@@ -95,8 +126,14 @@ export class UIMessageChunks {
   }
 
   #chunk(chunk: RawEvent, type: string, position: number): void {
+    if (type === "source-url" || type === "source-document") {
+      if (!this.#started) this.#start({});
+      return this.#source(chunk, type, position);
+    }
+    this.#releaseEnded();
     if (type === "start") return this.#start(chunk);
     if (!this.#started) this.#start({});
+    if (type.startsWith("data-")) return this.#data(chunk, type);
     switch (type) {
       case "text-start":
       case "reasoning-start":
@@ -116,8 +153,8 @@ export class UIMessageChunks {
         return this.#toolEnd(chunk, type === "tool-input-error", position);
       case "tool-output-available":
       case "tool-output-error":
-        if (chunk["providerExecuted"] === true) return this.#serverResult(chunk, type === "tool-output-error");
-        return this.#pass(type, chunk);
+        if (chunk["preliminary"] === true) return this.#pass(type, chunk);
+        return this.#serverResult(chunk, type === "tool-output-error", position);
       case "file":
         return this.#file(chunk);
       case "message-metadata":
@@ -176,7 +213,71 @@ export class UIMessageChunks {
     const part = this.#open.get(key);
     if (part === undefined) return;
     this.#open.delete(key);
-    this.#close(part);
+    if (kind === "reasoning") return this.#close(part);
+    // Its finish waits for the next chunk: sources right after a text part's end are its citations.
+    this.#ended = { index: part.index, content: this.#textContent(part) };
+  }
+
+  /** The held finish of the text block that ended last goes out. */
+  #releaseEnded(): void {
+    const ended = this.#ended;
+    if (ended === undefined) return;
+    this.#ended = undefined;
+    this.#out.push({ event: "content-block-finish", index: ended.index, content: ended.content as ContentBlock });
+  }
+
+  /**
+   * A `source-url` or `source-document` chunk: a citation of the text block that ended just
+   * before it, else of the text part open last, else of the next text block.
+   */
+  #source(chunk: RawEvent, type: string, position: number): void {
+    const annotation: RawEvent = { type: "citation", id: field(chunk, "sourceId", position) };
+    let extras: RawEvent | undefined;
+    for (const key in chunk) {
+      const value = chunk[key];
+      if (key === "type" || key === "sourceId" || value === undefined) continue;
+      if (key === "title" || (key === "url" && type === "source-url")) setField(annotation, key, value);
+      else setField((extras ??= {}), key, value);
+    }
+    if (extras !== undefined) annotation["extras"] = extras;
+    if (this.#ended !== undefined) {
+      ((this.#ended.content["annotations"] ??= []) as unknown[]).push(annotation);
+      return;
+    }
+    let open: OpenPart | undefined;
+    for (const part of this.#open.values()) if (part.type === "text" && (open === undefined || part.index > open.index)) open = part;
+    if (open !== undefined) (open.annotations ??= []).push(annotation);
+    else this.#sources.push({ annotation, chunk });
+  }
+
+  /** A text part's finished block: its text, and its citations (the held sources first). */
+  #textContent(part: OpenPart): RawEvent {
+    const content: RawEvent = { type: "text", text: part.buf.toString() };
+    const held = this.#sources;
+    if (held.length > 0 || part.annotations !== undefined) {
+      this.#sources = [];
+      content["annotations"] = [...held.map((s) => s.annotation), ...(part.annotations ?? [])];
+    }
+    return content;
+  }
+
+  /**
+   * A `data-*` part: a `non_standard` block holding it. One with an id stays open (until the
+   * message ends) so that a later part of that id replaces it; a transient one is no part of the
+   * message.
+   */
+  #data(chunk: RawEvent, type: string): void {
+    if (chunk["transient"] === true) return this.#pass(type, chunk);
+    const id = chunk["id"];
+    if (typeof id !== "string") return this.#whole({ type: "non_standard", value: chunk });
+    const key = `d:${type}:${id}`;
+    const part = this.#open.get(key);
+    if (part === undefined) {
+      this.#openAt(key, "non_standard", id, "", { type: "non_standard", value: chunk }).value = chunk;
+      return;
+    }
+    part.value = chunk;
+    this.#out.push({ event: "content-block-delta", index: part.index, delta: { type: "block-delta", fields: { value: chunk } } });
   }
 
   #toolStart(chunk: RawEvent, position: number): OpenPart | undefined {
@@ -225,11 +326,11 @@ export class UIMessageChunks {
     this.#out.push({ event: "content-block-finish", index: part.index, content: content as ContentBlock });
   }
 
-  /** A provider-executed tool's result: a `server_tool_result` block of its own. */
-  #serverResult(chunk: RawEvent, failed: boolean): void {
+  /** A tool's result (the provider's or the endpoint's): a `server_tool_result` block of its own. */
+  #serverResult(chunk: RawEvent, failed: boolean, position: number): void {
     const content: RawEvent = {
       type: "server_tool_result",
-      tool_call_id: typeof chunk["toolCallId"] === "string" ? chunk["toolCallId"] : "",
+      tool_call_id: field(chunk, "toolCallId", position),
       status: failed ? "error" : "success",
       output: failed ? chunk["errorText"] : chunk["output"],
     };
@@ -264,7 +365,9 @@ export class UIMessageChunks {
   #close(part: OpenPart): void {
     const text = part.buf.toString();
     let content: RawEvent;
-    if (part.type === "text" || part.type === "reasoning") content = { type: part.type, [part.type]: text };
+    if (part.type === "text") content = this.#textContent(part);
+    else if (part.type === "reasoning") content = { type: "reasoning", reasoning: text };
+    else if (part.type === "non_standard") content = { type: "non_standard", value: part.value };
     else {
       const args = parseArgs(text);
       const type = part.type === "server_tool_call_chunk" ? "server_tool_call" : "tool_call";
@@ -283,9 +386,13 @@ export class UIMessageChunks {
 
   /** The open parts end in index order, then the message, with what its metadata says. */
   #finish(unified: string | undefined): void {
+    this.#releaseEnded();
     const open = [...this.#open.values()].sort((a, b) => a.index - b.index);
     this.#open.clear();
     for (const part of open) this.#close(part);
+    // Sources that no text block followed.
+    for (const source of this.#sources) this.#whole({ type: "non_standard", value: source.chunk });
+    this.#sources = [];
     const { finishReason, usage, totalUsage, model, ...rest } = this.#metadata;
     const event: RawEvent = { event: "message-finish" };
     const reason = typeof finishReason === "string" ? finishReason : unified !== undefined ? (FINISH_REASONS[unified] ?? unified) : undefined;
