@@ -26,7 +26,12 @@ export { SSEEncoderStream, type SSEEncoderOptions } from "./encoders/sse-encoder
 export { FormatEncoderStream, type WireFormatName } from "./encoders/formats.ts";
 export { NDJSONEncoderStream } from "./encoders/ndjson-encoder-stream.ts";
 export { SSEParser, SSEParserStream, type ServerSentEvent, type SSEParserOptions } from "./sse/parse.ts";
-export { fromResponse, NDJSONDecoderStream, SSEDecoderStream } from "./decoders/from-response.ts";
+export { fromResponse, NDJSONDecoderStream, SSEDecoderStream, type FromResponseOptions } from "./decoders/from-response.ts";
+export type { ReconnectOptions } from "./decoders/reconnect.ts";
+export type { LogFailure, LogReadOptions, LogRow, LogSnapshot, LogStatus, StreamLog } from "./log/stream-log.ts";
+export { MemoryLog, MemoryLogStore, type MemoryLogStoreOptions } from "./log/memory-log.ts";
+export { persist, type PersistOptions, type Persisting } from "./log/persist.ts";
+export { resumeResponse, type ResumeResponseOptions } from "./log/resume-response.ts";
 export { HTTPError } from "./http-error.ts";
 export { PartialJSON, type JSONValue } from "./partial-json.ts";
 export { Snapshots, type PartialToolCall } from "./snapshots.ts";
