@@ -229,6 +229,13 @@ export interface FromResponseOptions extends DecoderOptions {
  * terminal event gets a synthesized `message-finish`; an empty one fails with "No generation
  * chunks were returned". A response whose body was already read, or a bad `maxLineBytes`, throws
  * a `TypeError` / `RangeError` at once.
+ *
+ * With `reconnect`, a body that fails (a network error, a retryable status: 408, 409, 429, 5xx) or
+ * ends before its terminal event is not the end: `reconnect.fetch(lastEventId)` is asked, after
+ * `delayMs` doubling up to `maxDelayMs` (or the server's `retry-after`), at most `retries` times in
+ * a row without an event read; then the stream fails with the last error. Data that is not JSON,
+ * a limit, and other statuses (a 404: the generation is gone) fail it at once. Cancelling the stream
+ * stops a wait between reconnects. A bad `reconnect` option throws at once.
  */
 export function fromResponse(input: ResponseInput, options?: FromResponseOptions): ChatModelStream {
   const limit = new LineLimit(options);

@@ -111,7 +111,7 @@ const stores = new WeakMap<MemoryLogStore, Generations>();
  * @example
  * ```ts
  * const logs = new MemoryLogStore({ retentionMs: 5 * 60_000 });
- * const log = logs.log(chatId); // the same generation for the producer and every viewer
+ * const log = logs.log("chat-42"); // the same generation for the producer and every viewer
  * ```
  *
  * Cancellation and errors: a `retentionMs` that is not a number ≥ 0 throws a `RangeError`
@@ -160,9 +160,9 @@ function notFound(id: string): TypeError {
  * ```ts
  * const logs = new MemoryLogStore();
  * // The producer, in the request that starts the chat:
- * ctx.waitUntil(persist(stream, logs.log(chatId)));
+ * ctx.waitUntil(persist(ChatModelStream.from(callModel(request)), logs.log("chat-42")));
  * // Any viewer, in any later request of this process:
- * return resumeResponse(logs.log(chatId), request);
+ * const viewer: Response = await resumeResponse(logs.log("chat-42"), request);
  * ```
  *
  * Cancellation and errors: as `StreamLog`: `open` of an existing log rejects with a `TypeError`

@@ -117,11 +117,15 @@ function checkNumber(name: string, value: number | undefined, fallback: number):
  *
  * @example
  * ```ts
- * const stream = ChatModelStream.from(callModel(prompt));
- * const run = persist(stream, logs.log(chatId), { signal: request.signal, onDisconnect: "continue" });
+ * const logs = new MemoryLogStore();
+ * const run = persist(ChatModelStream.from(callModel(request)), logs.log("chat-42"), {
+ *   signal: request.signal,
+ *   onDisconnect: "continue", // a reload resumes; only a Stop stops
+ * });
  * ctx.waitUntil(run);
  * await run.opened;
- * return resumeResponse(logs.log(chatId), request); // this client is one viewer among many
+ * // This client is one viewer among many:
+ * const viewer: Response = await resumeResponse(logs.log("chat-42"), request);
  * ```
  *
  * Cancellation and errors: the client's `signal` stops the generation only with `onDisconnect:

@@ -71,10 +71,16 @@ function jsonError(status: number, message: string, code: string): Response {
  *
  * @example
  * ```ts
- * // GET /chat/:id/stream — a reload, a second tab, another device.
- * return resumeResponse(logs.log(id), request);
- * // In the browser: new EventSource(`/chat/${id}/stream`), or
- * // fromResponse(await fetch(url), { reconnect: { fetch: (id) => fetch(url, { headers: { "last-event-id": id } }) } })
+ * const logs = new MemoryLogStore();
+ * // GET /chat/stream?id=… — a reload, a second tab, another device:
+ * const id = new URL(request.url).searchParams.get("id") ?? "";
+ * const viewer: Response = await resumeResponse(logs.log(id), request);
+ *
+ * // In the browser: new EventSource(url), or with fetch and reconnects:
+ * const url = "/chat/stream?id=chat-42";
+ * const stream = fromResponse(await fetch(url), {
+ *   reconnect: { fetch: (lastEventId) => fetch(url, { headers: { "last-event-id": lastEventId } }) },
+ * });
  * ```
  *
  * Cancellation and errors: `request.signal` (a viewer that leaves; workerd needs the
