@@ -205,9 +205,10 @@ export interface FromResponseOptions extends DecoderOptions {
  *
  * An AI SDK UI message stream (`result.toUIMessageStreamResponse()`, known by its
  * `x-vercel-ai-ui-message-stream: v1` header or a first `start` chunk) is read too: text,
- * reasoning and tool calls of every step, the finish reason in LangChain's names, usage sent as
- * message metadata; what has no place in one message (tool outputs, step markers, `data-*`
- * parts) reaches raw-event readers as `provider` events named by the chunk type.
+ * reasoning and tool calls of every step, tool outputs as server tool results, sources as the
+ * text's citations, `data-*` parts as `non_standard` blocks, the finish reason in LangChain's
+ * names, usage sent as message metadata; what has no place in one message (step markers,
+ * transient data parts) reaches raw-event readers as `provider` events named by the chunk type.
  *
  * @example
  * ```ts
