@@ -22,7 +22,7 @@ export interface StreamLogObjectStub {
   stopped(listener: string): Promise<string | undefined>;
   unlisten(listener: string): Promise<StreamLogObjectReply>;
   endRead(read: string): Promise<StreamLogObjectReply>;
-  fetch(request: Request): Promise<Response>;
+  fetch(input: Request | string): Promise<Response>;
 }
 
 const ERRORS: Record<string, new (message: string) => Error> = { TypeError, RangeError };
