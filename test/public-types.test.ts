@@ -56,6 +56,8 @@ describe("every optional option accepts undefined, as if it were left out", () =
       heartbeatMs: undefined,
       onError: undefined,
       smooth: undefined,
+      threadId: undefined,
+      runId: undefined,
     };
     const response = toResponse(ChatModelStream.from(hello()), options);
     expect({ status: response.status, type: response.headers.get("content-type") }).toEqual({

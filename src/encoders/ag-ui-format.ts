@@ -11,13 +11,13 @@
  * @module
  */
 import { isRecord, type ProtocolEvent, type RawEvent } from "../protocol.ts";
-import type { WireFormat, WireWriter } from "./wire.ts";
+import type { RunIds, WireFormat, WireWriter } from "./wire.ts";
 
 /** @internal AG-UI events over SSE. */
 export const agUIFormat: WireFormat = {
   contentType: "text/event-stream",
   headers: [],
-  writer: (messageId) => new AGUIWriter(messageId),
+  writer: (messageId, run) => new AGUIWriter(messageId, run),
 };
 
 /** The protocol version this writer speaks, declared on `RUN_STARTED`. */
@@ -63,8 +63,12 @@ class AGUIWriter implements WireWriter {
   /** The ids of the tool calls that went out. */
   readonly #callIds = new Set<string>();
 
-  constructor(messageId?: string) {
+  /** The ids the caller gave the run, which win over the start metadata's. */
+  readonly #run: RunIds | undefined;
+
+  constructor(messageId?: string, run?: RunIds) {
     this.#id = messageId ?? crypto.randomUUID();
+    this.#run = run;
   }
 
   push(event: ProtocolEvent): string {
@@ -93,8 +97,8 @@ class AGUIWriter implements WireWriter {
   }
 
   /**
-   * `RUN_STARTED`. The server does not see the client's thread and run ids: the start metadata's
-   * `thread_id` / `run_id` (LangGraph's names) are used when given, else the message id.
+   * `RUN_STARTED`, with the thread and run ids the caller gave (the client's `RunAgentInput`'s),
+   * else the start metadata's `thread_id` / `run_id` (LangGraph's names), else the message id.
    */
   #start(event: RawEvent): string {
     this.#started = true;
@@ -104,8 +108,8 @@ class AGUIWriter implements WireWriter {
     const metadata = isRecord(e["metadata"]) ? e["metadata"] : {};
     this.#provider = str(metadata["model_provider"] ?? metadata["provider"]);
     this.#model = str(metadata["model_name"] ?? metadata["model"]);
-    this.#threadId = str(metadata["thread_id"]) ?? this.#id;
-    this.#runId = str(metadata["run_id"]) ?? this.#id;
+    this.#threadId = str(this.#run?.threadId) ?? str(metadata["thread_id"]) ?? this.#id;
+    this.#runId = str(this.#run?.runId) ?? str(metadata["run_id"]) ?? this.#id;
     // LangChain.js sends the first usage snapshot on the start.
     if (e["usage"] !== undefined) this.#usage = e["usage"];
     return frame({ type: "RUN_STARTED", threadId: this.#threadId, runId: this.#runId, protocolVersion: PROTOCOL_VERSION });

@@ -28,6 +28,19 @@ export function wireFormat(name: unknown): WireFormat | undefined {
   return typeof name === "string" && Object.hasOwn(WIRE_FORMATS, name) ? WIRE_FORMATS[name as WireFormatName] : undefined;
 }
 
+/** Options of `FormatEncoderStream`. */
+export interface FormatEncoderOptions {
+  /** The message's id when its `message-start` carries none (else one is made up). */
+  messageId?: string | undefined;
+  /**
+   * `"ag-ui"` only: the thread and run ids `RUN_STARTED` and `RUN_FINISHED` report, as the
+   * client's `RunAgentInput` gave them. Without them, the start metadata's `thread_id` / `run_id`
+   * are used, else the message id.
+   */
+  threadId?: string | undefined;
+  runId?: string | undefined;
+}
+
 /**
  * Protocol events in, another ecosystem's bytes out: the AI SDK's UI message stream, OpenAI Chat
  * Completions or Anthropic Messages SSE, or AG-UI, as `toResponse(stream, { format })` writes
@@ -39,6 +52,10 @@ export function wireFormat(name: unknown): WireFormat | undefined {
  * declare const events: ReadableStream<ProtocolEvent>;
  * const body = events.pipeThrough(new FormatEncoderStream("openai-chat"));
  * const response = new Response(body, { headers: { "content-type": "text/event-stream" } });
+ *
+ * // An AG-UI run under the ids the client sent in its RunAgentInput:
+ * declare const input: { threadId: string; runId: string };
+ * const run = events.pipeThrough(new FormatEncoderStream("ag-ui", { threadId: input.threadId, runId: input.runId }));
  * ```
  *
  * Cancellation and errors: after a terminal event (`message-finish` or `error`, whose closing
@@ -47,13 +64,13 @@ export function wireFormat(name: unknown): WireFormat | undefined {
  * workerd reports as unhandled). An unknown format name throws a `TypeError` at once.
  */
 export class FormatEncoderStream extends TransformStream<ProtocolEvent, Uint8Array> {
-  constructor(format: WireFormatName, options?: { messageId?: string | undefined }) {
+  constructor(format: WireFormatName, options?: FormatEncoderOptions) {
     const spec = wireFormat(format);
     if (spec === undefined) {
       const names = Object.keys(WIRE_FORMATS).map((n) => `"${n}"`).join(", ");
       throw coded(new TypeError(`FormatEncoderStream: format must be one of ${names}, got ${String(format)}`), "bad_option");
     }
-    super(formatTransformer(spec.writer(options?.messageId)));
+    super(formatTransformer(spec.writer(options?.messageId, options)));
   }
 }
 

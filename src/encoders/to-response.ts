@@ -85,6 +85,13 @@ export interface ToResponseOptions {
    * @default undefined (off)
    */
   smooth?: boolean | SmoothOptions | undefined;
+  /**
+   * `"ag-ui"` only: the thread and run ids `RUN_STARTED` and `RUN_FINISHED` report, as the
+   * client's `RunAgentInput` gave them (else the start metadata's `thread_id` / `run_id`, else the
+   * message id).
+   */
+  threadId?: string | undefined;
+  runId?: string | undefined;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -169,7 +176,7 @@ export function toResponse(stream: ChatModelStream, options: ToResponseOptions =
     stream = ChatModelStream.from(stream.events.pipeThrough(smooth(options.smooth === true ? {} : options.smooth)));
   }
   const heartbeatMs = mode === SSE || wire?.contentType === "text/event-stream" ? (options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS) : 0;
-  const source = new BodySource(stream, mode, heartbeatMs, options.onError ?? describeError, wire?.writer());
+  const source = new BodySource(stream, mode, heartbeatMs, options.onError ?? describeError, wire?.writer(undefined, options));
   // highWaterMark 0: the model is read only as fast as the client takes the bytes.
   const body = new ReadableStream<Uint8Array>(source, { highWaterMark: 0 });
   return new Response(body, { status: options.status ?? 200, headers });

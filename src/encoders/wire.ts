@@ -16,12 +16,21 @@ export interface WireWriter {
   push(event: ProtocolEvent): string;
 }
 
+/** @internal The ids of the run an AG-UI body reports (the client's `RunAgentInput` has them). */
+export interface RunIds {
+  readonly threadId?: string | undefined;
+  readonly runId?: string | undefined;
+}
+
 /** @internal A format: its content type, its other headers, and a writer per body. */
 export interface WireFormat {
   readonly contentType: string;
   readonly headers: readonly (readonly [string, string])[];
-  /** A writer for one message; `messageId` names a message whose start event carries no id. */
-  writer(messageId?: string): WireWriter;
+  /**
+   * A writer for one message; `messageId` names a message whose start event carries no id, `run`
+   * the run (formats that have runs: AG-UI).
+   */
+  writer(messageId?: string, run?: RunIds): WireWriter;
 }
 
 /** @internal The finish reason most wire formats know, from the providers' and LangChain's. */
