@@ -23,7 +23,7 @@ export {
   type ToResponseOptions,
 } from "./encoders/to-response.ts";
 export { SSEEncoderStream, type SSEEncoderOptions } from "./encoders/sse-encoder-stream.ts";
-export { FormatEncoderStream, type WireFormatName } from "./encoders/formats.ts";
+export { FormatEncoderStream, type FormatEncoderOptions, type WireFormatName } from "./encoders/formats.ts";
 export { NDJSONEncoderStream } from "./encoders/ndjson-encoder-stream.ts";
 export { SSEParser, SSEParserStream, type ServerSentEvent, type SSEParserOptions } from "./sse/parse.ts";
 export { fromResponse, NDJSONDecoderStream, SSEDecoderStream, type FromResponseOptions } from "./decoders/from-response.ts";

@@ -9,6 +9,7 @@ import recordings from "virtual:recordings";
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import {
   ChatModelStream,
+  FormatEncoderStream,
   fromAnthropic,
   fromBedrock,
   fromGemini,
@@ -283,6 +284,38 @@ describe("toResponse ag-ui, run by @ag-ui/client's HttpAgent", () => {
     await agent.runAgent({ runId: "run-from-client" }, { onRunStartedEvent: ({ event }) => void (started = event) });
     expect(started).toMatchObject({ threadId: "thread-from-client", runId: "run-from-client" });
     expect(agent.messages).toMatchObject([{ role: "assistant", content: "hi" }]);
+  });
+
+  it("a server that passes the client's thread and run ids as toResponse's threadId / runId answers the HttpAgent's request under them", async () => {
+    const agent = new HttpAgent({
+      url: "https://agent.test/run",
+      threadId: "thread-from-client",
+      fetch: async (_url, init) => {
+        const input = JSON.parse(String(init.body)) as { threadId: string; runId: string };
+        return toResponse(pulled(textMessage("hi")), { format: "ag-ui", threadId: input.threadId, runId: input.runId });
+      },
+    });
+    const seen: { started?: unknown; finished?: unknown } = {};
+    await agent.runAgent(
+      { runId: "run-from-client" },
+      { onRunStartedEvent: ({ event }) => void (seen.started = event), onRunFinishedEvent: ({ event }) => void (seen.finished = event) },
+    );
+    expect(seen.started).toMatchObject({ threadId: "thread-from-client", runId: "run-from-client" });
+    expect(seen.finished).toMatchObject({ threadId: "thread-from-client", runId: "run-from-client" });
+    expect(agent.messages).toMatchObject([{ role: "assistant", content: "hi" }]);
+  });
+
+  it("FormatEncoderStream's threadId / runId win over the start metadata's; either one alone leaves the other as it was", async () => {
+    const events: Event[] = [{ event: "message-start", id: "m1", metadata: { thread_id: "t-meta", run_id: "r-meta" } }, ...textMessage("x").slice(1)];
+    const ids = async (options: { threadId?: string; runId?: string }) => {
+      const body = pulled(events).events.pipeThrough(new FormatEncoderStream("ag-ui", options));
+      const all = await clientEvents(new Response(body, { headers: { "content-type": "text/event-stream" } }));
+      const runs = all.filter((e) => e.type === "RUN_STARTED" || e.type === "RUN_FINISHED") as unknown as { threadId: string; runId: string }[];
+      return runs.map((e) => [e.threadId, e.runId]);
+    };
+    expect(await ids({ threadId: "t-opt", runId: "r-opt" })).toEqual([["t-opt", "r-opt"], ["t-opt", "r-opt"]]);
+    expect(await ids({ runId: "r-opt" })).toEqual([["t-meta", "r-opt"], ["t-meta", "r-opt"]]);
+    expect(await ids({})).toEqual([["t-meta", "r-meta"], ["t-meta", "r-meta"]]);
   });
 
   it("two tool calls under one id: the second goes out renamed, so the client keeps both instead of failing the run", async () => {
