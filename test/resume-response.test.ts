@@ -24,6 +24,10 @@ async function finishedLog(): Promise<StreamLog> {
   return log;
 }
 
+function textOf(list: readonly Event[]): string {
+  return list.map((e) => (e.event === "content-block-delta" && e.delta.type === "text-delta" ? e.delta.text : "")).join("");
+}
+
 function request(init: { offset?: string; lastEventId?: string; signal?: AbortSignal } = {}): Request {
   const url = init.offset === undefined ? "http://example.test/chat" : `http://example.test/chat?offset=${encodeURIComponent(init.offset)}`;
   const headers = init.lastEventId === undefined ? {} : { "last-event-id": init.lastEventId };
@@ -49,42 +53,47 @@ describe("resumeResponse: replay", () => {
     expect(await fromResponse(response).output).toEqual(await ChatModelStream.from(message).output);
   });
 
-  it("ids are <seq>.<k>, event k of row seq, and the events are the stored ones", async () => {
+  it("ids are <seq>.<k>: a replay merges the deltas of many rows, each merged delta with the id of its last", async () => {
     const log = await finishedLog();
     const got = messages(await (await resumeResponse(log, request())).text());
-    expect(got.slice(0, 3).map((m) => m.id)).toEqual(["1.0", "1.1", "2.0"]);
-    expect(got.map((m) => m.data)).toEqual(message);
+    // message-start and the block's start (row 1), one delta for the twelve (rows 2–7), the finish (row 8).
+    expect(got.map((m) => m.id)).toEqual(["1.0", "1.1", "7.1", "8.0"]);
+    expect(textOf(got.map((m) => m.data))).toBe(deltas.join(""));
     expect(got.every((m) => m.event === m.data.event)).toBe(true);
   });
 
-  it("each row is one chunk of bytes", async () => {
+  it("a stored generation replays as one chunk of bytes, not one per row or per delta", async () => {
     const log = await finishedLog();
     const chunks = await readAll((await resumeResponse(log, request())).body!);
-    expect(chunks.length).toBe((await log.snapshot())!.seq);
-    expect(chunks.every((c) => c instanceof Uint8Array)).toBe(true);
+    expect(chunks.length).toBe(1);
+    expect(chunks[0]).toBeInstanceOf(Uint8Array);
   });
 
-  it("after every id, Last-Event-ID resumes at exactly the next event", async () => {
+  it("after every stored event's id, Last-Event-ID resumes at exactly the next event", async () => {
     const log = await finishedLog();
-    const all = messages(await (await resumeResponse(log, request())).text());
-    for (const [i, m] of all.entries()) {
+    const rows = await readAll(log.read(0));
+    const stored = rows.flatMap((row) => row.events.map((data, k) => ({ id: `${row.seq}.${k}`, data: data as Event })));
+    for (const [i, m] of stored.entries()) {
       const rest = messages(await (await resumeResponse(log, request({ lastEventId: m.id }))).text());
-      expect(rest.map((r) => r.id)).toEqual(all.slice(i + 1).map((r) => r.id));
+      const expected = stored.slice(i + 1).map((e) => e.data);
+      expect(textOf(rest.map((r) => r.data)), m.id).toBe(textOf(expected));
+      expect(rest.at(-1)?.data.event ?? "nothing").toBe(expected.length === 0 ? "nothing" : "message-finish");
+      if (expected.length > 0) expect(rest.at(-1)!.id).toBe(stored.at(-1)!.id);
     }
   });
 
   it("?offset= does the same for clients that cannot set headers; Last-Event-ID wins over it", async () => {
     const log = await finishedLog();
     const byQuery = messages(await (await resumeResponse(log, request({ offset: "3.0" }))).text());
-    expect(byQuery[0]!.id).toBe("3.1");
+    expect(textOf(byQuery.map((m) => m.data))).toBe(deltas.slice(3).join(""));
     const both = messages(await (await resumeResponse(log, request({ offset: "1.0", lastEventId: "5.1" }))).text());
-    expect(both[0]!.id).toBe("6.0");
+    expect(textOf(both.map((m) => m.data))).toBe(deltas.slice(8).join(""));
   });
 
   it("a bare row number means after that whole row", async () => {
     const log = await finishedLog();
     const rest = messages(await (await resumeResponse(log, request({ offset: "2" }))).text());
-    expect(rest[0]!.id).toBe("3.0");
+    expect(textOf(rest.map((m) => m.data))).toBe(deltas.slice(2).join(""));
   });
 
   it("an unknown log is a 404 with a JSON body (code not_found)", async () => {
@@ -126,6 +135,19 @@ describe("resumeResponse: live", () => {
     stream.close();
     await run;
     expect(await Promise.all(texts)).toEqual([deltas.join(""), deltas.join("")]);
+  });
+
+  it("each row appended while a viewer waits reaches it as one chunk", async () => {
+    const log = store.log(`chunk${++n}`);
+    await log.open();
+    const reader = (await resumeResponse(log, request())).body!.getReader();
+    for (let seq = 1; seq <= 3; seq++) {
+      const next = reader.read();
+      await log.append({ seq, events: seq === 1 ? message.slice(0, 3) : message.slice(seq + 1, seq + 2) });
+      const text = new TextDecoder().decode((await next).value);
+      expect(messages(text).map((m) => m.id)).toEqual(seq === 1 ? ["1.0", "1.1", "1.2"] : [`${seq}.0`]);
+    }
+    await reader.cancel();
   });
 
   it("a viewer that waits gets : ping heartbeats", async () => {

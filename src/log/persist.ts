@@ -65,7 +65,7 @@ class PendingRow {
   add(event: ProtocolEvent): void {
     // Room 0: every growing delta merges into the one before it when it can.
     queueEvent(this.queue, event, 0);
-    this.bytes += sizeOf(event as unknown as RawEvent);
+    this.bytes += eventSize(event as unknown as RawEvent);
     const name = event.event;
     if (name === "content-block-finish" || name === "message-finish" || name === "error") this.urgent = true;
   }
@@ -75,8 +75,8 @@ class PendingRow {
   }
 }
 
-/** The growing field of a delta, else the JSON of the event: only a rough size is needed. */
-function sizeOf(event: RawEvent): number {
+/** @internal About an event's size: the growing field of a delta, else its JSON; only a rough size is needed. */
+export function eventSize(event: RawEvent): number {
   if (event["event"] === "content-block-delta") {
     const delta = event["delta"] as RawEvent | undefined;
     if (delta !== null && typeof delta === "object") {

@@ -4,7 +4,9 @@
  *
  * @module
  */
-import { isTerminal, type ProtocolEvent } from "../protocol.ts";
+import { queuedEvent, queueEvent, type EventQueue } from "../coalesce.ts";
+import { isTerminal, type ProtocolEvent, type RawEvent } from "../protocol.ts";
+import { eventSize } from "./persist.ts";
 import { Heartbeat } from "../encoders/heartbeat.ts";
 import { DEFAULT_HEARTBEAT_MS, PING, sseFrame } from "../encoders/sse-encoder-stream.ts";
 import type { LogRow, LogSnapshot, StreamLog } from "./stream-log.ts";
@@ -65,9 +67,12 @@ function jsonError(status: number, message: string, code: string): Response {
  * writes (so `fromResponse` reads them back), with ids `<seq>.<k>`: event `k` of row `seq`. The
  * offset is the `Last-Event-ID` header (what `EventSource` sends when it reconnects) or the
  * `?offset=` query parameter (for `fetch` clients), and means "after this event": a connection
- * cut in the middle of a row resumes at the next event of that row. Replay sends the stored rows,
- * each as one chunk of bytes, never one chunk per delta. While the viewer waits, a `: ping`
- * comment goes out after `heartbeatMs` of silence.
+ * cut in the middle of a row resumes at the next event of that row. What was stored before the
+ * request is replayed merged: consecutive deltas of a block, across rows, become one delta event
+ * (up to about 8 KiB, carrying the id of the last delta it holds, so that resuming after it is
+ * exact), written in chunks of up to about 64 KiB; a row appended while the viewer waits goes out
+ * as one chunk. Never one chunk per delta. While the viewer waits, a `: ping` comment goes out
+ * after `heartbeatMs` of silence.
  *
  * @example
  * ```ts
@@ -110,13 +115,69 @@ export async function resumeResponse(log: StreamLog, request: Request, options: 
     ["x-accel-buffering", "no"],
   ];
   for (const [name, value] of defaults) if (!headers.has(name)) headers.set(name, value);
-  const source = new ReplaySource(log, offset, options.live ?? true, request.signal, heartbeat);
+  const source = new ReplaySource(log, offset, snapshot.seq, options.live ?? true, request.signal, heartbeat);
   return new Response(new ReadableStream<Uint8Array>(source, { highWaterMark: 0 }), { status: 200, headers });
 }
 
 const noop = (): void => {};
 
-/** The body: one chunk per row, pings while waiting, a closing event from the snapshot if needed. */
+/** A replay's chunk is cut once its events hold about this many bytes. */
+const REPLAY_CHUNK_BYTES = 64 * 1024;
+/**
+ * A merged delta stops growing at about this many bytes: an event is what a cut connection keeps
+ * or loses whole, so a viewer on a network that drops often still gets on.
+ */
+const MERGED_EVENT_BYTES = 8 * 1024;
+
+/**
+ * Events on their way out, with the SSE id of each: consecutive growing deltas merge (as the
+ * coalescer merges a lagging reader's queue), and a merged delta carries the id of the last event
+ * it holds, so that resuming after it means after all of them.
+ */
+class Batch {
+  readonly #queue: EventQueue = { items: [], usage: undefined, usageAt: -1 };
+  #ids: string[] = [];
+  /** Frames of events that can merge no more. */
+  #frames = "";
+  /** About how many bytes the batch holds, and its events not yet framed. */
+  bytes = 0;
+  #open = 0;
+
+  add(event: ProtocolEvent, id: string): void {
+    if (this.#open >= MERGED_EVENT_BYTES) this.#frame();
+    const items = this.#queue.items;
+    const before = items.length;
+    queueEvent(this.#queue, event, 0);
+    // A usage snapshot stays where it is: the events around it keep their ids.
+    this.#queue.usageAt = -1;
+    if (items.length > before) this.#ids.push(id);
+    else this.#ids[before - 1] = id;
+    const size = eventSize(event as unknown as RawEvent);
+    this.bytes += size;
+    this.#open += size;
+  }
+
+  /** The SSE frames of the events, and an empty batch. */
+  take(): string {
+    this.#frame();
+    const frames = this.#frames;
+    this.#frames = "";
+    this.bytes = 0;
+    return frames;
+  }
+
+  /** Frames the events queued so far: nothing more merges into them. */
+  #frame(): void {
+    const items = this.#queue.items;
+    const ids = this.#ids;
+    for (let i = 0; i < items.length; i++) this.#frames += sseFrame(ids[i]!, queuedEvent(items[i]), i).frame;
+    this.#queue.items = [];
+    this.#ids = [];
+    this.#open = 0;
+  }
+}
+
+/** The body: rows as chunks, pings while waiting, a closing event from the snapshot if needed. */
 class ReplaySource implements UnderlyingDefaultSource<Uint8Array> {
   readonly #log: StreamLog;
   readonly #rows: ReadableStreamDefaultReader<LogRow>;
@@ -132,9 +193,13 @@ class ReplaySource implements UnderlyingDefaultSource<Uint8Array> {
   /** The last row read, and how many events it had: a closing event continues its ids. */
   #lastSeq = 0;
   #lastCount = 0;
+  /** The log's last row when the request came: rows up to it are replayed in batches. */
+  readonly #storedSeq: number;
+  readonly #batch = new Batch();
 
-  constructor(log: StreamLog, offset: Offset, live: boolean, signal: AbortSignal | undefined, heartbeatMs: number) {
+  constructor(log: StreamLog, offset: Offset, storedSeq: number, live: boolean, signal: AbortSignal | undefined, heartbeatMs: number) {
     this.#log = log;
+    this.#storedSeq = storedSeq;
     const partial = offset.event >= 0 && offset.seq > 0;
     this.#skipSeq = partial ? offset.seq : 0;
     this.#skipThrough = offset.event;
@@ -164,7 +229,17 @@ class ReplaySource implements UnderlyingDefaultSource<Uint8Array> {
       }
       if (this.#done) return;
       if (result.done) return this.#end(controller);
-      if (this.#write(controller, result.value)) return;
+      const row = result.value;
+      const terminal = this.#add(row);
+      // Rows stored before the request are replayed together, up to a chunk's worth: a viewer that
+      // resumes a slowly written answer gets its many small rows as one run of merged deltas.
+      if (!terminal && row.seq < this.#storedSeq && this.#batch.bytes < REPLAY_CHUNK_BYTES) continue;
+      const wrote = this.#flush(controller);
+      if (terminal) {
+        this.#rows.cancel().catch(noop);
+        return this.#close(controller);
+      }
+      if (wrote) return;
     }
   }
 
@@ -174,32 +249,32 @@ class ReplaySource implements UnderlyingDefaultSource<Uint8Array> {
     this.#rows.cancel(reason).catch(noop);
   }
 
-  /** Writes one row as one chunk; returns whether anything was written. */
-  #write(controller: ReadableStreamDefaultController<Uint8Array>, row: LogRow): boolean {
+  /** Adds a row's events (those after the offset) to the batch; returns whether the row ends the generation. */
+  #add(row: LogRow): boolean {
     const { seq, events } = row;
     const from = seq === this.#skipSeq ? this.#skipThrough + 1 : 0;
     this.#lastSeq = seq;
     this.#lastCount = events.length;
-    let frames = "";
     // The row ends the generation even when the viewer had its last event already.
-    let terminal = isTerminal((events[events.length - 1] as { event?: unknown } | undefined)?.event);
+    if (isTerminal((events[events.length - 1] as { event?: unknown } | undefined)?.event)) {
+      for (let k = from; k < events.length; k++) this.#batch.add(events[k]!, `${seq}.${k}`);
+      return true;
+    }
     for (let k = from; k < events.length; k++) {
-      const { frame, name } = sseFrame(`${seq}.${k}`, events[k], k);
-      frames += frame;
-      if (isTerminal(name)) {
-        terminal = true;
-        break;
-      }
+      const event = events[k]!;
+      this.#batch.add(event, `${seq}.${k}`);
+      if (isTerminal(event.event)) return true;
     }
-    if (frames !== "") {
-      controller.enqueue(this.#encoder.encode(frames));
-      this.#heartbeat.mark();
-    }
-    if (terminal) {
-      this.#rows.cancel().catch(noop);
-      this.#close(controller);
-    }
-    return frames !== "" || terminal;
+    return false;
+  }
+
+  /** Writes the batch as one chunk; returns whether anything was written. */
+  #flush(controller: ReadableStreamDefaultController<Uint8Array>): boolean {
+    const frames = this.#batch.take();
+    if (frames === "") return false;
+    controller.enqueue(this.#encoder.encode(frames));
+    this.#heartbeat.mark();
+    return true;
   }
 
   /** The rows ended: a log that ended without a terminal event gets one from its snapshot. */
