@@ -72,7 +72,7 @@ export default defineConfig({
           // Anthropic on 127.0.0.1 for the Worker's real-provider branch.
           globalSetup: ["./test/e2e/build-demo.ts", "./test/e2e/fake-provider.ts"],
           setupFiles: ["./test/setup/workers.ts"],
-          include: ["test/e2e/worker.test.ts"],
+          include: ["test/e2e/worker.test.ts", "test/e2e/shared-chat.test.ts"],
         },
       },
       {

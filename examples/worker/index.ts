@@ -22,6 +22,11 @@ import { PAGE } from "./page.ts";
 import { UI_PAGE } from "./ui-page.ts";
 import { callProvider, type ProviderEnv } from "./providers.ts";
 import { ScriptedModel } from "./scripted-model.ts";
+import { SHARED_PAGE } from "./shared-page.ts";
+import { isSharedChatPath, sharedChat, type StreamNamespace } from "./shared-chat.ts";
+
+// The Durable Object of /shared's chats (wrangler.toml binds it as STREAMS).
+export { StreamLogObject } from "../../src/cloudflare.ts";
 
 /** The part of a KV namespace the Worker uses. */
 export interface MessageStore {
@@ -34,6 +39,8 @@ export interface Env extends ProviderEnv {
   MESSAGES?: MessageStore;
   /** Pause between the scripted model's events in milliseconds (default 30). */
   MODEL_DELAY_MS?: string;
+  /** /shared's chats, one Durable Object each (wrangler.toml). */
+  STREAMS?: StreamNamespace;
 }
 
 /** The part of `ExecutionContext` the handler uses. */
@@ -83,6 +90,28 @@ export async function handle(request: Request, env: Env, ctx: Context, options: 
     const prompt = await readChatPrompt(request);
     if (prompt === undefined) return new Response("Expected the AI SDK chat request: {messages: [...]}, the last one the user's\n", { status: 400 });
     return answer(request, prompt, env, ctx, "ui-message-stream", options);
+  }
+  if (url.pathname === "/shared") {
+    if (request.method !== "GET") return methodNotAllowed("GET");
+    return new Response(SHARED_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } });
+  }
+  if (isSharedChatPath(url.pathname)) {
+    const log = options.log ?? console.log;
+    return sharedChat(request, {
+      streams: env.STREAMS,
+      waitUntil: (promise) => ctx.waitUntil(promise),
+      log,
+      // No request.signal: the answer outlives the request; only Stop (or the object's alarm) ends it early.
+      model: async (prompt) => {
+        try {
+          const called = options.model === undefined ? await callProvider(env, prompt, new AbortController().signal) : undefined;
+          return called ?? (options.model ?? new ScriptedModel({ delayMs: Number(env.MODEL_DELAY_MS ?? 30) })).chat(prompt);
+        } catch (error) {
+          log(`provider request failed: ${String(error)}`);
+          return new Response(`The model could not be reached: ${String(error)}\n`, { status: 502 });
+        }
+      },
+    });
   }
   const format = url.pathname === "/chat" ? "sse" : url.pathname === "/text" || url.pathname === "/" ? "text" : undefined;
   if (format === undefined) return new Response("Not Found\n", { status: 404 });

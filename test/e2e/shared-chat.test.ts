@@ -1,0 +1,75 @@
+// The example Worker's durable chats (/chats/:id on the STREAMS Durable Object, wrangler.toml) in
+// workerd, through SELF as a browser reaches them: the "example" vitest project.
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { ScriptedModel } from "../../examples/worker/scripted-model.ts";
+import { fromResponse } from "../../src/index.ts";
+
+const chat = (): string => `http://example/chats/${crypto.randomUUID()}`;
+
+/** An SSE body's frames: id and event. */
+function frames(body: string): { id: string; event: { event: string; delta?: Record<string, unknown> } }[] {
+  return body
+    .split("\n\n")
+    .map((frame) => [/^id: (.+)$/m.exec(frame)?.[1], /^data: (.+)$/m.exec(frame)?.[1]] as const)
+    .filter((pair): pair is readonly [string, string] => pair[0] !== undefined && pair[1] !== undefined)
+    .map(([id, data]) => ({ id, event: JSON.parse(data) as { event: string; delta?: Record<string, unknown> } }));
+}
+
+/** What the frames' deltas add up to: their texts, reasoning and arguments, in order. */
+function deltas(list: readonly { event: { event: string; delta?: Record<string, unknown> } }[]): string {
+  return list.map(({ event }) => (event.event === "content-block-delta" ? String(event.delta?.["text"] ?? event.delta?.["reasoning"] ?? event.delta?.["args"] ?? "") : "")).join("");
+}
+
+describe("the example Worker's durable chats", () => {
+  it("POST starts the answer and streams it; a GET meanwhile streams the same answer", async () => {
+    const url = chat();
+    const started = await SELF.fetch(`${url}?q=hi`, { method: "POST" });
+    const watcher = await SELF.fetch(url);
+    const [first, second] = await Promise.all([fromResponse(started).text, fromResponse(watcher).text]);
+    expect({ first, second, type: started.headers.get("content-type") }).toEqual({
+      first: ScriptedModel.answer,
+      second: ScriptedModel.answer,
+      type: "text/event-stream",
+    });
+  });
+
+  it("a POST to a chat that runs already watches it instead of starting another answer", async () => {
+    const url = chat();
+    const started = await SELF.fetch(`${url}?q=hi`, { method: "POST" });
+    const again = await SELF.fetch(`${url}?q=something else`, { method: "POST" });
+    expect(await fromResponse(again).text).toBe(await fromResponse(started).text);
+  });
+
+  it("a viewer that resumes after an event id gets the rest of the answer: no gap, no duplicate", async () => {
+    const url = chat();
+    const whole = frames(await (await SELF.fetch(`${url}?q=hi`, { method: "POST" })).text());
+    for (const cut of [5, 12, whole.length - 3]) {
+      const rest = frames(await (await SELF.fetch(url, { headers: { "last-event-id": whole[cut]!.id } })).text());
+      expect(deltas(whole.slice(0, cut + 1)) + deltas(rest)).toBe(deltas(whole));
+    }
+  });
+
+  it("Stop from another request stops the answer for every viewer, as aborted", async () => {
+    const url = chat();
+    const stream = fromResponse(await SELF.fetch(`${url}?q=hi`, { method: "POST" }));
+    const reader = stream.text.getReader();
+    expect((await reader.read()).done).toBe(false);
+    expect((await SELF.fetch(`${url}/stop`, { method: "POST" })).status).toBe(204);
+    const error = await (async () => {
+      for (;;) if ((await reader.read()).done) return undefined;
+    })().catch((e: unknown) => e);
+    expect((error as { code?: string }).code).toBe("aborted");
+  });
+
+  it("an unknown chat is a 404; /shared serves the page", async () => {
+    const unknown = await SELF.fetch(chat());
+    const page = await SELF.fetch("http://example/shared");
+    expect({ unknown: unknown.status, page: page.status, title: (await page.text()).includes("A shared chat") }).toEqual({
+      unknown: 404,
+      page: 200,
+      title: true,
+    });
+    await unknown.body?.cancel();
+  });
+});
