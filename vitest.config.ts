@@ -51,7 +51,8 @@ export default defineConfig({
           name: "workers",
           setupFiles: ["./test/setup/workers.ts"],
           include,
-          exclude,
+          // test/redis starts a redis-server and talks to it over TCP with the `redis` client: Node only.
+          exclude: [...exclude, "test/redis/**"],
         },
       },
       {
