@@ -320,3 +320,58 @@ describe.skipIf(!haveChromium && !requireBrowser)("the demo page in chromium", (
     });
   });
 });
+
+describe.skipIf(!haveChromium && !requireBrowser)("/shared in chromium: one answer in a Durable Object, two tabs", () => {
+  let profile: string;
+  let context: BrowserContext;
+  // A slower model than the demo's (about 10 s an answer), so that a reload and a Stop land mid-answer on a busy machine.
+  let slow: WranglerDev;
+
+  beforeAll(async () => {
+    slow = await startWranglerDev({ MODEL: "scripted", MODEL_DELAY_MS: "100" });
+    profile = await mkdtemp(join(tmpdir(), "chat-model-stream-chromium-shared-"));
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    if (profile !== undefined) await rm(profile, { recursive: true, force: true });
+    await slow?.stop();
+  });
+
+  /** The page's answer and status, once its answer pane has more than `after` characters. */
+  async function textBeyond(page: Page, after: number): Promise<{ text: string; status: string }> {
+    const handle = await page.waitForFunction((length) => {
+      const text = document.getElementById("text")!.textContent ?? "";
+      return text.length > length && { text, status: document.body.dataset["status"] ?? "" };
+    }, after);
+    return handle.jsonValue() as Promise<{ text: string; status: string }>;
+  }
+
+  it("both tabs stream the same answer, a reload resumes it, and Stop in the other tab stops it for both", async () => {
+    const first = await context.newPage();
+    await first.goto(`${slow.url}/shared`);
+    await first.fill("#q", "Two tabs, one answer");
+    await first.click("button[type=submit]");
+    await textBeyond(first, 0);
+    const chatUrl = first.url();
+    // The second tab opens the chat's URL: it watches the same answer, live.
+    const second = await context.newPage();
+    await second.goto(chatUrl);
+    const watching = await textBeyond(second, 0);
+    // A reload of the first tab mid-answer: the answer is replayed, then goes on live.
+    await first.reload();
+    const resumed = await textBeyond(first, 0);
+    await second.click("#stop");
+    await Promise.all([first, second].map((page) => page.waitForFunction(() => document.body.dataset["status"] === "stopped")));
+    const [a, b] = await Promise.all([first, second].map((page) => page.textContent("#text")));
+    expect({
+      sameUrl: second.url() === chatUrl && chatUrl.includes("#"),
+      secondLive: watching.status,
+      resumedLive: resumed.status,
+      sameText: a === b,
+      stoppedMidAnswer: a!.length > 0 && a!.length < ScriptedModel.answer.length && ScriptedModel.answer.startsWith(a!),
+    }).toEqual({ sameUrl: true, secondLive: "streaming", resumedLive: "streaming", sameText: true, stoppedMidAnswer: true });
+    await Promise.all([first.close(), second.close()]);
+  });
+});
