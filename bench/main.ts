@@ -9,6 +9,7 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { cases } from "./cases.ts";
+import { durableRows } from "./durable.ts";
 import { memoryCases } from "./memory.ts";
 import { parserRows, type ParserRow } from "./parsers.ts";
 import { workload } from "./workload.ts";
@@ -96,6 +97,10 @@ const parsers = JSON.parse(
 ) as ParserRow[];
 for (const p of parsers) process.stderr.write(`parser ${p.case}: ${p.us.toFixed(0)} µs${p.ratio !== undefined ? `, ${p.ratio.toFixed(2)}× ${p.versus}` : ""}\n`);
 
+// Durable streams (issue 13): counts on MemoryLog, see bench/durable.ts.
+const durable = await durableRows();
+for (const d of durable) process.stderr.write(`${d.case}: ${d.value.toFixed(2)}${d.unit}\n`);
+
 // -- targets ---------------------------------------------------------------------------------
 const at = (name: string, n: number): Row | undefined => rows.find((r) => r.case === name && r.n === n);
 const biggest = sizes[sizes.length - 1]!;
@@ -138,6 +143,7 @@ const targets = [
   { target: `≤ 8 MB retained at ${memoryN / 1000}k events with only text piped`, value: memText.mb, limit: 8, unit: " MB" },
   { target: "≈ 0 B more for a projection accessed but never read (≤ 0.25 MB noise)", value: memUnread.mb - memText.mb, limit: 0.25, unit: " MB" },
   { target: `≤ 8 MB held by an SSE body stalled after one event while an await drives ${memoryN / 1000}k one-character deltas`, value: memStalled.mb, limit: 8, unit: " MB" },
+  ...durable.map((d) => ({ target: d.limit === undefined ? d.case : `${d.case} ≤ ${d.limit}${d.unit}`, value: d.value, limit: d.limit ?? Infinity, unit: d.unit })),
 ];
 
 // -- output ----------------------------------------------------------------------------------
@@ -169,5 +175,5 @@ const dir = fileURLToPath(new URL("../bench/", import.meta.url));
 writeFileSync(`${dir}RESULTS.md`, report);
 writeFileSync(
   `${dir}results.json`,
-  JSON.stringify({ node: process.version, cores: os.cpus().length, quick, runs, rows, memory, parsers, targets }, null, 2) + "\n",
+  JSON.stringify({ node: process.version, cores: os.cpus().length, quick, runs, rows, memory, parsers, durable, targets }, null, 2) + "\n",
 );

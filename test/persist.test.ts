@@ -82,6 +82,33 @@ describe("persist: a finished generation", () => {
     expect(stored.filter((e) => e.event === "message-finish")).toHaveLength(1);
   });
 
+  it("a block's finish that repeats its deltas is stored without the repeat; the message is the same", async () => {
+    const { log } = fresh();
+    await persist(ChatModelStream.from(rich), log);
+    const stored = events(await readAll(log.read(0)));
+    const finishes = stored.filter((e) => e.event === "content-block-finish");
+    expect(finishes.map((e) => e.content)).toEqual([
+      { type: "reasoning", reasoning: "" },
+      { type: "text", text: "" },
+    ]);
+    expect(await ChatModelStream.from(stored).output).toEqual(await ChatModelStream.from(rich).output);
+  });
+
+  it("a finish whose text differs from its deltas (or adds to them) is stored as sent", async () => {
+    const { log } = fresh();
+    const list = [
+      { event: "message-start" },
+      { event: "content-block-delta", index: 0, delta: { type: "text-delta", text: "Hel" } },
+      { event: "content-block-finish", index: 0, content: { type: "text", text: "Hello" } },
+      { event: "content-block-delta", index: 1, delta: { type: "text-delta", text: "abc" } },
+      { event: "content-block-finish", index: 1, content: { type: "text", text: "xyz" } },
+      { event: "message-finish" },
+    ] as Event[];
+    await persist(ChatModelStream.from(list), log);
+    const stored = events(await readAll(log.read(0)));
+    expect(stored.filter((e) => e.event === "content-block-finish")).toEqual([list[2], list[4]]);
+  });
+
   it("merges a run of a thousand deltas into a few rows of merged deltas", async () => {
     const { log } = fresh();
     const deltas = Array.from({ length: 1000 }, (_, i) => `t${i % 10}`);

@@ -7,8 +7,9 @@
 import { coded, errorCode } from "../errors.ts";
 import type { ChatModelStream } from "../chat-model-stream.ts";
 import { queuedEvent, queueEvent, type EventQueue } from "../coalesce.ts";
+import { StringBuilder } from "../string-builder.ts";
 import { describeError, errorEvent, type ErrorEventFields } from "../encoders/to-response.ts";
-import type { AIMessage, ErrorWithPartial, ProtocolEvent, RawEvent } from "../protocol.ts";
+import type { AIMessage, ContentBlock, ErrorWithPartial, ProtocolEvent, RawEvent } from "../protocol.ts";
 import type { LogFailure, LogSnapshot, LogStatus, StreamLog } from "./stream-log.ts";
 
 /** Options of `persist`; all are optional. */
@@ -72,6 +73,56 @@ class PendingRow {
 
   events(): ProtocolEvent[] {
     return this.queue.items.map(queuedEvent) as ProtocolEvent[];
+  }
+}
+
+/**
+ * What the text and reasoning blocks' deltas gave so far, so that a block's finish that repeats
+ * them exactly is stored without the repeat: a finished text or reasoning that is empty keeps what
+ * the deltas gave (the fold's rule), so the message is the same, and a replay sends the answer's
+ * text once, not twice.
+ */
+class BlockTexts {
+  /** Per open block index: the field its deltas grow (`text` / `reasoning`) and what they gave. */
+  readonly #blocks = new Map<number, { key: string; text: StringBuilder }>();
+
+  /** Notes what `event` adds; returns the event to store (a finish maybe without its repeated text). */
+  see(event: ProtocolEvent): ProtocolEvent {
+    const name = event.event;
+    if (name === "content-block-delta") {
+      const delta = event.delta as RawEvent;
+      const type = delta["type"];
+      const key = type === "text-delta" || type === "text" ? "text" : type === "reasoning-delta" || type === "reasoning" ? "reasoning" : undefined;
+      const piece = key === undefined ? undefined : delta[key];
+      if (typeof piece === "string") this.#grow(event.index, key!, piece);
+      return event;
+    }
+    if (name === "content-block-start") {
+      const content = event.content as RawEvent;
+      const key = content["type"] === "text" ? "text" : content["type"] === "reasoning" ? "reasoning" : undefined;
+      this.#blocks.delete(event.index);
+      // A start's own text is its first delta.
+      const seed = key === undefined ? undefined : content[key];
+      if (typeof seed === "string") this.#grow(event.index, key!, seed);
+      return event;
+    }
+    if (name !== "content-block-finish") return event;
+    const block = this.#blocks.get(event.index);
+    this.#blocks.delete(event.index);
+    const content = event.content as RawEvent;
+    if (block === undefined || content["type"] !== block.key) return event;
+    const finished = content[block.key];
+    if (typeof finished !== "string" || finished === "" || finished.length !== block.text.length || finished !== block.text.toString()) return event;
+    return { ...event, content: { ...content, [block.key]: "" } as ContentBlock };
+  }
+
+  #grow(index: number, key: string, piece: string): void {
+    let block = this.#blocks.get(index);
+    if (block === undefined || block.key !== key) {
+      block = { key, text: new StringBuilder() };
+      this.#blocks.set(index, block);
+    }
+    block.text.push(piece);
   }
 }
 
@@ -171,6 +222,7 @@ class Run {
   readonly #flushMs: number;
   readonly #onError: (error: unknown) => ErrorEventFields;
   #pending = new PendingRow();
+  readonly #texts = new BlockTexts();
   #seq = 0;
   /** The append under way, if any. */
   #appending: Promise<void> | undefined = undefined;
@@ -268,7 +320,7 @@ class Run {
   #add(event: ProtocolEvent): void {
     const pending = this.#pending;
     const first = pending.empty;
-    pending.add(event);
+    pending.add(this.#texts.see(event));
     if (pending.urgent || pending.bytes >= this.#flushBytes) this.#flush();
     else if (first && this.#timer === undefined) this.#timer = setTimeout(() => this.#onTimer(), this.#flushMs);
   }

@@ -1,0 +1,162 @@
+/**
+ * Durable streams (issue 13), on MemoryLog: what the log costs in storage rows and what a resume
+ * costs in bytes. These are counts, not timings (except the reconnect row), so they are exact and
+ * repeatable; the paced answer runs on fake timers (@sinonjs/fake-timers), 20 ms per delta (50
+ * tokens a second), so its 20 s take no wall time.
+ *
+ * - Storage rows per 1,000-delta answer (target ≤ 10): at full speed (the model's deltas all
+ *   there at once), and at a realistic pace with the default flush (4 KiB / 50 ms) and with a
+ *   2.5 s flush.
+ * - Bytes a resume from the middle replays (target ≤ 1.1× the remaining content, as UTF-8): a
+ *   connection dropped at the answer's middle character resumes after the last event it held
+ *   whole; the body `resumeResponse` sends then, against the UTF-8 bytes of the text it lacked.
+ * - Time from a dropped connection to resumed text (no target): `fromResponse` with `reconnect`
+ *   (`delayMs: 0`) against `resumeResponse` in the same process, median of 50.
+ */
+import FakeTimers from "@sinonjs/fake-timers";
+import { ChatModelStream, fromResponse, MemoryLogStore, persist, resumeResponse, type ProtocolEvent, type StreamLog } from "../src/index.ts";
+
+export interface DurableRow {
+  case: string;
+  value: number;
+  unit: string;
+  /** The target, when the issue sets one: met when value ≤ limit. */
+  limit?: number;
+}
+
+const WORDS = ["The ", "quick", " brown", " fox", " jumps", " over", " the", " lazy", " dog", ".", " Grüße", " 👋", "\n"];
+
+/** A 1,000-delta answer of token-sized words, in one text block. */
+function answer(): ProtocolEvent[] {
+  const events: ProtocolEvent[] = [
+    { event: "message-start", id: "m1", metadata: { model_provider: "bench" } },
+    { event: "content-block-start", index: 0, content: { type: "text", text: "" } },
+  ];
+  let text = "";
+  for (let i = 0; i < 1000; i++) {
+    const word = WORDS[(i * 7) % WORDS.length]!;
+    text += word;
+    events.push({ event: "content-block-delta", index: 0, delta: { type: "text-delta", text: word } });
+  }
+  events.push({ event: "content-block-finish", index: 0, content: { type: "text", text } });
+  events.push({ event: "usage", usage: { input_tokens: 20, output_tokens: 1000, total_tokens: 1020 } });
+  events.push({ event: "message-finish", reason: "stop" });
+  return events;
+}
+
+/** Persists the answer at full speed; the log. */
+async function fullSpeed(store: MemoryLogStore, id: string): Promise<StreamLog> {
+  const log = store.log(id);
+  await persist(ChatModelStream.from(answer()), log);
+  return log;
+}
+
+/** Persists the answer at `msPerDelta` on fake timers; the log. */
+async function paced(store: MemoryLogStore, id: string, msPerDelta: number, flushMs: number | undefined): Promise<StreamLog> {
+  const clock = FakeTimers.install({ now: Date.now(), toFake: ["setTimeout", "clearTimeout", "Date"], loopLimit: 100_000 });
+  try {
+    const events = answer();
+    async function* source(): AsyncGenerator<ProtocolEvent> {
+      for (const event of events) {
+        if (event.event === "content-block-delta") await new Promise((resolve) => setTimeout(resolve, msPerDelta));
+        yield event;
+      }
+    }
+    const log = store.log(id);
+    const run = persist(ChatModelStream.from(source()), log, flushMs === undefined ? {} : { flushMs });
+    let done = false;
+    void run.then(() => (done = true));
+    while (!done) await clock.tickAsync(msPerDelta);
+    return log;
+  } finally {
+    clock.uninstall();
+  }
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * A connection dropped at the answer's middle character: the viewer holds the events before the
+ * one that character is in (an event cut in two is dropped whole), and resumes after the last of
+ * them. Its bytes, against the UTF-8 bytes of the text it did not have.
+ */
+async function resumeFromMiddle(log: StreamLog): Promise<{ bytes: number; remaining: number }> {
+  const rows: { id: string; text: string }[] = [];
+  for await (const row of log.read(0)) {
+    row.events.forEach((e, k) => rows.push({ id: `${row.seq}.${k}`, text: e.event === "content-block-delta" && e.delta.type === "text-delta" ? e.delta.text : "" }));
+  }
+  const total = rows.reduce((n, r) => n + r.text.length, 0);
+  let seen = 0;
+  let at = 0;
+  while (seen + rows[at]!.text.length < total / 2) seen += rows[at++]!.text.length;
+  const remaining = utf8.encode(rows.slice(at).map((r) => r.text).join("")).length;
+  const headers: Record<string, string> = at === 0 ? {} : { "last-event-id": rows[at - 1]!.id };
+  const response = await resumeResponse(log, new Request("http://bench/", { headers }));
+  const bytes = (await response.arrayBuffer()).byteLength;
+  return { bytes, remaining };
+}
+
+/** Median ms from a connection dropped mid-answer to the first text of the resumed one. */
+async function reconnectMs(log: StreamLog, runs: number): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const first = await resumeResponse(log, new Request("http://bench/"));
+    const reader = first.body!.getReader();
+    let droppedAt = 0;
+    // The first chunk of the replay, then a network error.
+    const cut = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const { value } = await reader.read();
+        if (value !== undefined && droppedAt === 0) {
+          controller.enqueue(value.subarray(0, Math.floor(value.length / 3)));
+          return;
+        }
+        await reader.cancel();
+        droppedAt = performance.now();
+        controller.error(new TypeError("network error"));
+      },
+    });
+    const stream = fromResponse(new Response(cut, { headers: { "content-type": "text/event-stream" } }), {
+      reconnect: { delayMs: 0, fetch: (id) => resumeResponse(log, new Request("http://bench/", { headers: { "last-event-id": id } })) },
+    });
+    const text = stream.text.getReader();
+    let resumedAt = 0;
+    for (;;) {
+      const { done } = await text.read();
+      if (done) break;
+      if (droppedAt !== 0 && resumedAt === 0) resumedAt = performance.now();
+    }
+    samples.push(resumedAt - droppedAt);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)]!;
+}
+
+/** The durable-stream rows of `npm run bench`. */
+export async function durableRows(): Promise<DurableRow[]> {
+  // Kept for the whole run: the paced answers end 20 s ahead on the fake clock.
+  const store = new MemoryLogStore({ retentionMs: Infinity });
+  const rows: DurableRow[] = [];
+  const fast = await fullSpeed(store, "fast");
+  rows.push({ case: "durable: storage rows per 1,000-delta answer, full speed", value: (await fast.snapshot())!.seq, unit: " rows", limit: 10 });
+  const slow = await paced(store, "slow", 20, undefined);
+  rows.push({
+    case: "durable: storage rows per 1,000-delta answer, 20 ms a delta (50 tok/s), flush 50 ms (default)",
+    value: (await slow.snapshot())!.seq,
+    unit: " rows",
+    limit: 10,
+  });
+  const slowLong = await paced(store, "slow-2500", 20, 2500);
+  rows.push({
+    case: "durable: storage rows per 1,000-delta answer, 20 ms a delta (50 tok/s), flushMs 2500",
+    value: (await slowLong.snapshot())!.seq,
+    unit: " rows",
+    limit: 10,
+  });
+  for (const [name, log] of [["full speed", fast], ["paced, flush 50 ms", slow]] as const) {
+    const { bytes, remaining } = await resumeFromMiddle(log);
+    rows.push({ case: `durable: bytes replayed by a resume from the middle (${name}) ÷ remaining content`, value: bytes / remaining, unit: "×", limit: 1.1 });
+  }
+  rows.push({ case: "(no target) durable: dropped connection → resumed text, in-process MemoryLog, median ms", value: await reconnectMs(slow, 50), unit: " ms" });
+  return rows;
+}
