@@ -124,7 +124,7 @@ export class SSEParser {
       if (cr !== -1 && cr < pos) cr = text.indexOf("\r", pos);
       if (lf !== -1 && lf < pos) lf = text.indexOf("\n", pos);
     }
-    if (pos < length) this.#keep(pos === 0 ? text : text.slice(pos));
+    if (pos < length) this.#keep(pos === 0 ? text : detached(text.slice(pos)));
   }
 
   /**
@@ -291,4 +291,14 @@ export class SSEParserStream extends TransformStream<string | Uint8Array, Server
       },
     });
   }
+}
+
+/**
+ * A copy of a piece cut from a larger text that does not keep that text alive: engines may make a
+ * slice a view of its parent, and the unfinished line kept between two network chunks would then
+ * hold the whole chunk it came from (16 KiB per stream in flight, for a line of a few hundred bytes).
+ */
+function detached(piece: string): string {
+  // Once per chunk, and no longer than a line: a JSON round trip makes a string of its own.
+  return JSON.parse(JSON.stringify(piece)) as string;
 }
