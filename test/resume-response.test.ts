@@ -121,6 +121,30 @@ describe("resumeResponse: replay", () => {
   });
 });
 
+describe("resumeResponse: a log whose storage fails mid-read", () => {
+  it("sends the rows it read, then ends without a terminal event, so that the client reconnects", async () => {
+    const log = await finishedLog();
+    const failing: StreamLog = Object.assign(Object.create(null) as StreamLog, {
+      snapshot: () => log.snapshot(),
+      read: (after: number) => {
+        const rows = log.read(after).getReader();
+        let sent = 0;
+        return new ReadableStream<LogRow>({
+          async pull(controller) {
+            if (++sent > 3) return controller.error(new Error("storage down"));
+            const { done, value } = await rows.read();
+            if (done) controller.close();
+            else controller.enqueue(value);
+          },
+        });
+      },
+    });
+    const got = messages(await (await resumeResponse(failing, request())).text());
+    expect(got.at(-1)!.id).toBe("3.1");
+    expect(got.some((m) => m.event === "message-finish" || m.event === "error")).toBe(false);
+  });
+});
+
 describe("resumeResponse: live", () => {
   it("a viewer that joins mid-answer gets the rest as it is written, and the body ends with it", async () => {
     const log = store.log(`live${++n}`);

@@ -223,6 +223,7 @@ class ReplaySource implements UnderlyingDefaultSource<Uint8Array> {
       } catch {
         // The viewer left (request.signal), or the storage failed: end without a terminal event,
         // so that a client that is still there reconnects and resumes.
+        if (!this.#done) this.#flush(controller);
         return this.#close(controller);
       } finally {
         this.#waiting = false;
@@ -286,6 +287,8 @@ class ReplaySource implements UnderlyingDefaultSource<Uint8Array> {
       snapshot = undefined;
     }
     if (this.#done) return;
+    // Rows read in a batch before the rows ended (a log deleted mid-read) still go out.
+    this.#flush(controller);
     const closing = snapshot === undefined ? undefined : closingEvent(snapshot);
     if (closing !== undefined) {
       const { frame } = sseFrame(`${this.#lastSeq}.${this.#lastCount}`, closing, this.#lastCount);
