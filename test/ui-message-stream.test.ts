@@ -1,7 +1,7 @@
 // toResponse(stream, { format: "ui-message-stream" }) read by the AI SDK's own client code: the
 // transport useChat runs (DefaultChatTransport, which parses and validates the chunks) and
 // readUIMessageStream, which assembles the message parts. Its parts must equal our output.
-import { DefaultChatTransport, readUIMessageStream, type UIMessage } from "ai";
+import { AbstractChat, DefaultChatTransport, readUIMessageStream, type ChatState, type ChatStatus, type UIMessage } from "ai";
 import { describe, expect, it } from "vitest";
 import { ChatModelStream, toResponse, type AIMessage } from "../src/index.ts";
 import { pulled, reasoningAndTools, scriptedSource, textMessage, type Event } from "./helpers.ts";
@@ -104,7 +104,6 @@ describe("toResponse ui-message-stream, read by the AI SDK's client", () => {
     expect(message?.parts.length).toBe(2);
     expect(message?.parts[1]).toMatchObject({ type: "text", state: "done", text: expect.stringMatching(/^one (two )?$/) });
     expect(source.cancels).toBe(1); // the model call was cancelled
-    expect(source.cancels).toBe(1);
   });
 
   it("Stop writes an abort chunk, then [DONE]", async () => {
@@ -120,5 +119,89 @@ describe("toResponse ui-message-stream, read by the AI SDK's client", () => {
     const text = await toResponse(pulled(textMessage("a")), { format: "ui-message-stream" }).text();
     expect(text.endsWith('data: {"type":"finish"}\n\ndata: [DONE]\n\n')).toBe(true);
     expect(text.startsWith('data: {"type":"start"}\n\ndata: {"type":"start-step"}\n\n')).toBe(true);
+  });
+});
+
+const inWorkerd = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === "Cloudflare-Workers";
+
+/** The chat's state in plain arrays, as the demo's /ui page keeps it. */
+class PlainState implements ChatState<UIMessage> {
+  status: ChatStatus = "ready";
+  error: Error | undefined = undefined;
+  messages: UIMessage[] = [];
+  /** Runs after every change of the messages. */
+  onChange = (): void => {};
+  pushMessage = (message: UIMessage): void => this.#set([...this.messages, message]);
+  popMessage = (): void => this.#set(this.messages.slice(0, -1));
+  replaceMessage = (index: number, message: UIMessage): void => this.#set(this.messages.map((m, i) => (i === index ? message : m)));
+  snapshot = <T>(thing: T): T => structuredClone(thing);
+  #set(messages: UIMessage[]): void {
+    this.messages = messages;
+    this.onChange();
+  }
+}
+
+/**
+ * The smallest AbstractChat (what useChat runs, without React) over DefaultChatTransport, whose
+ * fetch answers with `respond()`. Aborting the request cancels the body, as a browser's fetch does.
+ */
+class Chat extends AbstractChat<UIMessage> {
+  readonly plain: PlainState;
+  constructor(respond: () => Response) {
+    const state = new PlainState();
+    const fetch = async (_url: RequestInfo | URL, init?: RequestInit) => {
+      const response = respond();
+      const body = response.body!.pipeThrough(new TransformStream<Uint8Array, Uint8Array>(), init?.signal ? { signal: init.signal } : {});
+      return new Response(body, { headers: response.headers });
+    };
+    super({ state, transport: new DefaultChatTransport<UIMessage>({ api: "https://chat.test/api", fetch }) });
+    this.plain = state;
+  }
+
+  /** Resolves once the messages satisfy `test` (checked after every change). */
+  until(test: (messages: UIMessage[]) => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      this.plain.onChange = () => {
+        if (test(this.plain.messages)) resolve();
+      };
+    });
+  }
+}
+
+describe("toResponse ui-message-stream, run by the AI SDK's AbstractChat with DefaultChatTransport (what useChat runs)", () => {
+  it("reasoning, text and two interleaved tool calls: the assistant message's parts equal our output", async () => {
+    const stream = pulled(reasoningAndTools);
+    const chat = new Chat(() => toResponse(stream, { format: "ui-message-stream" }));
+    await chat.sendMessage({ text: "weather in Oslo and Lima?" });
+    expect(chat.status).toBe("ready");
+    expect(chat.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(chat.messages[1]!.id).toBe("msg_1");
+    expect(chat.messages[1]!.parts).toEqual(partsOf(await stream.output));
+    expect(chat.messages[1]!.parts.filter((p) => p.type === "tool-weather")).toHaveLength(2);
+  });
+
+  // In workerd the AI SDK's own TransformStream throws on the error chunk, which workerd reports as an
+  // unhandled rejection (a workerd quirk: see /work/shared/EDGE.md); the error path is checked there
+  // through readUIMessageStream above, and this test runs in Node (and Deno, Bun, Chromium: npm run test:runtimes).
+  it.skipIf(inWorkerd)("an error mid-stream: the chat's status is error with our message, the assistant message keeps the text so far", async () => {
+    const events: Event[] = [...textMessage("partial ", "answer").slice(0, -1), { event: "error", message: "overloaded", code: "overloaded_error" }];
+    const chat = new Chat(() => toResponse(pulled(events), { format: "ui-message-stream" }));
+    await chat.sendMessage({ text: "hi" });
+    expect({ status: chat.status, error: chat.error?.message }).toEqual({ status: "error", error: "overloaded" });
+    expect(chat.messages[1]!.parts).toEqual([{ type: "step-start" }, { type: "text", text: "partial answer", state: "done" }]);
+  });
+
+  it("Stop: chat.stop() cancels the body and the model call; the chat is ready again, with the text it had", async () => {
+    const source = scriptedSource(textMessage("one ", "two ", "three"), { holdAt: 3 });
+    const stream = ChatModelStream.from(source.readable);
+    const chat = new Chat(() => toResponse(stream, { format: "ui-message-stream" }));
+    const shown = chat.until((messages) => messages[1]?.parts.some((p) => p.type === "text" && p.text === "one ") === true);
+    const sent = chat.sendMessage({ text: "count" });
+    // The model is held after "one "; the user presses Stop once the chat shows it.
+    await shown;
+    await chat.stop();
+    await sent;
+    expect({ status: chat.status, error: chat.error, cancels: source.cancels }).toEqual({ status: "ready", error: undefined, cancels: 1 });
+    expect(chat.messages[1]!.parts).toEqual([{ type: "step-start" }, { type: "text", text: "one ", state: "streaming" }]);
   });
 });
