@@ -9,7 +9,7 @@ import { startRedis, type RedisServer } from "./redis-server.ts";
 const CASES = Number((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["LOG_FUZZ_CASES"] ?? 1000);
 
 let server: RedisServer;
-const clients: ReturnType<typeof createClient>[] = [];
+const clients: { destroy(): void; sendCommand(args: string[]): Promise<unknown> }[] = [];
 const stores: RedisLogStore[] = [];
 
 beforeAll(async () => {

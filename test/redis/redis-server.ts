@@ -21,11 +21,9 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Resolves when `child` exits (call it at once: a killed child's exitCode stays null). */
 function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.on("exit", () => resolve());
-  });
+  return new Promise((resolve) => child.on("exit", () => resolve()));
 }
 
 /** Starts redis-server; rejects with its output if it is not ready in 10 s. */
@@ -35,6 +33,7 @@ export async function startRedis(): Promise<RedisServer> {
     const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "notice"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
+    const exit = exited(child);
     let output = "";
     const ready = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), 10_000);
@@ -54,7 +53,7 @@ export async function startRedis(): Promise<RedisServer> {
     });
     const kill = async (): Promise<void> => {
       child.kill("SIGKILL");
-      await exited(child);
+      await exit;
     };
     if (ready) return { port, url: `redis://127.0.0.1:${port}`, kill };
     await kill();
