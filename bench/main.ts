@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
+import { bodyBench, bodyChild } from "./body.ts";
 import { cases } from "./cases.ts";
 import { durableRows } from "./durable.ts";
 import { memoryCases } from "./memory.ts";
@@ -24,6 +25,11 @@ if (args[0] === "--parsers") {
 if (args[0] === "--memory") {
   const bytes = await memoryCases[args[1]!]!(Number(args[2]));
   console.log(JSON.stringify({ bytes }));
+  process.exit(0);
+}
+
+if (args[0] === "--body" || args[0] === "--inflight") {
+  console.log(JSON.stringify(await bodyChild(args)));
   process.exit(0);
 }
 
@@ -101,6 +107,11 @@ for (const p of parsers) process.stderr.write(`parser ${p.case}: ${p.us.toFixed(
 const durable = await durableRows();
 for (const d of durable) process.stderr.write(`${d.case}: ${d.value.toFixed(2)}${d.unit}\n`);
 
+// The body path (issue 15): Node cases and in-flight heaps in fresh processes, workerd through Miniflare.
+const child = (childArgs: string[]): unknown =>
+  JSON.parse(execFileSync(process.execPath, ["--expose-gc", self, ...childArgs], { encoding: "utf8", maxBuffer: 1 << 26 }).trim().split("\n").pop()!);
+const body = await bodyBench(child, quick);
+
 // -- targets ---------------------------------------------------------------------------------
 const at = (name: string, n: number): Row | undefined => rows.find((r) => r.case === name && r.n === n);
 const biggest = sizes[sizes.length - 1]!;
@@ -144,6 +155,7 @@ const targets = [
   { target: "≈ 0 B more for a projection accessed but never read (≤ 0.25 MB noise)", value: memUnread.mb - memText.mb, limit: 0.25, unit: " MB" },
   { target: `≤ 8 MB held by an SSE body stalled after one event while an await drives ${memoryN / 1000}k one-character deltas`, value: memStalled.mb, limit: 8, unit: " MB" },
   ...durable.map((d) => ({ target: d.limit === undefined ? d.case : `${d.case} ≤ ${d.limit}${d.unit}`, value: d.value, limit: d.limit ?? Infinity, unit: d.unit })),
+  ...body.targets,
 ];
 
 // -- output ----------------------------------------------------------------------------------
@@ -163,6 +175,7 @@ for (const m of memory) lines.push(`| ${m.case} | ${m.mb.toFixed(2)} |`);
 lines.push(``, `Parsers, interleaved in one process (median of ${quick ? 5 : 11} alternating runs):`, ``);
 lines.push(`| case | µs | ratio |`, `| --- | ---: | ---: |`);
 for (const p of parsers) lines.push(`| ${p.case} | ${p.us.toFixed(0)} | ${p.ratio === undefined ? "" : `${p.ratio.toFixed(2)}× ${p.versus}`} |`);
+lines.push(...body.markdown);
 lines.push(``, `| target | measured | met |`, `| --- | ---: | :---: |`);
 for (const t of targets) {
   const met = t.value !== undefined && t.value <= t.limit;
@@ -175,5 +188,5 @@ const dir = fileURLToPath(new URL("../bench/", import.meta.url));
 writeFileSync(`${dir}RESULTS.md`, report);
 writeFileSync(
   `${dir}results.json`,
-  JSON.stringify({ node: process.version, cores: os.cpus().length, quick, runs, rows, memory, parsers, durable, targets }, null, 2) + "\n",
+  JSON.stringify({ node: process.version, cores: os.cpus().length, quick, runs, rows, memory, parsers, durable, body: { rows: body.rows, inFlight: body.inFlight }, targets }, null, 2) + "\n",
 );

@@ -18,12 +18,18 @@ export function openAIChatBytes(w: Workload): Uint8Array[] {
   const send = (delta: unknown, finish: string | null = null): void => {
     lines.push(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
   };
+  let named = false;
   for (const ev of w.events as unknown as Record<string, any>[]) {
     if (ev["event"] !== "content-block-delta") continue;
     const d = ev["delta"];
     if (d.type === "text-delta") send({ content: d.text });
     else if (d.type === "reasoning-delta") send({ reasoning_content: d.reasoning });
-    else if (d.type === "tool-call-delta") send({ tool_calls: [{ index: 0, function: { arguments: d.args } }] });
+    else if (d.type === "tool-call-delta") {
+      // The first slice names the call, as OpenAI sends it (the AI SDK's provider requires it).
+      const call = named ? { index: 0, function: { arguments: d.args } } : { index: 0, id: "call-1", type: "function", function: { name: "search", arguments: d.args } };
+      named = true;
+      send({ tool_calls: [call] });
+    }
   }
   send({}, "tool_calls");
   lines.push(`data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 25, completion_tokens: 1, total_tokens: 26 } })}\n\n`);
