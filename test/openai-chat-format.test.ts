@@ -4,7 +4,7 @@
 import OpenAI from "openai";
 import recordings from "virtual:recordings";
 import { describe, expect, it } from "vitest";
-import { ChatModelStream, FormatEncoderStream, fromOpenAIChat, toResponse } from "../src/index.ts";
+import { ChatModelStream, FormatEncoderStream, fromAnthropic, fromOpenAIChat, toResponse } from "../src/index.ts";
 import { bodyOf } from "./bytes.ts";
 import { pulled, readableOf, textMessage, type Event } from "./helpers.ts";
 import { outcome } from "./rechunk.ts";
@@ -102,6 +102,54 @@ describe("round trip: recorded OpenAI-compatible bytes → fromOpenAIChat → to
       expect(again).toEqual(direct);
     });
   }
+});
+
+describe("the README's OpenAI-compatible Worker in front of Anthropic: recorded Anthropic bytes → fromAnthropic → toResponse openai-chat, read by the openai client", () => {
+  const names = Object.keys(recordings).filter((key) => key.startsWith("anthropic/"));
+
+  it("has recordings to run", () => {
+    expect(names.length).toBeGreaterThan(0);
+  });
+
+  for (const name of names) {
+    it(`${name}: the client's final completion has the text and tool calls fromAnthropic read; a failure is the client's error`, async () => {
+      const from = () => fromAnthropic(new Response(bodyOf(recordings[name]! as Uint8Array<ArrayBuffer>), { headers: { "content-type": "text/event-stream" } }));
+      const direct = await outcome(from());
+      const runner = client(() => toResponse(from(), { format: "openai-chat" })).chat.completions.stream(request);
+      if ("error" in direct) {
+        await expect(runner.finalChatCompletion()).rejects.toThrow(direct.error.message);
+        return;
+      }
+      const completion = await runner.finalChatCompletion();
+      const output = direct.output;
+      const text = typeof output.content === "string" ? output.content : output.content.flatMap((b) => (b.type === "text" ? [b.text] : [])).join("");
+      expect(completion.choices[0]?.message.content ?? "").toBe(text);
+      const calls = completion.choices[0]?.message.tool_calls ?? [];
+      expect(calls.map((c) => (c.type === "function" ? { id: c.id, name: c.function.name, args: JSON.parse(c.function.arguments) as unknown } : c))).toEqual(
+        output.tool_calls.map((c) => ({ id: c.id, name: c.name, args: c.args })),
+      );
+      expect(completion.choices[0]?.finish_reason).toBe(output.tool_calls.length > 0 ? "tool_calls" : output.response_metadata["stop_reason"] === "max_tokens" ? "length" : "stop");
+    });
+  }
+});
+
+it("a call that streamed no argument text goes out with its finished arguments, {} for none (the client's JSON.parse of them works)", async () => {
+  const events: Event[] = [
+    { event: "message-start", id: "m1" },
+    { event: "content-block-start", index: 0, content: { type: "tool_call_chunk", id: "call_a", name: "now", args: "" } },
+    { event: "content-block-finish", index: 0, content: { type: "tool_call", id: "call_a", name: "now", args: {} } },
+    { event: "content-block-start", index: 1, content: { type: "tool_call_chunk", id: "call_b", name: "lookup", args: "" } },
+    { event: "content-block-finish", index: 1, content: { type: "tool_call", id: "call_b", name: "lookup", args: { q: 1 } } },
+    { event: "content-block-start", index: 2, content: { type: "tool_call_chunk", id: "call_c", name: "later", args: "" } },
+    { event: "message-finish", reason: "tool_calls" },
+  ];
+  const completion = await client(() => toResponse(pulled(events), { format: "openai-chat" })).chat.completions.stream(request).finalChatCompletion();
+  const calls = completion.choices[0]?.message.tool_calls ?? [];
+  expect(calls.map((c) => (c.type === "function" ? [c.id, c.function.arguments] : c))).toEqual([
+    ["call_a", "{}"],
+    ["call_b", '{"q":1}'],
+    ["call_c", "{}"],
+  ]);
 });
 
 it("a stream with no message-start id gets a chatcmpl id", async () => {

@@ -28,6 +28,8 @@ interface Call {
   name: string;
   started: boolean;
   pending: string;
+  /** Argument text went out: a call that sent none gets its whole arguments (`{}` for none) at its end. */
+  sent: boolean;
 }
 
 class OpenAIChatWriter implements WireWriter {
@@ -115,7 +117,7 @@ class OpenAIChatWriter implements WireWriter {
   #slice(index: number, fields: RawEvent): string {
     let call = this.#calls.get(index);
     if (call === undefined) {
-      call = { n: this.#calls.size, id: "", name: "", started: false, pending: "" };
+      call = { n: this.#calls.size, id: "", name: "", started: false, pending: "", sent: false };
       this.#calls.set(index, call);
     }
     if (!call.id && typeof fields["id"] === "string") call.id = fields["id"];
@@ -126,13 +128,21 @@ class OpenAIChatWriter implements WireWriter {
       if (call.id === "" || call.name === "") return "";
       return this.#open(call);
     }
-    return args === "" ? "" : this.#chunk({ tool_calls: [{ index: call.n, function: { arguments: args } }] });
+    return this.#arguments(call, args);
+  }
+
+  /** Argument text of a call that went out already. */
+  #arguments(call: Call, args: string): string {
+    if (args === "") return "";
+    call.sent = true;
+    return this.#chunk({ tool_calls: [{ index: call.n, function: { arguments: args } }] });
   }
 
   #open(call: Call): string {
     call.started = true;
     const args = call.pending;
     call.pending = "";
+    if (args !== "") call.sent = true;
     return this.#chunk({ tool_calls: [{ index: call.n, id: call.id, type: "function", function: { name: call.name, arguments: args } }] });
   }
 
@@ -147,10 +157,12 @@ class OpenAIChatWriter implements WireWriter {
     }
     if (type !== "tool_call" && type !== "invalid_tool_call") return "";
     const known = this.#calls.get(index);
-    if (known?.started) return "";
-    // A call that arrived whole, or whose id or name came only now.
     const args = type === "tool_call" ? JSON.stringify(content["args"] ?? {}) : typeof content["args"] === "string" ? content["args"] : "";
-    const call = known ?? { n: this.#calls.size, id: "", name: "", started: false, pending: "" };
+    // A call that went out with no argument text (a tool without parameters): its arguments now, as
+    // OpenAI sends `{}`, so a client's JSON.parse of them does not fail.
+    if (known?.started) return known.sent ? "" : this.#arguments(known, args);
+    // A call that arrived whole, or whose id or name came only now.
+    const call = known ?? { n: this.#calls.size, id: "", name: "", started: false, pending: "", sent: false };
     this.#calls.set(index, call);
     if (!call.id) call.id = typeof content["id"] === "string" && content["id"] !== "" ? content["id"] : `call_${call.n}`;
     if (!call.name) call.name = typeof content["name"] === "string" ? content["name"] : "";
@@ -179,9 +191,14 @@ class OpenAIChatWriter implements WireWriter {
     let out = "";
     // Calls whose id or name never came still go out, so no arguments are lost.
     for (const call of this.#calls.values()) {
-      if (call.started) continue;
+      if (call.started) {
+        // A call that never finished and sent no arguments: none, as the message has them.
+        if (!call.sent) out += this.#arguments(call, "{}");
+        continue;
+      }
       if (!call.id) call.id = `call_${call.n}`;
       out += this.#open(call);
+      if (!call.sent) out += this.#arguments(call, "{}");
     }
     const reason = typeof e["reason"] === "string" ? e["reason"] : undefined;
     const kind = finishKind(reason);
