@@ -4,7 +4,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import recordings from "virtual:recordings";
 import { describe, expect, it } from "vitest";
-import { fromAnthropic, toResponse } from "../src/index.ts";
+import { fromAnthropic, fromOpenAIChat, toResponse } from "../src/index.ts";
 import { bodyOf } from "./bytes.ts";
 import { pulled, textMessage, type Event } from "./helpers.ts";
 import { outcome } from "./rechunk.ts";
@@ -72,6 +72,35 @@ describe("round trip: recorded Anthropic bytes → fromAnthropic → toResponse 
       const direct = await outcome(from());
       const again = await outcome(fromAnthropic(toResponse(from(), { format: "anthropic" })));
       expect(again).toEqual(direct);
+    });
+  }
+});
+
+describe("an Anthropic-compatible Worker in front of OpenAI-compatible providers: recorded bytes → fromOpenAIChat → toResponse anthropic, read by the @anthropic-ai/sdk client", () => {
+  const names = Object.keys(recordings).filter((key) => key.startsWith("openai-chat/"));
+
+  it("has recordings to run", () => {
+    expect(names.length).toBeGreaterThan(0);
+  });
+
+  for (const name of names) {
+    it(`${name}: the client's final message has the text, reasoning and tool calls fromOpenAIChat read; a failure is the client's error`, async () => {
+      const from = () => fromOpenAIChat(new Response(bodyOf(recordings[name]! as Uint8Array<ArrayBuffer>), { headers: { "content-type": "text/event-stream" } }));
+      const direct = await outcome(from());
+      const stream = client(() => toResponse(from(), { format: "anthropic" })).messages.stream(request);
+      if ("error" in direct) {
+        await expect(stream.finalMessage()).rejects.toThrow(direct.error.message);
+        return;
+      }
+      const message = await stream.finalMessage();
+      const output = direct.output;
+      const blocks = typeof output.content === "string" ? [{ type: "text", text: output.content }] : output.content;
+      const join = (type: string, key: string) => blocks.flatMap((b) => (b.type === type ? [String((b as Record<string, unknown>)[key] ?? "")] : [])).join("");
+      expect(message.content.flatMap((b) => (b.type === "text" ? [b.text] : [])).join("")).toBe(join("text", "text"));
+      expect(message.content.flatMap((b) => (b.type === "thinking" ? [b.thinking] : [])).join("")).toBe(join("reasoning", "reasoning"));
+      expect(message.content.flatMap((b) => (b.type === "tool_use" ? [{ id: b.id, name: b.name, args: b.input }] : []))).toEqual(
+        output.tool_calls.map((c) => ({ id: c.id, name: c.name, args: c.args })),
+      );
     });
   }
 });
