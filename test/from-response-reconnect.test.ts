@@ -176,6 +176,17 @@ describe("fromResponse reconnect", () => {
     expect(calls).toBe(0);
   });
 
+  it("events without ids (NDJSON) cannot be resumed exactly: a drop fails instead of reading them twice", async () => {
+    let calls = 0;
+    const ndjson = textMessage("a", "b").slice(0, 4).map((e) => JSON.stringify(e) + "\n").join("");
+    const stream = fromResponse(new Response(ndjson, { headers: { "content-type": "application/x-ndjson" } }), {
+      reconnect: { delayMs: 0, fetch: () => (++calls, new Response(ndjson, { headers: { "content-type": "application/x-ndjson" } })) },
+    });
+    const error = await failure(stream.output);
+    expect((error as { code?: unknown }).code).toBe("invalid_state");
+    expect(calls).toBe(0);
+  });
+
   it("bad options throw at once", () => {
     const body = sse([], []);
     expect(() => fromResponse(body, { reconnect: { fetch: undefined as never } })).toThrow(TypeError);

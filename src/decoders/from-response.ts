@@ -236,7 +236,9 @@ export interface FromResponseOptions extends DecoderOptions {
  * `delayMs` doubling up to `maxDelayMs` (or the server's `retry-after`), at most `retries` times in
  * a row without an event read; then the stream fails with the last error. Data that is not JSON,
  * a limit, and other statuses (a 404: the generation is gone) fail it at once. Cancelling the stream
- * stops a wait between reconnects. A bad `reconnect` option throws at once.
+ * stops a wait between reconnects. Events read without an SSE id (NDJSON, a server that sends
+ * none) cannot be resumed after: a drop then fails the stream (code `invalid_state`) rather than
+ * read them twice. A bad `reconnect` option throws at once.
  */
 export function fromResponse(input: ResponseInput, options?: FromResponseOptions): ChatModelStream {
   const limit = new LineLimit(options);

@@ -106,6 +106,8 @@ export class ReconnectingSource implements PullSource {
   #skipThrough: [number, number] | undefined = undefined;
   /** Reconnects in a row with no event read in between. */
   #attempts = 0;
+  /** An event without an SSE id was read (NDJSON, or a server that sends none): no resume can be exact. */
+  #unidentified = false;
   #ended = false;
   #cancelled = false;
   #timer: ReturnType<typeof setTimeout> | undefined = undefined;
@@ -155,6 +157,8 @@ export class ReconnectingSource implements PullSource {
         this.#skipThrough = undefined;
       }
       this.#lastId = id;
+    } else {
+      this.#unidentified = true;
     }
     this.#attempts = 0;
     if (isTerminal((result.value as { event?: unknown } | null)?.event)) this.#ended = true;
@@ -194,6 +198,15 @@ export class ReconnectingSource implements PullSource {
   /** Waits, asks `fetch` again and reads the new response; throws once the retries are used up. */
   async #reconnect(cause: unknown): Promise<void> {
     const { retries, delayMs, maxDelayMs } = this.#options;
+    if (this.#unidentified) {
+      // Asking again would give events this reader has already read, with nothing to skip them by.
+      throw coded(
+        new TypeError("The connection dropped, and the events read had no SSE ids to resume after (reconnect needs resumeResponse's SSE)", {
+          cause,
+        }),
+        "invalid_state",
+      );
+    }
     for (;;) {
       if (this.#attempts >= retries) {
         throw cause ?? new Error(`The connection ended before the message did, and ${retries} reconnects in a row brought nothing more`);
