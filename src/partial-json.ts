@@ -45,10 +45,13 @@ const LITERALS: Record<string, { text: string; value: boolean | null }> = {
   n: { text: "null", value: null },
 };
 
-/** An open object or array, and where its value goes in its parent. */
+/**
+ * An open object or array, and where its value goes in its parent. There is one frame per depth,
+ * used again by each container opened at that depth.
+ */
 interface Frame {
-  readonly container: Record<string, JSONValue> | JSONValue[];
-  readonly isArray: boolean;
+  container: Record<string, JSONValue> | JSONValue[];
+  isArray: boolean;
   /** The key of the member being read (objects). */
   key: string;
   /** How many keys have been read (objects). */
@@ -61,11 +64,11 @@ interface Frame {
 export class PartialJSON {
   #state = VALUE;
   #root: JSONValue | undefined = undefined;
-  readonly #stack: Frame[] = [];
-  /** The innermost open object or array (the stack's last frame). */
+  /** The frames by depth (see Frame); those below #depth are open. */
+  readonly #frames: Frame[] = [];
+  #depth = 0;
+  /** The innermost open object or array (the frame at #depth - 1). */
   #top: Frame | undefined = undefined;
-  /** Per depth, the keys of the last object read there (see #key). */
-  readonly #keysAt: string[][] = [];
   /** The string, number or literal being read, as far as it has arrived. */
   #token = "";
   /** The string being read is a key. */
@@ -302,9 +305,17 @@ export class PartialJSON {
     this.#placed = false;
     const container: Record<string, JSONValue> | JSONValue[] = isArray ? [] : {};
     this.#place(container);
-    const depth = this.#stack.length;
-    const frame: Frame = { container, isArray, key: "", keys: 0, guesses: isArray ? NO_KEYS : (this.#keysAt[depth] ??= []) };
-    this.#stack.push(frame);
+    let frame = this.#frames[this.#depth];
+    if (frame === undefined) {
+      frame = { container, isArray, key: "", keys: 0, guesses: [] };
+      this.#frames.push(frame);
+    } else {
+      frame.container = container;
+      frame.isArray = isArray;
+      frame.key = "";
+      frame.keys = 0;
+    }
+    this.#depth++;
     this.#top = frame;
     return isArray ? FIRST_OR_END : KEY_OR_END;
   }
@@ -338,9 +349,8 @@ export class PartialJSON {
   }
 
   #close(): number {
-    const stack = this.#stack;
-    stack.pop();
-    this.#top = stack[stack.length - 1];
+    const depth = --this.#depth;
+    this.#top = depth === 0 ? undefined : this.#frames[depth - 1];
     return AFTER;
   }
 
@@ -403,7 +413,6 @@ function escapeOf(c: number): string | undefined {
 
 /** How many keys of an object at each depth are kept as guesses for the next one there. */
 const LAST_KEYS = 64;
-const NO_KEYS: string[] = [];
 
 /**
  * The value of a number's text, or `undefined` if it is not a JSON number
