@@ -158,7 +158,9 @@ function checkNumber(name: string, value: number | undefined, fallback: number):
  * row ends with the terminal event exactly as `toResponse`'s SSE would write it: the
  * `message-finish`, the provider's `error` event, or a closing `{event: "error", message, code}`.
  * Appends are one at a time; while one is under way, events go on merging into the next row, so
- * a slow store holds the content, not one entry per event.
+ * a slow store holds the content, not one entry per event. A text or reasoning block's finish that
+ * repeats exactly what its deltas gave is stored with that field empty (the fold then keeps the
+ * deltas' text: the message is the same), so the answer's text is stored, and replayed, once.
  *
  * A Stop is `log.stop(reason)` from any instance: `persist` hears it (`log.stopped`), calls
  * `stream.aclose(reason)`, and stores the partial message with status `aborted`.
