@@ -229,7 +229,8 @@ const stores = new WeakMap<RedisLogStore, Shared>();
  *
  * const redis = await createClient({ url: "redis://127.0.0.1:6379" }).connect();
  * const logs = new RedisLogStore(redis, { retentionMs: 5 * 60_000 });
- * const log = logs.log(chatId); // the same generation for the producer and every viewer, on any server
+ * const log = logs.log("chat-42"); // the same generation for the producer and every viewer, on any server
+ * console.log(await log.snapshot()); // undefined until a producer opens it
  * ```
  *
  * Cancellation and errors: an option out of its range throws a `RangeError` (code `bad_option`).
@@ -348,16 +349,23 @@ function xreadEntries(reply: unknown): Entry[] {
  * @example
  * ```ts
  * import { createClient } from "redis";
- * import { persist, resumeResponse } from "chat-model-stream";
+ * import { persist, resumeResponse, type ChatModelStream } from "chat-model-stream";
  * import { RedisLogStore } from "chat-model-stream/redis";
  *
  * const logs = new RedisLogStore(await createClient().connect());
- * // The producer, on the server that got the chat request:
- * void persist(stream, logs.log(chatId));
- * // Any viewer, on any server:
- * return resumeResponse(logs.log(chatId), request);
- * // Stop, from any server:
- * await logs.log(chatId).stop();
+ *
+ * // The producer, on the server that got the chat request: runs to the end whoever watches.
+ * export function start(answer: ChatModelStream, chatId: string): void {
+ *   persist(answer, logs.log(chatId)).catch(() => {});
+ * }
+ * // Any viewer, on any server: from its Last-Event-ID, then live.
+ * export function watch(viewer: Request, chatId: string): Promise<Response> {
+ *   return resumeResponse(logs.log(chatId), viewer);
+ * }
+ * // Stop, from any server: reaches the producer wherever it runs.
+ * export async function stopChat(chatId: string): Promise<void> {
+ *   await logs.log(chatId).stop("stopped by the user");
+ * }
  * ```
  *
  * Cancellation and errors: as `StreamLog`: `open` of an existing log rejects with a `TypeError`

@@ -162,6 +162,9 @@ beforeAll(async () => {
     paths: {
       "chat-model-stream": [join(root, "src", "index.ts")],
       "chat-model-stream/cloudflare": [join(root, "src", "cloudflare.ts")],
+      "chat-model-stream/redis": [join(root, "src", "redis.ts")],
+      // The Redis engine's examples use the `redis` client, a dev dependency of the package.
+      redis: [join(root, "node_modules", "redis", "dist", "index.d.ts")],
     },
   });
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
