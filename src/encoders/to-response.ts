@@ -237,6 +237,11 @@ export function errorEvent(error: unknown, onError: (error: unknown) => ErrorEve
 /** The most characters one body chunk gathers from what is queued (a sync source could give all). */
 const CHUNK_CHARS = 32_768;
 
+/** The most microtasks a body holds what it gathered while events keep coming. */
+const HOLD_TURNS = 64;
+/** Microtasks without an event after which it goes (an async generator gives one every 3-4). */
+const IDLE_TURNS = 8;
+
 /** Texts up to this length are encoded by a loop when ASCII (cheaper than a call out for a few bytes). */
 const SHORT = 64;
 
@@ -268,6 +273,10 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array>, CursorSink {
   #size = 0;
   /** Chunks the fan-out handed over. */
   #delivered = 0;
+  /** Microtasks the gathered text was held, those of them that brought nothing, and `#delivered` at the last. */
+  #held = 0;
+  #idle = 0;
+  #seen = 0;
   /** A flush is queued as a microtask. */
   #scheduled = false;
   /** Inside `pull()`, which writes what it gathered itself. */
@@ -406,6 +415,11 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array>, CursorSink {
       this.#pulling = true;
       while (this.#ending === undefined && this.#refused === undefined && this.#size < CHUNK_CHARS && cursor.ready) cursor.pull();
       this.#pulling = false;
+      if (this.#holding()) {
+        this.#scheduled = true;
+        queueMicrotask(this.#flushTask);
+        return;
+      }
       if (this.#writeGathered() || this.#done || !this.#waiting) return;
       const before = this.#delivered;
       this.#pulling = true;
@@ -414,6 +428,26 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array>, CursorSink {
       // Nothing came: the cursor waits, and the next event's enqueue queues the flush.
       if (this.#delivered === before && this.#ending === undefined) return;
     }
+  }
+
+  /**
+   * Whether to hold what was gathered a microtask longer: while the source's events keep coming
+   * within the turn (a source that answers in microtasks, as an async generator does), up to
+   * {@link HOLD_TURNS} microtasks or a chunk's size; it goes once {@link IDLE_TURNS} microtasks
+   * brought nothing (a network source, whose next events wait for I/O).
+   */
+  #holding(): boolean {
+    if (this.#parts.length > 0 && this.#ending === undefined && this.#refused === undefined && this.#size < CHUNK_CHARS) {
+      const delivered = this.#delivered;
+      if (delivered !== this.#seen) {
+        this.#seen = delivered;
+        this.#idle = 0;
+      } else this.#idle++;
+      if (this.#idle < IDLE_TURNS && ++this.#held < HOLD_TURNS) return true;
+    }
+    this.#held = 0;
+    this.#idle = 0;
+    return false;
   }
 
   /** Writes what was gathered as one chunk, and ends the body if it ends; says whether it wrote. */
