@@ -232,6 +232,21 @@ describe("toResponse writes what the per-event encoders write", () => {
     expect(written.chunks).toBe(events.length);
   });
 
+  it("text: deltas from an async generator, which answers in microtasks, share chunks", async () => {
+    async function* generate(): AsyncGenerator<Event> {
+      for (const event of deltas(100)) yield event;
+    }
+    const written = await body(toResponse(ChatModelStream.from(generate()), { format: "text" }));
+    expect({ few: written.chunks <= 10, text: written.text }).toEqual({ few: true, text: Array.from({ length: 100 }, (_, i) => `w${i} `).join("") });
+  });
+
+  it("sse: events that come in turns of their own (I/O between them) go out at once, each its own chunk", async () => {
+    const events = deltas(3);
+    const source = scriptedSource(events, { gapMs: 2 });
+    const written = await body(toResponse(ChatModelStream.from(source.readable), { format: "sse" }));
+    expect(written.chunks).toBe(events.length);
+  });
+
   it("text: what one turn makes is one chunk", async () => {
     const written = await body(toResponse(ChatModelStream.from(deltas(100)), { format: "text" }));
     expect({ few: written.chunks <= 10, text: written.text }).toEqual({ few: true, text: Array.from({ length: 100 }, (_, i) => `w${i} `).join("") });
