@@ -185,6 +185,15 @@ describe("a Node 20 project (lib ES2022 + @types/node, nodenext)", () => {
   }
 });
 
+describe("chat-model-stream/redis in a Node project without the redis package (an optional peer)", () => {
+  test("its usage file (type-checked with usage.ts above) runs under Node", async () => {
+    const result = await run(process.execPath, ["out/redis.js"], consumer("node"));
+    expectSuccess(result);
+    expect(result.stdout).toMatch(/consumer redis: \d+ checks passed/);
+    expect(existsSync(consumer("node", "node_modules", "redis"))).toBe(false);
+  });
+});
+
 describe("a browser bundle (lib ES2022 + DOM without DOM.AsyncIterable, bundler resolution)", () => {
   test("type-checks its usage file with skipLibCheck: false", async () => {
     expectSuccess(await tsc("tsconfig.json", consumer("browser")));
