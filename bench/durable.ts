@@ -27,7 +27,7 @@ export interface DurableRow {
 const WORDS = ["The ", "quick", " brown", " fox", " jumps", " over", " the", " lazy", " dog", ".", " Grüße", " 👋", "\n"];
 
 /** A 1,000-delta answer of token-sized words, in one text block. */
-function answer(): ProtocolEvent[] {
+export function answer(): ProtocolEvent[] {
   const events: ProtocolEvent[] = [
     { event: "message-start", id: "m1", metadata: { model_provider: "bench" } },
     { event: "content-block-start", index: 0, content: { type: "text", text: "" } },
@@ -80,7 +80,7 @@ const utf8 = new TextEncoder();
  * one that character is in (an event cut in two is dropped whole), and resumes after the last of
  * them. Its bytes, against the UTF-8 bytes of the text it did not have.
  */
-async function resumeFromMiddle(log: StreamLog): Promise<{ bytes: number; remaining: number }> {
+export async function resumeFromMiddle(log: StreamLog): Promise<{ bytes: number; remaining: number }> {
   const rows: { id: string; text: string }[] = [];
   for await (const row of log.read(0)) {
     row.events.forEach((e, k) => rows.push({ id: `${row.seq}.${k}`, text: e.event === "content-block-delta" && e.delta.type === "text-delta" ? e.delta.text : "" }));
@@ -97,7 +97,7 @@ async function resumeFromMiddle(log: StreamLog): Promise<{ bytes: number; remain
 }
 
 /** Median ms from a connection dropped mid-answer to the first text of the resumed one. */
-async function reconnectMs(log: StreamLog, runs: number): Promise<number> {
+export async function reconnectMs(log: StreamLog, runs: number): Promise<number> {
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const first = await resumeResponse(log, new Request("http://bench/"));
