@@ -1,8 +1,8 @@
 /**
  * `RedisLog`: the `StreamLog` engine for servers off Workers (Node, Deno, Bun), on Redis Streams.
  *
- * One generation is two keys and a channel, all under one hash tag (so Redis Cluster keeps them
- * in one slot and a script may touch both):
+ * One generation is two keys and a channel, all under one hash tag (so that, on a cluster, they
+ * would share a slot and one script could touch both; the engine takes a single-node client):
  * - `<prefix>{<id>}:rows`, a stream: row `seq` is the entry `<seq>-0` (the producer knows its
  *   ids, so a reader's offset *is* the entry id), and the end is one more entry `<seq>-1` that
  *   wakes every blocked reader. `MAXLEN` bounds it.
@@ -29,6 +29,19 @@ import type { LogFailure, LogReadOptions, LogRow, LogSnapshot, LogStatus, Stream
  * as `createClient()` returns it, connected. Live reads and Stop listeners need connections of
  * their own (a blocking `XREAD`, a subscription): they are made by `duplicate()` and destroyed
  * when done.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "redis";
+ * import type { RedisLogClient } from "chat-model-stream/redis";
+ *
+ * const client: RedisLogClient = await createClient({ url: "redis://127.0.0.1:6379" }).connect();
+ * console.log(await client.sendCommand(["PING"])); // "PONG"
+ * ```
+ *
+ * Cancellation and errors: `RedisLog` passes the client's rejections through unchanged, and
+ * listens for `error` on the connections it makes (a live read's first one errors that read; the
+ * Stop subscriber's are left to the client, which reconnects and subscribes again).
  */
 export interface RedisLogClient {
   /** Sends one command (its name and arguments as strings) and resolves with the reply. */
