@@ -9,5 +9,5 @@
  * @module
  */
 export { StreamLogObject, type StreamLogObjectOptions, type StreamLogObjectReply, type StreamLogObjectStats } from "./log/durable-object.ts";
-export { DurableStreamLog, type StreamLogObjectStub } from "./log/durable-stream-log.ts";
+export { DurableStreamLog, type StreamLogObjectStub, type StreamLogObjectStubSource } from "./log/durable-stream-log.ts";
 export type { LogFailure, LogReadOptions, LogRow, LogSnapshot, LogStatus, StreamLog } from "./log/stream-log.ts";

@@ -60,7 +60,7 @@ export async function sharedChat(request: Request, context: SharedChatContext): 
 
 /** Runs the answer into the chat's object; a Response when it could not start. A chat that runs already is left alone. */
 async function start(stub: StreamLogObjectStub, id: string, prompt: string, context: SharedChatContext): Promise<Response | undefined> {
-  const log = new DurableStreamLog(stub, { retentionMs: RETENTION_MS });
+  const log = new DurableStreamLog(() => stub, { retentionMs: RETENTION_MS });
   if ((await log.snapshot()) !== undefined) return undefined;
   const stream = await context.model(prompt);
   if (stream instanceof Response) return stream;

@@ -27,16 +27,16 @@ export interface StreamLogObjectStub {
 
 const ERRORS: Record<string, new (message: string) => Error> = { TypeError, RangeError };
 
+/** How many times in a row `stopped` calls the object again after the call failed. */
+const LISTEN_RETRIES = 5;
+
 /** The error a refusing reply stands for: its class (TypeError, RangeError, else Error), message and code. */
 function refusal(reply: StreamLogObjectReply & { ok: false }): Error {
   return coded(new (ERRORS[reply.name] ?? Error)(reply.message), (reply.code ?? "invalid_state") as ErrorCode);
 }
 
-async function value(pending: Promise<StreamLogObjectReply>): Promise<string | undefined> {
-  const reply = await pending;
-  if (!reply.ok) throw refusal(reply);
-  return reply.value;
-}
+/** What `DurableStreamLog` takes: the object's stub, or a function that gets it (again). */
+export type StreamLogObjectStubSource = StreamLogObjectStub | (() => StreamLogObjectStub);
 
 /**
  * A `StreamLog` stored in a `StreamLogObject` (a Durable Object, one per generation): what a
@@ -54,7 +54,8 @@ async function value(pending: Promise<StreamLogObjectReply>): Promise<string | u
  * declare const stub: StreamLogObjectStub;
  *
  * // The request that starts the answer: the model runs into the object, whoever watches.
- * const log = new DurableStreamLog(stub, { retentionMs: 15 * 60_000 });
+ * // (A function that gets the stub lets the log take a new one after the object restarted.)
+ * const log = new DurableStreamLog(() => stub, { retentionMs: 15 * 60_000 });
  * ctx.waitUntil(persist(ChatModelStream.from(callModel(request)), log));
  * // Every viewer (this client, a second tab, a reload with Last-Event-ID): the object answers.
  * const answer: Response = await stub.fetch(request);
@@ -67,42 +68,76 @@ async function value(pending: Promise<StreamLogObjectReply>): Promise<string | u
  * or storage failure rejects with workerd's error. `read`'s signal errors the stream with its
  * reason and cancels the fetch, which releases the object's reader; a read of a log that does not
  * exist errors with a `TypeError` (code `not_found`). `stopped`'s signal resolves it with
- * `undefined` and tells the object to forget the listener.
+ * `undefined` and tells the object to forget the listener; when the pending call fails (the object
+ * restarted), it is made again up to 5 times, 0.1 to 1.6 s apart, then resolves with `undefined`.
  */
 export class DurableStreamLog implements StreamLog {
-  readonly #stub: StreamLogObjectStub;
+  /** The stub calls go through; replaced by a new one from `#source` after a call failed. */
+  #current: StreamLogObjectStub;
+  readonly #source: (() => StreamLogObjectStub) | undefined;
   readonly #options: StreamLogObjectOptions;
 
-  /** `options` are the generation's timers, sent with `open`. */
-  constructor(stub: StreamLogObjectStub, options: StreamLogObjectOptions = {}) {
-    this.#stub = stub;
+  /**
+   * `stub` is the object's stub, or better a function that gets it, `() => env.STREAMS.getByName(id)`:
+   * workerd breaks a stub for good when its object restarts (a deploy, an eviction), and the log
+   * then takes a new one for the next call. `options` are the generation's timers, sent with `open`.
+   */
+  constructor(stub: StreamLogObjectStubSource, options: StreamLogObjectOptions = {}) {
+    this.#source = typeof stub === "function" ? stub : undefined;
+    this.#current = typeof stub === "function" ? stub() : stub;
     this.#options = options;
   }
 
+  get #stub(): StreamLogObjectStub {
+    return this.#current;
+  }
+
+  /** Runs a call of the stub; a failed one (not a refusal) makes the next call take a new stub. */
+  async #call(call: (stub: StreamLogObjectStub) => Promise<StreamLogObjectReply>): Promise<string | undefined> {
+    const stub = this.#current;
+    let reply: StreamLogObjectReply;
+    try {
+      reply = await call(stub);
+    } catch (error) {
+      this.#renew(stub);
+      throw error;
+    }
+    if (!reply.ok) throw refusal(reply);
+    return reply.value;
+  }
+
+  /** After `stub` failed: a new stub, when the log can get one and has not yet. */
+  #renew(stub: StreamLogObjectStub): void {
+    if (this.#source !== undefined && this.#current === stub) this.#current = this.#source();
+  }
+
   async open(): Promise<void> {
-    await value(this.#stub.open(this.#options));
+    await this.#call((stub) => stub.open(this.#options));
   }
 
   async append(row: LogRow): Promise<void> {
-    await value(this.#stub.append(row.seq, JSON.stringify(row.events)));
+    const events = JSON.stringify(row.events);
+    await this.#call((stub) => stub.append(row.seq, events));
   }
 
   async close(message: AIMessage): Promise<void> {
-    await value(this.#stub.close(JSON.stringify(message)));
+    const json = JSON.stringify(message);
+    await this.#call((stub) => stub.close(json));
   }
 
   async fail(status: "failed" | "aborted", failure: LogFailure, partial: AIMessage | undefined): Promise<void> {
     const plain: LogFailure = failure.code === undefined ? { message: failure.message } : { message: failure.message, code: failure.code };
-    await value(this.#stub.fail(status, plain, partial === undefined ? undefined : JSON.stringify(partial)));
+    const json = partial === undefined ? undefined : JSON.stringify(partial);
+    await this.#call((stub) => stub.fail(status, plain, json));
   }
 
   async snapshot(): Promise<LogSnapshot | undefined> {
-    const json = await value(this.#stub.snapshot());
+    const json = await this.#call((stub) => stub.snapshot());
     return json === undefined ? undefined : (JSON.parse(json) as LogSnapshot);
   }
 
   async stop(reason?: string): Promise<void> {
-    await value(reason === undefined ? this.#stub.stop() : this.#stub.stop(reason));
+    await this.#call((stub) => (reason === undefined ? stub.stop() : stub.stop(reason)));
   }
 
   stopped(signal: AbortSignal): Promise<string | undefined> {
@@ -114,16 +149,22 @@ export class DurableStreamLog implements StreamLog {
         this.#stub.unlisten(listener).catch(() => {});
       };
       signal.addEventListener("abort", onAbort, { once: true });
-      this.#stub.stopped(listener).then(
-        (reason) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(reason);
-        },
-        () => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(undefined);
-        },
-      );
+      const settle = (reason: string | undefined): void => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(reason);
+      };
+      // The call is pending for the whole generation; an object that restarts (a deploy, an
+      // eviction) drops it, so it is made again, a few times, while the producer still listens.
+      const listen = (failures: number): void => {
+        const stub = this.#current;
+        stub.stopped(listener).then(settle, () => {
+          this.#renew(stub);
+          if (signal.aborted) return;
+          if (failures >= LISTEN_RETRIES) settle(undefined);
+          else setTimeout(() => listen(failures + 1), 100 * 2 ** failures);
+        });
+      };
+      listen(0);
     });
   }
 
@@ -208,7 +249,14 @@ export class DurableStreamLog implements StreamLog {
 
   /** The object's rows after `url`'s offset, as NDJSON bytes. */
   async #open(url: string, id: string): Promise<ReadableStreamDefaultReader<Uint8Array>> {
-    const response = await this.#stub.fetch(new Request(url, { headers: { "x-stream-log": "rows", "x-stream-log-read": id } }));
+    const stub = this.#current;
+    let response: Response;
+    try {
+      response = await stub.fetch(new Request(url, { headers: { "x-stream-log": "rows", "x-stream-log-read": id } }));
+    } catch (error) {
+      this.#renew(stub);
+      throw error;
+    }
     if (response.status === 404) {
       await response.body?.cancel();
       throw coded(new TypeError("No stored generation here: it was never opened, or it was deleted"), "not_found");

@@ -482,8 +482,14 @@ export class SqlLog implements StreamLog {
       return;
     }
     const failure: LogFailure = { message: `The producer appended nothing for ${timeout} ms`, code: "timeout" };
+    const seq = this.#seq;
     const partial = await foldPartial(this.#allEvents(), failure);
-    if (this.#meta !== meta || meta.status !== "running") return; // the producer came back during the fold
+    if (this.#meta !== meta || meta.status !== "running") return; // it ended during the fold
+    if (this.#seq !== seq) {
+      // The producer came back during the fold.
+      await this.#storage.setAlarm(this.#lastAppendAt + timeout);
+      return;
+    }
     this.appendJson(this.#seq + 1, JSON.stringify([{ event: "error", ...failure }]), now);
     await this.failJson("failed", failure, partial === undefined ? undefined : JSON.stringify(partial), now);
   }

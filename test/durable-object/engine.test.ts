@@ -177,6 +177,20 @@ describe("StreamLogObject stop", () => {
   });
 });
 
+describe("StreamLogObject stop after a restart", () => {
+  it("the producer listens again when the object restarts, and hears a stop asked after it", async () => {
+    const id = freshId("restart-stop");
+    const log = new DurableStreamLog(() => stubOf(id));
+    await log.open();
+    const listening = new AbortController();
+    const stopped = log.stopped(listening.signal);
+    await runInDurableObject(stubOf(id), (_, state) => state.abort("restart")).catch(() => {});
+    await new DurableStreamLog(stubOf(id)).stop("after the restart");
+    expect(await stopped).toBe("after the restart");
+    listening.abort();
+  });
+});
+
 describe("StreamLogObject viewers", () => {
   it("100 viewers through the object each read the whole answer, live, and none is held after the end", async () => {
     const id = freshId("viewers");
