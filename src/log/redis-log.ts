@@ -52,6 +52,8 @@ export interface RedisLogClient {
   /** Closes the connection at once; pending commands reject. */
   destroy(): void;
   on(event: "error", listener: (error: Error) => void): unknown;
+  /** Connected, and again after each reconnect. */
+  on(event: "ready", listener: () => void): unknown;
   subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
   unsubscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
 }
@@ -283,6 +285,8 @@ class Subscriber {
   readonly #client: RedisLogClient;
   #connection: Promise<RedisLogClient> | undefined = undefined;
   #users = 0;
+  /** Each listening producer's check of its stop flag, run when the connection is ready again. */
+  readonly rechecks: Set<() => void> = new Set();
 
   constructor(client: RedisLogClient) {
     this.#client = client;
@@ -295,6 +299,10 @@ class Subscriber {
       // The client reconnects and subscribes again by itself; an error event without a listener
       // would be thrown by its emitter.
       connection.on("error", () => {});
+      // A stop published while it was reconnecting was heard by nobody: its flag tells.
+      connection.on("ready", () => {
+        for (const recheck of this.rechecks) recheck();
+      });
       this.#connection = connection.connect().then(
         () => connection,
         (error: unknown) => {
@@ -316,6 +324,8 @@ class Subscriber {
     );
   }
 }
+
+const noop = (): void => {};
 
 function notFound(id: string): TypeError {
   return coded(new TypeError(`RedisLog: no log ${JSON.stringify(id)} (never opened, or expired after its retention)`), "not_found");
@@ -478,10 +488,17 @@ export class RedisLog implements StreamLog {
     const listener = (message: string): void => settle(message);
     const onAbort = (): void => settle(undefined);
     signal.addEventListener("abort", onAbort, { once: true });
+    const recheck = (): void => {
+      client.sendCommand(["HMGET", this.#meta, "stop"]).then((reply) => {
+        const [stop] = reply as (string | null)[];
+        if (stop != null) settle(stop);
+      }, noop);
+    };
     let connection: RedisLogClient | undefined;
     try {
       connection = await subscriber.acquire();
       await connection.subscribe(this.#channel, listener);
+      subscriber.rechecks.add(recheck);
       // After the subscription: a stop asked before it is in the hash, one asked after is heard.
       const [status, stop] = (await client.sendCommand(["HMGET", this.#meta, "status", "stop"])) as (string | null)[];
       if (status == null) throw notFound(this.#id);
@@ -489,6 +506,7 @@ export class RedisLog implements StreamLog {
       else if (status !== "running" || signal.aborted) settle(undefined);
       return await heard;
     } finally {
+      subscriber.rechecks.delete(recheck);
       signal.removeEventListener("abort", onAbort);
       if (connection !== undefined) await connection.unsubscribe(this.#channel, listener).catch(() => {});
       subscriber.release();

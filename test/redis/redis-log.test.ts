@@ -232,6 +232,51 @@ describe("Stop across servers", () => {
     expect(String(await redis.sendCommand(["PUBSUB", "NUMSUB", `cms:{${id}}:stop`]))).toBe(`cms:{${id}}:stop,0`);
   });
 
+  it("a stop published while the subscriber connection was down is still heard, by its flag, once it is back", async () => {
+    const id = freshId();
+    // Its connections reconnect 200 ms after a drop: the stop below lands in that gap.
+    const slow = createClient({ url: server.url, socket: { reconnectStrategy: () => 200 } });
+    slow.on("error", () => {});
+    await slow.connect();
+    clients.push(slow);
+    // The producer's client, telling when its check of the flag after subscribing has its reply.
+    let checked!: () => void;
+    const flagChecked = new Promise<void>((resolve) => (checked = resolve));
+    const watched: RedisLogClient = {
+      sendCommand: async (args) => {
+        const reply = await slow.sendCommand(args);
+        if (args[0] === "HMGET" && args.includes("stop")) checked();
+        return reply;
+      },
+      duplicate: () => slow.duplicate(),
+      connect: () => slow.connect(),
+      destroy: () => slow.destroy(),
+      on: (event: "error" | "ready", listener: (error: Error) => void) => slow.on(event, listener),
+      subscribe: (channel, listener) => slow.subscribe(channel, listener),
+      unsubscribe: (channel, listener) => slow.unsubscribe(channel, listener),
+    };
+    const producer = new RedisLogStore(watched).log(id);
+    await producer.open();
+    const listening = new AbortController();
+    let heard: string | undefined;
+    const stopped = producer.stopped(listening.signal).then((reason) => (heard = reason));
+    await flagChecked;
+    // Drop the subscriber's connection while the server takes no new one, so that it is still
+    // away when the stop is published to nobody; then let it back.
+    await redis.sendCommand(["CONFIG", "SET", "maxclients", String((await connections()) - 1)]);
+    try {
+      await redis.sendCommand(["CLIENT", "KILL", "TYPE", "pubsub"]);
+      await new RedisLogStore(redis).log(id).stop("while reconnecting");
+      expect(String(await redis.sendCommand(["PUBSUB", "NUMSUB", `cms:{${id}}:stop`]))).toBe(`cms:{${id}}:stop,0`);
+    } finally {
+      await redis.sendCommand(["CONFIG", "SET", "maxclients", "10000"]);
+    }
+    expect(heard).toBeUndefined();
+    await stopped;
+    expect(heard).toBe("while reconnecting");
+    listening.abort();
+  });
+
   it("producers of many generations share one subscriber connection", async () => {
     const store = await newStore();
     const logs = Array.from({ length: 5 }, () => store.log(freshId()));
