@@ -12,17 +12,20 @@ type Client = RedisLogClient;
 let server: RedisServer;
 const clients: Client[] = [];
 
-async function connect(url = server.url): Promise<Client> {
-  const client = createClient({ url });
+let named = 0;
+
+/** A connected client; its connections, and its duplicates', carry `name` (see `connections`). */
+async function connect(url = server.url, name = `client-${++named}`): Promise<Client> {
+  const client = createClient({ url, name });
   client.on("error", () => {});
   await client.connect();
   clients.push(client);
   return client;
 }
 
-/** A store on a client of its own: another server, as far as Redis can tell. */
-async function newStore(options: RedisLogStoreOptions = {}): Promise<RedisLogStore> {
-  return new RedisLogStore(await connect(), options);
+/** A store on a client of its own, named `name`: another server, as far as Redis can tell. */
+async function newStore(options: RedisLogStoreOptions = {}, name?: string): Promise<RedisLogStore> {
+  return new RedisLogStore(await connect(server.url, name), options);
 }
 
 let redis: Client;
@@ -74,8 +77,10 @@ async function entries(key: string): Promise<[string, string[]][]> {
   return (await redis.sendCommand(["XRANGE", key, "-", "+"])) as [string, string[]][];
 }
 
-async function connections(client: Client = redis): Promise<number> {
-  return String(await client.sendCommand(["CLIENT", "LIST"])).trim().split("\n").length;
+/** The server's connections: all, or those of the client named `name` and its duplicates. */
+async function connections(name?: string): Promise<number> {
+  const lines = String(await redis.sendCommand(["CLIENT", "LIST"])).trim().split("\n");
+  return name === undefined ? lines.length : lines.filter((line) => line.includes(` name=${name} `)).length;
 }
 
 describe("RedisLog in Redis", () => {
@@ -216,19 +221,17 @@ describe("a vanished producer", () => {
 describe("Stop across servers", () => {
   it("a stop on one client reaches the producer listening on another, and the subscription is released after", async () => {
     const id = freshId();
-    const producerClient = await connect();
-    const producer = new RedisLogStore(producerClient).log(id);
+    const producer = (await newStore({}, "stop-producer")).log(id);
     await producer.open();
-    const before = await connections();
+    expect(await connections("stop-producer")).toBe(1);
     const listening = new AbortController();
     const stopped = producer.stopped(listening.signal);
     // One subscriber connection while listening.
-    await expect.poll(() => connections()).toBe(before + 1);
+    await expect.poll(() => connections("stop-producer")).toBe(2);
     await (await newStore()).log(id).stop("from the other server");
     expect(await stopped).toBe("from the other server");
     listening.abort();
-    // The new store's client is one more connection; the subscriber is gone.
-    await expect.poll(() => connections()).toBe(before + 1);
+    await expect.poll(() => connections("stop-producer")).toBe(1);
     expect(String(await redis.sendCommand(["PUBSUB", "NUMSUB", `cms:{${id}}:stop`]))).toBe(`cms:{${id}}:stop,0`);
   });
 
@@ -263,7 +266,7 @@ describe("Stop across servers", () => {
     await flagChecked;
     // Drop the subscriber's connection while the server takes no new one, so that it is still
     // away when the stop is published to nobody; then let it back.
-    await redis.sendCommand(["CONFIG", "SET", "maxclients", String((await connections()) - 1)]);
+    await redis.sendCommand(["CONFIG", "SET", "maxclients", "1"]); // the connected stay
     try {
       await redis.sendCommand(["CLIENT", "KILL", "TYPE", "pubsub"]);
       await new RedisLogStore(redis).log(id).stop("while reconnecting");
@@ -278,52 +281,49 @@ describe("Stop across servers", () => {
   });
 
   it("producers of many generations share one subscriber connection", async () => {
-    const store = await newStore();
+    const store = await newStore({}, "shared-subscriber");
     const logs = Array.from({ length: 5 }, () => store.log(freshId()));
     for (const log of logs) await log.open();
-    const before = await connections();
     const listening = new AbortController();
     const all = Promise.all(logs.map((log) => log.stopped(listening.signal)));
-    await expect.poll(() => connections()).toBe(before + 1);
+    await expect.poll(() => connections("shared-subscriber")).toBe(2);
     for (const [i, log] of logs.entries()) await log.stop(`stop ${i}`);
     expect(await all).toEqual(logs.map((_, i) => `stop ${i}`));
-    await expect.poll(() => connections()).toBe(before);
+    await expect.poll(() => connections("shared-subscriber")).toBe(1);
   });
 });
 
 describe("connections of live reads", () => {
   it("a waiting live read holds one connection; cancel or abort releases it", async () => {
-    const store = await newStore();
+    const store = await newStore({}, "live-cancel");
     const log = store.log(freshId());
     await log.open();
     await log.append(row(1));
-    const before = await connections();
     const controller = new AbortController();
     const readers = [log.read(0, { live: true }).getReader(), log.read(0, { live: true, signal: controller.signal }).getReader()];
     for (const reader of readers) expect((await reader.read()).value!.seq).toBe(1);
     const waits = readers.map((reader) => reader.read().catch((error: unknown) => error));
     await expect.poll(() => store.liveReads()).toBe(2);
-    await expect.poll(() => connections()).toBe(before + 2);
+    await expect.poll(() => connections("live-cancel")).toBe(3);
     await readers[0]!.cancel("left");
     controller.abort(new Error("left too"));
     expect(await waits[0]).toEqual({ done: true, value: undefined });
     expect(await waits[1]).toMatchObject({ message: "left too" });
     expect(store.liveReads()).toBe(0);
-    await expect.poll(() => connections()).toBe(before);
+    await expect.poll(() => connections("live-cancel")).toBe(1);
   });
 
   it("a read that ends releases its connection", async () => {
-    const store = await newStore();
+    const store = await newStore({}, "live-end");
     const log = store.log(freshId());
     await log.open();
-    const before = await connections();
     const reading = readAll(log.read(0, { live: true }));
-    await expect.poll(() => connections()).toBe(before + 1);
+    await expect.poll(() => connections("live-end")).toBe(2);
     await log.append(row(1));
     await log.close(message);
     expect(await reading).toEqual([row(1)]);
     expect(store.liveReads()).toBe(0);
-    await expect.poll(() => connections()).toBe(before);
+    await expect.poll(() => connections("live-end")).toBe(1);
   });
 
   it("live reads past maxLiveReads error with a RangeError; the others go on", async () => {
