@@ -19,6 +19,11 @@ export interface LogFuzzOptions {
   heldReads?: (id: string) => number | Promise<number>;
   /** A prefix for the log ids. */
   idPrefix?: string;
+  /**
+   * Answers a viewer's request for log `id` (default: `resumeResponse(log, request)` here): an
+   * engine whose viewers are answered elsewhere (a Durable Object's own fetch) passes its own.
+   */
+  respond?: (id: string, log: StreamLog, request: Request) => Response | Promise<Response>;
 }
 
 export interface LogFuzzReport {
@@ -123,14 +128,14 @@ class Viewer {
   cuts = 0;
 
   constructor(
-    readonly log: StreamLog,
+    readonly respond: (request: Request) => Response | Promise<Response>,
     readonly rnd: () => number,
   ) {}
 
   /** A response for `lastEventId`, its body maybe cut; records what it delivered. */
   async connect(lastEventId: string): Promise<Response> {
     const headers = lastEventId === "" ? undefined : { "last-event-id": lastEventId };
-    const response = await resumeResponse(this.log, new Request("http://fuzz.test/", headers === undefined ? {} : { headers }), { heartbeatMs: 0 });
+    const response = await this.respond(new Request("http://fuzz.test/", headers === undefined ? {} : { headers }));
     if (!response.ok) return response;
     // Up to six cuts a viewer, then its connections run to the end.
     const cutAt = this.cuts < 6 && this.rnd() < 0.7 ? Math.floor(this.rnd() * 1500) : Infinity;
@@ -255,7 +260,12 @@ async function runCase(
     }
     if (join === Infinity) await run.catch(() => {});
     else await reached(join);
-    const viewer = new Viewer(await makeLog(id), random(seed * 7919 + viewers.length));
+    const log = await makeLog(id);
+    const respond = options.respond;
+    const viewer = new Viewer(
+      (request) => (respond === undefined ? resumeResponse(log, request, { heartbeatMs: 0 }) : respond(id, log, request)),
+      random(seed * 7919 + viewers.length),
+    );
     viewers.push(viewer.run().then((result) => ({ viewer, result })));
   }
   if (stopAt >= 0 && stopping === undefined) {
