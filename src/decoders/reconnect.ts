@@ -34,7 +34,7 @@ export interface ReconnectOptions {
   maxDelayMs?: number | undefined;
 }
 
-/** What the decoder gives a reconnecting source for each connection. */
+/** @internal What the decoder gives a reconnecting source for each connection. */
 export interface Connection {
   readonly source: PullSource;
   /** The SSE id of each event the source will give, in order (`undefined`: none); emptied as read. */

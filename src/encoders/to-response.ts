@@ -183,10 +183,10 @@ export function toResponse(stream: ChatModelStream, options: ToResponseOptions =
 }
 
 /**
- * Appends every header of `list`. A `Headers` is read with `getSetCookie` where it exists, since
+ * @internal Appends every header of `list`. A `Headers` is read with `getSetCookie` where it exists, since
  * older runtimes join several `set-cookie` into one value when iterating.
  */
-function appendHeaders(headers: Headers, list: HeaderList): void {
+export function appendHeaders(headers: Headers, list: HeaderList): void {
   if (Array.isArray(list)) {
     for (const [name, value] of list as readonly (readonly [string, string])[]) headers.append(name, value);
     return;

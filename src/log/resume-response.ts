@@ -9,6 +9,7 @@ import { isTerminal, type ProtocolEvent, type RawEvent } from "../protocol.ts";
 import { eventSize } from "./persist.ts";
 import { Heartbeat } from "../encoders/heartbeat.ts";
 import { DEFAULT_HEARTBEAT_MS, PING, sseFrame } from "../encoders/sse-encoder-stream.ts";
+import { appendHeaders, type HeaderList } from "../encoders/to-response.ts";
 import type { LogRow, LogSnapshot, StreamLog } from "./stream-log.ts";
 
 /** Options of `resumeResponse`; all are optional. */
@@ -25,7 +26,7 @@ export interface ResumeResponseOptions {
    */
   heartbeatMs?: number | undefined;
   /** Headers to add (a name that is a default, such as `cache-control`, replaces it). */
-  headers?: HeadersInit | undefined;
+  headers?: HeaderList | undefined;
 }
 
 /** Where a viewer resumes: after event `event` of row `seq` (`event` -1: after the whole row). */
@@ -107,7 +108,8 @@ export async function resumeResponse(log: StreamLog, request: Request, options: 
   if (snapshot === undefined) return jsonError(404, "No such generation (never started, or deleted after its retention)", "not_found");
   if (offset.seq > snapshot.seq) return jsonError(400, `offset ${offset.seq} is past the last row (${snapshot.seq})`, "bad_input");
 
-  const headers = new Headers(options.headers);
+  const headers = new Headers();
+  if (options.headers !== undefined) appendHeaders(headers, options.headers);
   const defaults: [string, string][] = [
     ["content-type", "text/event-stream"],
     ["cache-control", "no-cache"],
