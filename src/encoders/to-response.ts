@@ -478,8 +478,8 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array>, CursorSink {
       // left) ends the text where it stopped: erroring the body would only make workerd log an
       // "Uncaught AbortError" for a client that is gone.
       if (ending !== undefined && ending !== true && (ending.error as { name?: unknown } | null)?.name !== "AbortError") {
-        if (text !== "") this.#write(controller, text);
         this.#end();
+        if (text !== "") this.#write(controller, text);
         controller.error(ending.error);
         return true;
       }
@@ -489,15 +489,17 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array>, CursorSink {
         this.#add(errorEvent(ending.error, this.#onError));
         text += this.#parts.join("");
       } catch (failure) {
-        if (text !== "") this.#write(controller, text);
         this.#end();
+        if (text !== "") this.#write(controller, text);
         controller.error(failure);
         return true;
       }
     }
+    // Ended before the last write: a runtime may call pull() from within enqueue() (Deno and
+    // Chromium do), and that pull must not end the body a second time.
+    if (ending !== undefined) this.#end();
     if (text !== "") this.#write(controller, text);
     if (ending !== undefined) {
-      this.#end();
       controller.close();
       return true;
     }
