@@ -195,9 +195,12 @@ export class PartialJSON {
             token = "";
             state = STRING;
           } else if ((c >= 0x30 && c <= 0x39) || c === 0x2d) {
+            // Read again as the number's first character, so that a number within one slice is
+            // one piece of it (no concatenation).
             this.#placed = false;
-            token = slice[i]!;
+            token = "";
             state = NUMBER;
+            continue;
           } else if (c === 0x7b || c === 0x5b) state = this.#open(c === 0x5b);
           else {
             this.#state = state;
