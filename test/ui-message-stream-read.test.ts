@@ -3,6 +3,7 @@
 // equal what the AI SDK's own result says. Then a round trip through our own ui-message-stream writer.
 import {
   createUIMessageStream,
+  DefaultChatTransport,
   JsonToSseTransformStream,
   jsonSchema,
   readUIMessageStream,
@@ -485,6 +486,35 @@ describe("chunks written by the ai package's writer (createUIMessageStream + Jso
       { type: "tool_call", id: "c1", name: "more", args: {} },
       { type: "non_standard", value: { type: "source-url", sourceId: "s2", url: "https://met.no", providerMetadata: { search: { rank: 1 } } }, index: 2 },
     ]);
+  });
+
+  it("a Worker in front of the endpoint (fromResponse, then toResponse ui-message-stream) gives useChat the same message: tool outputs and data parts too", async () => {
+    const script = (writer: UIMessageStreamWriter) => {
+      writer.write({ type: "start", messageId: "m1" });
+      writer.write({ type: "start-step" });
+      writer.write({ type: "data-weather", id: "w1", data: { status: "loading" } });
+      writer.write({ type: "text-start", id: "t" });
+      writer.write({ type: "text-delta", id: "t", delta: "Checking." });
+      writer.write({ type: "text-end", id: "t" });
+      writer.write({ type: "tool-input-available", toolCallId: "c1", toolName: "search", input: { q: "oslo" } });
+      writer.write({ type: "tool-output-available", toolCallId: "c1", output: { hits: 2 } });
+      writer.write({ type: "tool-input-available", toolCallId: "c2", toolName: "fetch", input: { url: "https://yr.no" } });
+      writer.write({ type: "tool-output-error", toolCallId: "c2", errorText: "fetch failed: 503" });
+      writer.write({ type: "data-weather", id: "w1", data: { status: "done", celsius: 4 } });
+      writer.write({ type: "data-log", data: { line: 1 } });
+      writer.write({ type: "finish-step" });
+      writer.write({ type: "finish", finishReason: "stop" });
+    };
+    const { events, message } = await written(script);
+    // The Worker: the endpoint's events as our stream, served again as a UI message stream.
+    const served = toResponse(ChatModelStream.from(events), { format: "ui-message-stream" });
+    const transport = new DefaultChatTransport<UIMessage>({ api: "https://worker.test/chat", fetch: async () => served });
+    const chunks = await transport.sendMessages({ chatId: "c", messageId: undefined, messages: [], abortSignal: undefined, trigger: "submit-message" });
+    let proxied: UIMessage | undefined;
+    for await (const m of readUIMessageStream<UIMessage>({ stream: chunks, terminateOnError: true })) proxied = m;
+    expect(message.parts.map((p) => p.type)).toEqual(["step-start", "data-weather", "text", "tool-search", "tool-fetch", "data-log"]);
+    expect(proxied?.parts).toEqual(message.parts);
+    expect(proxied?.id).toBe(message.id);
   });
 
   it("a source while the text streams is its citation; the text block finishes before the message does", async () => {

@@ -82,6 +82,23 @@ describe("toResponse ui-message-stream, read by the AI SDK's client", () => {
     expect(message?.parts.at(-1)).toMatchObject({ type: "tool-lookup", toolCallId: "call_x", state: "output-error", rawInput: '{"q": ' });
   });
 
+  it("a result of a tool call that did not go out (a provider-run tool's) is not written: the client would fail on its id", async () => {
+    const events: Event[] = [
+      { event: "message-start" },
+      { event: "content-block-finish", index: 0, content: { type: "server_tool_call", id: "ws_1", name: "web_search", args: { q: "oslo" } } },
+      { event: "content-block-finish", index: 1, content: { type: "server_tool_result", tool_call_id: "ws_1", status: "success", output: [] } },
+      { event: "content-block-finish", index: 2, content: { type: "tool_call", id: "c1", name: "lookup", args: { q: 1 } } },
+      { event: "content-block-finish", index: 3, content: { type: "server_tool_result", tool_call_id: "c1", status: "error", output: { reason: "503" } } },
+      { event: "message-finish", reason: "stop" },
+    ];
+    const { message, error } = await readAsUseChat(toResponse(pulled(events), { format: "ui-message-stream" }));
+    expect(error).toBeUndefined();
+    expect(message?.parts).toEqual([
+      { type: "step-start" },
+      { type: "tool-lookup", toolCallId: "c1", state: "output-error", input: { q: 1 }, errorText: '{"reason":"503"}' },
+    ]);
+  });
+
   it("an error mid-stream reaches the client as an error, after the text so far", async () => {
     const events: Event[] = [...textMessage("partial ", "answer").slice(0, -1), { event: "error", message: "overloaded", code: "overloaded_error" }];
     const stream = pulled(events);

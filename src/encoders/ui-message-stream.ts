@@ -3,6 +3,9 @@
  * protocol events of one message as `start`, `start-step`, `text-start` / `-delta` / `-end`,
  * `reasoning-start` / `-delta` / `-end`, `tool-input-start` / `-delta` / `-available` (or
  * `tool-input-error` for arguments that are not JSON), `source-url` for URL citations,
+ * `tool-output-available` / `-error` for a `server_tool_result` of a call that went out (what
+ * `fromResponse` makes of the tool outputs an AI SDK endpoint sends), the AI SDK data parts that
+ * `non_standard` blocks hold (`data-*` chunks, again when a later one of the same id replaces it),
  * `finish-step` and `finish` (with the finish reason, and the usage and model in
  * `messageMetadata`), or `error` / `abort`; each as an SSE `data:` line, then `data: [DONE]`.
  *
@@ -51,6 +54,10 @@ export class UIMessageFrames implements WireWriter {
   #usage: unknown;
   readonly #messageId: string | undefined;
   #sourceCount = 0;
+  /** The ids of the tool calls that went out: only their outputs may (the client fails on an unknown id). */
+  readonly #callIds = new Set<string>();
+  /** The blocks whose data part went out at their start. */
+  readonly #dataParts = new Set<number>();
 
   constructor(messageId?: string) {
     this.#messageId = messageId;
@@ -106,6 +113,10 @@ export class UIMessageFrames implements WireWriter {
       this.#parts.set(index, part);
       return type === "tool_call_chunk" ? this.#toolSlice(part, "", str(content["args"])) : this.#toolStart(part);
     }
+    if (type === "non_standard" && isDataPart(content["value"])) {
+      this.#dataParts.add(index);
+      return frame(content["value"]);
+    }
     return "";
   }
 
@@ -135,6 +146,10 @@ export class UIMessageFrames implements WireWriter {
       if (!part.id && typeof delta["id"] === "string") part.id = delta["id"];
       if (!part.name && typeof delta["name"] === "string") part.name = delta["name"];
       return this.#toolSlice(part, "", str(delta["args"]));
+    }
+    // A data part replaced by a later one of its id (the client replaces it too).
+    if (type === "block-delta" && this.#dataParts.has(index) && isRecord(delta["fields"]) && isDataPart(delta["fields"]["value"])) {
+      return frame(delta["fields"]["value"]);
     }
     return "";
   }
@@ -184,6 +199,7 @@ export class UIMessageFrames implements WireWriter {
         if (call.id === "") call.id = `call-${index}`;
         out += this.#toolStart(call);
       }
+      this.#callIds.add(call.id);
       if (type === "tool_call") return out + frame({ type: "tool-input-available", toolCallId: call.id, toolName: call.name, input: content["args"] ?? {} });
       return (
         out +
@@ -196,7 +212,23 @@ export class UIMessageFrames implements WireWriter {
         })
       );
     }
+    if (type === "server_tool_result") return this.#toolOutput(content);
+    if (type === "non_standard") {
+      // A data part that arrived whole (one that came with its start went out then).
+      if (this.#dataParts.delete(index)) return "";
+      return isDataPart(content["value"]) ? frame(content["value"]) : "";
+    }
     return "";
+  }
+
+  /** A tool's result, for a call that went out: its output, or its error as text. */
+  #toolOutput(content: RawEvent): string {
+    const id = content["tool_call_id"];
+    if (typeof id !== "string" || !this.#callIds.has(id)) return "";
+    const output = content["output"];
+    if (content["status"] !== "error") return frame({ type: "tool-output-available", toolCallId: id, output: output ?? null });
+    const errorText = typeof output === "string" ? output : output === undefined ? "The tool failed" : JSON.stringify(output);
+    return frame({ type: "tool-output-error", toolCallId: id, errorText });
   }
 
   /** URL citations of a text block as `source-url` chunks. */
@@ -259,6 +291,11 @@ export class UIMessageFrames implements WireWriter {
     if (code === "aborted") return out + frame({ type: "abort" });
     return out + frame({ type: "error", errorText: message });
   }
+}
+
+/** An AI SDK data part chunk (`data-<name>`, with its `data`), as the UI stream reader keeps it in a `non_standard` block. */
+function isDataPart(value: unknown): value is RawEvent {
+  return isRecord(value) && typeof value["type"] === "string" && value["type"].startsWith("data-") && "data" in value;
 }
 
 function frame(chunk: RawEvent): string {
