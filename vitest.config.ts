@@ -29,6 +29,8 @@ export default defineConfig({
           name: "node",
           include,
           exclude,
+          // The demo Worker's module exports its Durable Object class (test/stubs/cloudflare-workers.ts says why).
+          alias: { "cloudflare:workers": new URL("./test/stubs/cloudflare-workers.ts", import.meta.url).pathname },
           environment: "node",
           setupFiles: ["./test/setup/node.ts"],
           // test/leaks.test.ts measures the heap after a full collection.

@@ -97,7 +97,8 @@ async function bundle(runtime: "deno" | "bun" | "chromium", files: string[]): Pr
     // Bun's runtime transpiler rewrites non-ASCII characters in template literals as \u escapes, which
     // String.raw (the provider fixtures) then returns verbatim. Lowered, they are plain string literals.
     supported: runtime === "bun" ? { "template-literal": false } : {},
-    alias: { vitest: join(root, "test", "runtimes", "vitest.ts") },
+    // The demo Worker's module exports its Durable Object class (test/stubs/cloudflare-workers.ts says why).
+    alias: { vitest: join(root, "test", "runtimes", "vitest.ts"), "cloudflare:workers": join(root, "test", "stubs", "cloudflare-workers.ts") },
     // Deno and Bun have Node's builtins themselves; the SDK clients that judge our formats import some.
     external: runtime === "chromium" ? [] : ["node:*"],
     plugins: [specsPlugin(files)],
