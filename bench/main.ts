@@ -12,6 +12,7 @@ import { bodyBench, bodyChild } from "./body.ts";
 import { cases } from "./cases.ts";
 import { durableRows } from "./durable.ts";
 import { redisRows } from "./durable-redis.ts";
+import { durableObjectRows } from "./durable-object.ts";
 import { memoryCases } from "./memory.ts";
 import { parserRows, type ParserRow } from "./parsers.ts";
 import { workload } from "./workload.ts";
@@ -104,8 +105,9 @@ const parsers = JSON.parse(
 ) as ParserRow[];
 for (const p of parsers) process.stderr.write(`parser ${p.case}: ${p.us.toFixed(0)} µs${p.ratio !== undefined ? `, ${p.ratio.toFixed(2)}× ${p.versus}` : ""}\n`);
 
-// Durable streams (issue 13): counts on MemoryLog, see bench/durable.ts, and on Redis, bench/durable-redis.ts.
-const durable = [...(await durableRows()), ...(await redisRows())];
+// Durable streams (issue 13): counts on MemoryLog, see bench/durable.ts, the Durable Object engine's
+// log (bench/durable-object.ts), and on Redis, bench/durable-redis.ts.
+const durable = [...(await durableRows()), ...(await durableObjectRows()), ...(await redisRows())];
 for (const d of durable) process.stderr.write(`${d.case}: ${d.value.toFixed(2)}${d.unit}\n`);
 
 // The body path (issue 15): Node cases and in-flight heaps in fresh processes, workerd through Miniflare.
