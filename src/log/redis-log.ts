@@ -18,10 +18,9 @@
  *
  * @module
  */
-import { ChatModelStream } from "../chat-model-stream.ts";
 import { coded } from "../errors.ts";
-import { hasPartial } from "../has-partial.ts";
 import type { AIMessage, ProtocolEvent } from "../protocol.ts";
+import { foldPartial } from "./fold-partial.ts";
 import type { LogFailure, LogReadOptions, LogRow, LogSnapshot, LogStatus, StreamLog } from "./stream-log.ts";
 
 /**
@@ -334,17 +333,6 @@ function notFound(id: string): TypeError {
 /** The failure a reader stores for a producer that went silent. */
 function vanished(timeoutMs: number): LogFailure {
   return { message: `The producer appended nothing for ${timeoutMs} ms`, code: "timeout" };
-}
-
-/** The partial message the rows fold to, cut by `failure`; undefined without events. */
-async function foldPartial(events: ProtocolEvent[], failure: LogFailure): Promise<AIMessage | undefined> {
-  if (events.length === 0) return undefined;
-  events.push({ event: "error", ...failure });
-  try {
-    return await ChatModelStream.from(events).output;
-  } catch (error) {
-    return hasPartial(error) ? error.partial : undefined;
-  }
 }
 
 /** Entries of an `XRANGE` reply, or of an `XREAD` reply for one key (RESP2 arrays or RESP3 maps). */

@@ -10,10 +10,9 @@
  * @internal
  * @module
  */
-import { ChatModelStream } from "../chat-model-stream.ts";
 import { coded } from "../errors.ts";
-import { hasPartial } from "../has-partial.ts";
 import type { AIMessage, ProtocolEvent } from "../protocol.ts";
+import { foldPartial } from "./fold-partial.ts";
 import type { LogFailure, LogReadOptions, LogRow, LogSnapshot, LogStatus, StreamLog } from "./stream-log.ts";
 
 type SqlValue = ArrayBuffer | string | number | null;
@@ -88,17 +87,6 @@ function invalidState(message: string): TypeError {
 
 function badOption(message: string): TypeError {
   return coded(new TypeError(message), "bad_option");
-}
-
-/** @internal The message a generation's rows fold to, its open blocks finished: the partial of a generation cut short. */
-export async function foldPartial(events: readonly ProtocolEvent[], failure: LogFailure): Promise<AIMessage | undefined> {
-  if (events.length === 0) return undefined;
-  const cut: ProtocolEvent = failure.code === undefined ? { event: "error", message: failure.message } : { event: "error", ...failure };
-  try {
-    return await ChatModelStream.from([...events, cut]).output;
-  } catch (error) {
-    return hasPartial(error) ? error.partial : undefined;
-  }
 }
 
 /** @internal */
