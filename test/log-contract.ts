@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { AIMessage, ProtocolEvent } from "../src/protocol.ts";
 import type { LogRow, StreamLog } from "../src/log/stream-log.ts";
+import { failure as rejection, readAll } from "./helpers.ts";
 
 /** Options of `describeStreamLogContract`. */
 export interface StreamLogContractOptions {
@@ -50,26 +51,6 @@ function row(seq: number, size = 2): LogRow {
 }
 
 const finish: ProtocolEvent = { event: "message-finish", reason: "stop" };
-
-async function readAll<T>(stream: ReadableStream<T>): Promise<T[]> {
-  const out: T[] = [];
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return out;
-    out.push(value);
-  }
-}
-
-/** The error a promise rejects with; fails the test when it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
 
 function seqs(rows: readonly LogRow[]): number[] {
   return rows.map((r) => r.seq);

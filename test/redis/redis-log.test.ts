@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AIMessage, ProtocolEvent } from "../../src/protocol.ts";
 import { RedisLogStore, type LogRow, type RedisLogClient, type RedisLogStoreOptions } from "../../src/redis.ts";
 import { startRedis, type RedisServer } from "./redis-server.ts";
+import { failure as rejection, readAll } from "../helpers.ts";
 
 type Client = RedisLogClient;
 
@@ -52,25 +53,6 @@ function row(seq: number): LogRow {
 }
 
 const message: AIMessage = { type: "ai", content: "done", tool_calls: [], invalid_tool_calls: [], response_metadata: {} };
-
-async function readAll<T>(stream: ReadableStream<T>): Promise<T[]> {
-  const out: T[] = [];
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return out;
-    out.push(value);
-  }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
 
 /** The stream's entries as Redis holds them: [id, fields]. */
 async function entries(key: string): Promise<[string, string[]][]> {
