@@ -4,11 +4,10 @@
  * workerd; and the heap one in-flight body holds, 1,000 of them at once, each case in a fresh
  * process.
  */
-import { ChatModelStream as LangChainStream } from "@langchain/core/language_models/stream";
 import { createOpenAI } from "@ai-sdk/openai";
 import { streamText } from "ai";
 import { fromOpenAIChat, ChatModelStream, toResponse } from "../src/index.ts";
-import { bodyCase, bodyCaseNames, drainBody, lastBody } from "./body-cases.ts";
+import { bodyCase, bodyCaseNames, drainBody, langChainTextBody, lastBody } from "./body-cases.ts";
 import { openAIChatBytes } from "./sse.ts";
 import { iterate, readableOf, workload, type Workload } from "./workload.ts";
 
@@ -76,20 +75,7 @@ export const inFlightCases: Record<string, (w: Workload) => ReadableStream<Uint8
   "ours: SSE body, OpenAI bytes in (fromOpenAIChat → toResponse)": (w) => toResponse(fromOpenAIChat(readableOf(openAIChatBytes(w))), { format: "sse" }).body!,
   "ours: SSE body, events in (toResponse sse)": (w) => toResponse(ChatModelStream.from(iterate(w.events)), { format: "sse" }).body!,
   "ours: text body, events in (toResponse text)": (w) => toResponse(ChatModelStream.from(iterate(w.events)), { format: "text" }).body!,
-  "LangChain.js: text in a one-layer pull ReadableStream, events in": (w) => {
-    const it = new LangChainStream(iterate(w.events as never[])).text[Symbol.asyncIterator]();
-    const encoder = new TextEncoder();
-    return new ReadableStream<Uint8Array>(
-      {
-        async pull(controller) {
-          const { done, value } = await it.next();
-          if (done) controller.close();
-          else controller.enqueue(encoder.encode(value as string));
-        },
-      },
-      { highWaterMark: 0 },
-    );
-  },
+  "LangChain.js: text in a one-layer pull ReadableStream, events in": langChainTextBody,
   "AI SDK: UI message stream body, OpenAI bytes in (@ai-sdk/openai)": (w) => {
     const bytes = openAIChatBytes(w);
     const provider = createOpenAI({

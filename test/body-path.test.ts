@@ -19,20 +19,11 @@ import { ndjsonLine } from "../src/encoders/ndjson-encoder-stream.ts";
 import { describeError, errorEvent } from "../src/encoders/to-response.ts";
 import { eventSequence } from "./arbitraries.ts";
 import { type Event, pulled, readAll, scriptedSource, textMessage } from "./helpers.ts";
+import { concatBytes } from "./bytes.ts";
 
 const decoder = new TextDecoder();
 const RUNS = 120;
 const SEED = 20261204;
-
-function concat(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 /** The body's chunks and its text; `error` if it errored. */
 async function body(response: Response): Promise<{ chunks: number; text: string; error: unknown }> {
@@ -41,9 +32,9 @@ async function body(response: Response): Promise<{ chunks: number; text: string;
   try {
     for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
   } catch (error) {
-    return { chunks: chunks.length, text: decoder.decode(concat(chunks)), error };
+    return { chunks: chunks.length, text: decoder.decode(concatBytes(chunks)), error };
   }
-  return { chunks: chunks.length, text: decoder.decode(concat(chunks)), error: undefined };
+  return { chunks: chunks.length, text: decoder.decode(concatBytes(chunks)), error: undefined };
 }
 
 /** A message of `n` text deltas. */
@@ -188,7 +179,7 @@ describe("toResponse writes what the per-event encoders write", () => {
       body(toResponse(ChatModelStream.from(events), { format: "sse" })),
       readAll(ChatModelStream.from(events).events.pipeThrough(new SSEEncoderStream())),
     ]);
-    expect({ text: written.text, few: written.chunks <= 20 }).toEqual({ text: decoder.decode(concat(encoded)), few: true });
+    expect({ text: written.text, few: written.chunks <= 20 }).toEqual({ text: decoder.decode(concatBytes(encoded)), few: true });
     expect(encoded.length).toBe(events.length);
   });
 
@@ -198,7 +189,7 @@ describe("toResponse writes what the per-event encoders write", () => {
       body(toResponse(ChatModelStream.from(events), { format: "ndjson" })),
       readAll(ChatModelStream.from(events).events.pipeThrough(new NDJSONEncoderStream())),
     ]);
-    expect({ text: written.text, few: written.chunks <= 20 }).toEqual({ text: decoder.decode(concat(encoded)), few: true });
+    expect({ text: written.text, few: written.chunks <= 20 }).toEqual({ text: decoder.decode(concatBytes(encoded)), few: true });
   });
 
   it.each(["ui-message-stream", "openai-chat", "anthropic", "ag-ui"] as const)("%s: the same bytes as FormatEncoderStream, in fewer chunks", async (format) => {
@@ -209,7 +200,7 @@ describe("toResponse writes what the per-event encoders write", () => {
     ]);
     // Each writer names its message and stamps its time: the same bytes but for those.
     const plain = (text: string): string => text.replace(/[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}/g, "<id>").replace(/"(created|timestamp)":\d+/g, '"$1":0');
-    expect({ text: plain(written.text), few: written.chunks <= 20 }).toEqual({ text: plain(decoder.decode(concat(encoded))), few: true });
+    expect({ text: plain(written.text), few: written.chunks <= 20 }).toEqual({ text: plain(decoder.decode(concatBytes(encoded))), few: true });
   });
 
   it("sse: one network chunk of provider bytes makes one chunk of body", async () => {

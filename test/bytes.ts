@@ -7,6 +7,17 @@ export type Bytes = Uint8Array<ArrayBuffer>;
 
 const encoder = new TextEncoder();
 
+/** The chunks' bytes one after another, in one array. */
+export function concatBytes(chunks: readonly Uint8Array[]): Bytes {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
 /** The UTF-8 bytes of a text. */
 export function bytesOf(text: string): Bytes {
   return encoder.encode(text);

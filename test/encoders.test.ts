@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ChatModelStream, fromResponse, NDJSONEncoderStream, SSEEncoderStream, toResponse } from "../src/index.ts";
 import { scriptedSource, type Event, feed, pulled, pushAll, readableOf, readAll, textMessage, hello } from "./helpers.ts";
+import { concatBytes } from "./bytes.ts";
 
 const decoder = new TextDecoder();
 
@@ -14,24 +15,14 @@ async function chunksOf(body: ReadableStream<Uint8Array>): Promise<string[]> {
 }
 
 async function bodyText(response: Response): Promise<string> {
-  return decoder.decode(concat(await readAll(response.body!)));
+  return decoder.decode(concatBytes(await readAll(response.body!)));
 }
 
 /** What is left to read, decoded. */
 async function rest(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<string> {
   const chunks: Uint8Array[] = [];
   for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
-  return decoder.decode(concat(chunks));
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return decoder.decode(concatBytes(chunks));
 }
 
 interface SSEMessage {
@@ -330,7 +321,7 @@ describe("a round trip through fromResponse", () => {
     for (let i = 0; i < 6; i++) bytes.push((await reader.read()).value!);
     void stream.aclose("user pressed stop");
     for (let r = await reader.read(); !r.done; r = await reader.read()) bytes.push(r.value);
-    const error = (await fromResponse(new Response(concat(bytes), { headers: { "content-type": CONTENT_TYPE[format] } })).output.then(
+    const error = (await fromResponse(new Response(concatBytes(bytes), { headers: { "content-type": CONTENT_TYPE[format] } })).output.then(
       () => undefined,
       (e: unknown) => e,
     )) as (Error & { code?: string; partial?: { content: unknown } }) | undefined;
@@ -361,14 +352,14 @@ describe("a round trip through fromResponse", () => {
 
 describe("SSEEncoderStream", () => {
   it("encodes piped events as toResponse does", async () => {
-    const piped = decoder.decode(concat(await readAll(pushAll(message).events.pipeThrough(new SSEEncoderStream()))));
+    const piped = decoder.decode(concatBytes(await readAll(pushAll(message).events.pipeThrough(new SSEEncoderStream()))));
     expect(piped).toBe(await bodyText(toResponse(pushAll(message), { format: "sse" })));
   });
 
   it("closes its output after the terminal event, even if more input comes", async () => {
     const after: Event = { event: "usage", usage };
     const bytes = await readAll(readableOf([...hello, after]).pipeThrough(new SSEEncoderStream()));
-    const messages = sseMessages(decoder.decode(concat(bytes)));
+    const messages = sseMessages(decoder.decode(concatBytes(bytes)));
     expect(messages.map((m) => m.event)).toEqual(hello.map((e) => e.event));
   });
 
@@ -400,14 +391,14 @@ describe("SSEEncoderStream", () => {
 
 describe("NDJSONEncoderStream", () => {
   it("encodes piped events as toResponse does", async () => {
-    const piped = decoder.decode(concat(await readAll(pushAll(message).events.pipeThrough(new NDJSONEncoderStream()))));
+    const piped = decoder.decode(concatBytes(await readAll(pushAll(message).events.pipeThrough(new NDJSONEncoderStream()))));
     expect(piped).toBe(await bodyText(toResponse(pushAll(message), { format: "ndjson" })));
   });
 
   it("closes its output after the terminal event, even if more input comes", async () => {
     const error: Event = { event: "error", message: "overloaded" };
     const bytes = await readAll(readableOf([hello[0], error, hello[1]]).pipeThrough(new NDJSONEncoderStream()));
-    expect(ndjsonLines(decoder.decode(concat(bytes)))).toEqual([hello[0], error]);
+    expect(ndjsonLines(decoder.decode(concatBytes(bytes)))).toEqual([hello[0], error]);
   });
 
   it("errors with a TypeError naming the position of a value that is not an event", async () => {
