@@ -17,6 +17,7 @@ import {
   type ExpectStatic,
 } from "@vitest/expect";
 import { getCurrentTest, type Test } from "@vitest/runner";
+import { getSafeTimers } from "@vitest/utils/timers";
 
 export { afterAll, afterEach, beforeAll, beforeEach, describe, it, onTestFailed, onTestFinished, suite, test } from "@vitest/runner";
 
@@ -28,7 +29,103 @@ chai.use(JestAsymmetricMatchers);
 type Expect = ExpectStatic & { getState(): ReturnType<typeof getState>; setState(state: object): void };
 type Global = Record<symbol, unknown>;
 
-/** vitest's `createExpect`, less snapshots and `expect.poll` (no spec file uses them). */
+/** Matchers `expect.poll` refuses, as vitest does: they would throw on a value that may yet change. */
+const POLL_UNSUPPORTED = new Set([
+  "matchSnapshot",
+  "toMatchSnapshot",
+  "toMatchInlineSnapshot",
+  "toThrowErrorMatchingSnapshot",
+  "toThrowErrorMatchingInlineSnapshot",
+  "throws",
+  "Throw",
+  "throw",
+  "toThrow",
+  "toThrowError",
+]);
+
+/**
+ * vitest's `expect.poll`: each matcher, once awaited, calls `fn` (awaiting it) and asserts on its
+ * value, again every `interval` ms (real timers, advancing fake ones by as much) until it passes;
+ * the first attempt that starts after `timeout` ms is the last, and its failure is thrown (with
+ * the cause "Matcher did not succeed in time." and the matcher call's stack). A matcher that is
+ * never awaited never runs, and fails its test.
+ */
+function createPoll(expect: Expect): Expect["poll"] {
+  return ((fn: () => unknown, options: { interval?: number; timeout?: number; message?: string } = {}) => {
+    // vitest's defaults (its config's expect.poll is not set in this package).
+    const { interval = 50, timeout = 1000, message } = options;
+    type Flagged = Chai.Assertion & { withContext(context: object): Flagged };
+    const assertion = (expect(null, message) as unknown as Flagged).withContext({ poll: true });
+    const poll = fn.bind(assertion);
+    const test = chai.util.flag(assertion, "vitest-test") as (Test & { onFinished?: (() => unknown)[] }) | undefined;
+    if (!test) throw new Error("expect.poll() must be called inside a test");
+    const proxy: Flagged = new Proxy(assertion, {
+      get(target, key, receiver) {
+        const matcher: unknown = Reflect.get(target, key, receiver);
+        if (typeof matcher !== "function") return matcher instanceof chai.Assertion ? proxy : matcher;
+        if (key === "assert") return matcher;
+        if (typeof key === "string" && POLL_UNSUPPORTED.has(key)) {
+          throw new SyntaxError(`expect.poll() is not supported in combination with .${key}(). Use vi.waitFor() if your assertion condition is unstable.`);
+        }
+        return (...args: unknown[]) => {
+          const callSite = new Error("STACK_TRACE_ERROR");
+          const fail = (error: unknown): never => {
+            if (error instanceof Error) {
+              error.cause ??= new Error("Matcher did not succeed in time.");
+              if (callSite.stack !== undefined) error.stack = callSite.stack.replace(callSite.message, error.message);
+            }
+            throw error;
+          };
+          const attempt = async (): Promise<unknown> => {
+            chai.util.flag(assertion, "_name", key);
+            chai.util.flag(assertion, "error", callSite);
+            const { setTimeout, clearTimeout } = getSafeTimers();
+            let timedOut = false;
+            const timer = setTimeout(() => {
+              timedOut = true;
+            }, timeout);
+            try {
+              for (;;) {
+                const last = timedOut;
+                if (last) chai.util.flag(assertion, "_isLastPollAttempt", true);
+                try {
+                  chai.util.flag(assertion, "object", await poll());
+                  return await (matcher as (...a: unknown[]) => unknown).apply(assertion, args);
+                } catch (error) {
+                  if (last) fail(error);
+                  await new Promise((resolve) => setTimeout(resolve, interval));
+                  if (vi.isFakeTimers()) vi.advanceTimersByTime(interval);
+                }
+              }
+            } finally {
+              clearTimeout(timer);
+            }
+          };
+          let awaited = false;
+          let result: Promise<unknown> | undefined;
+          const run = (): Promise<unknown> => {
+            awaited = true;
+            return (result ??= attempt());
+          };
+          (test.onFinished ??= []).push(() => {
+            if (awaited) return;
+            const name = `expect.poll(assertion).${chai.util.flag(assertion, "negate") ? "not." : ""}${String(key)}()`;
+            fail(new Error(`${name} was not awaited. This assertion is asynchronous and must be awaited; otherwise, it is not executed to avoid unhandled rejections:\n\nawait ${name}\n`));
+          });
+          return {
+            then: (onFulfilled?: (value: unknown) => unknown, onRejected?: (reason: unknown) => unknown) => run().then(onFulfilled, onRejected),
+            catch: (onRejected?: (reason: unknown) => unknown) => run().catch(onRejected),
+            finally: (onFinally?: () => void) => run().finally(onFinally),
+            [Symbol.toStringTag]: "Promise",
+          };
+        };
+      },
+    });
+    return proxy;
+  }) as unknown as Expect["poll"];
+}
+
+/** vitest's `createExpect`, less snapshots (no spec file uses them). */
 export function createExpect(task?: Test): Expect {
   const expect = ((value: unknown, message?: string) => {
     const { assertionCalls } = getState(expect);
@@ -59,6 +156,7 @@ export function createExpect(task?: Test): Expect {
     extend: (matchers: object) => (chai.expect as unknown as { extend(e: Expect, m: object): void }).extend(expect, matchers),
     soft: (value: unknown, message?: string) => (expect(value, message) as unknown as { withContext(c: object): unknown }).withContext({ soft: true }),
     unreachable: (message?: string) => chai.assert.fail(`expected${message ? ` "${message}" ` : " "}not to be reached`),
+    poll: createPoll(expect),
   });
   return expect;
 }
