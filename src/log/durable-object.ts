@@ -5,8 +5,11 @@
  * @module
  */
 import { DurableObject } from "cloudflare:workers";
-import { errorCode } from "../errors.ts";
-import type { LogFailure } from "./stream-log.ts";
+import { ChatModelStream } from "../chat-model-stream.ts";
+import { coded, errorCode } from "../errors.ts";
+import type { ProtocolEvent } from "../protocol.ts";
+import { persist } from "./persist.ts";
+import type { LogFailure, StreamLog } from "./stream-log.ts";
 import { resumeResponse } from "./resume-response.ts";
 import { DEFAULT_TIMERS, SqlLog, type SqlLogStats } from "./sql-log.ts";
 
@@ -52,6 +55,32 @@ const ROWS_HEADER = "x-stream-log";
 const READ_HEADER = "x-stream-log-read";
 
 const OK: StreamLogObjectReply = { ok: true };
+
+/**
+ * How often the object's alarm fires while a generation runs inside it: an incoming event, so an
+ * object whose clients all left is not evicted as idle in the middle of the provider's answer.
+ */
+const HEARTBEAT_MS = 30_000;
+
+/** A source whose first read throws `error`: the stream of a `generate` that threw. */
+async function* failing(error: unknown): AsyncGenerator<ProtocolEvent> {
+  yield* [];
+  throw error;
+}
+
+/** `log` as `persist` sees it when the object opened the log itself: `open` does nothing more. */
+function opened(log: SqlLog): StreamLog {
+  return {
+    open: () => Promise.resolve(),
+    append: (row) => log.append(row),
+    close: (message) => log.close(message),
+    fail: (status, failure, partial) => log.fail(status, failure, partial),
+    snapshot: () => log.snapshot(),
+    read: (after, options) => log.read(after, options),
+    stop: (reason) => log.stop(reason),
+    stopped: (signal) => log.stopped(signal),
+  };
+}
 
 /** Runs `body`; a refusal of the log (an error with a `code`) becomes a reply, anything else throws. */
 async function reply(body: () => string | undefined | void | Promise<string | undefined | void>): Promise<StreamLogObjectReply> {
@@ -104,6 +133,8 @@ export class StreamLogObject<Env = unknown> extends DurableObject<Env> {
   readonly #listeners = new Map<string, AbortController>();
   /** The open row reads of `DurableStreamLog.read`, by read id, to end from `endRead`. */
   readonly #reads = new Map<string, AbortController>();
+  /** The generation `start` runs in this instance, until it ended. */
+  #generation: Promise<void> | undefined;
 
   /** The generation's log; read from storage on the object's first call since it started. */
   get #local(): SqlLog {
@@ -118,6 +149,97 @@ export class StreamLogObject<Env = unknown> extends DurableObject<Env> {
         producerTimeoutMs: options.producerTimeoutMs ?? DEFAULT_TIMERS.producerTimeoutMs,
       }),
     );
+  }
+
+  /**
+   * The model's answer to `input` (what the Worker passed to `start`), for a generation that runs
+   * inside the object: override it in a subclass; `this.env` holds the Worker's bindings and
+   * secrets. `signal` aborts when a Stop arrives before the stream was returned (pass it to the
+   * provider's `fetch`) and once the generation ended. The default throws (code `invalid_state`).
+   *
+   * @example
+   * ```ts
+   * import { StreamLogObject } from "chat-model-stream/cloudflare";
+   * import { fromOpenAIChat, type ChatModelStream } from "chat-model-stream";
+   *
+   * interface Env { OPENAI_API_KEY: string }
+   *
+   * export class Chats extends StreamLogObject<Env> {
+   *   override generate(input: unknown, signal: AbortSignal): ChatModelStream {
+   *     const { prompt } = input as { prompt: string };
+   *     return fromOpenAIChat(fetch("https://api.openai.com/v1/chat/completions", {
+   *       method: "POST",
+   *       headers: { authorization: `Bearer ${this.env.OPENAI_API_KEY}`, "content-type": "application/json" },
+   *       body: JSON.stringify({ model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: prompt }] }),
+   *       signal,
+   *     }));
+   *   }
+   * }
+   * ```
+   *
+   * Cancellation and errors: a Stop cancels the returned stream (stored as `aborted`, with the
+   * partial message); a `generate` that throws, or a stream that errors, ends the log as `failed`
+   * with that error, which its viewers get as the last event.
+   */
+  generate(input: unknown, signal: AbortSignal): ChatModelStream | Promise<ChatModelStream> {
+    void input;
+    void signal;
+    throw coded(
+      new TypeError("StreamLogObject.generate is not implemented: subclass StreamLogObject, override generate(input, signal), and bind the subclass"),
+      "invalid_state",
+    );
+  }
+
+  /**
+   * Starts a generation inside the object: opens the log (as `open`), answers, and runs
+   * `generate(input, signal)` into it with `persist`, here, while no client needs to stay
+   * connected: the object keeps running the answer (its alarm fires every 30 s meanwhile, so
+   * that it is not evicted as idle). Viewers read it through `fetch`; `stop` stops it.
+   *
+   * Refuses (`invalid_state`) when the generation's log exists already: it runs (watch it), or
+   * ended and is still retained.
+   */
+  start(input: unknown, options: StreamLogObjectOptions = {}): Promise<StreamLogObjectReply> {
+    return reply(async () => {
+      const log = this.#local;
+      await log.openWith({
+        retentionMs: options.retentionMs ?? DEFAULT_TIMERS.retentionMs,
+        producerTimeoutMs: options.producerTimeoutMs ?? DEFAULT_TIMERS.producerTimeoutMs,
+      });
+      await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+      const run = this.#run(log, input);
+      this.#generation = run;
+      void run.finally(() => {
+        if (this.#generation === run) this.#generation = undefined;
+      });
+    });
+  }
+
+  /** Runs `generate(input)` into the opened `log`; stores a failure of `generate` as the generation's. */
+  async #run(log: SqlLog, input: unknown): Promise<void> {
+    const aborting = new AbortController();
+    const listening = new AbortController();
+    let running = false;
+    // A Stop before the stream exists aborts the signal of `generate`; after, persist cancels the stream.
+    void log.stopped(listening.signal).then((reason) => {
+      if (reason !== undefined && !running) aborting.abort(coded(new Error(reason), "aborted"));
+    });
+    try {
+      let stream: ChatModelStream;
+      try {
+        stream = await this.generate(input, aborting.signal);
+      } catch (error) {
+        stream = ChatModelStream.from(failing(aborting.signal.aborted ? aborting.signal.reason : error));
+      }
+      running = true;
+      await persist(stream, opened(log));
+    } catch (error) {
+      // The log refused (the alarm ended the generation first): nothing more to store.
+      console.error("StreamLogObject: the generation was not stored to its end:", error);
+    } finally {
+      listening.abort();
+      aborting.abort(coded(new Error("The generation ended"), "aborted"));
+    }
   }
 
   /** Appends row `seq`, its events as a JSON array (stored as given). */
@@ -210,6 +332,11 @@ export class StreamLogObject<Env = unknown> extends DurableObject<Env> {
 
   /** The alarm: deletes an ended generation; finishes a running one whose producer vanished. */
   override async alarm(): Promise<void> {
+    if (this.#generation !== undefined) {
+      // The generation runs here: the heartbeat that keeps the object awake.
+      await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+      return;
+    }
     await this.#local.alarm();
   }
 }
