@@ -25,8 +25,8 @@ import { ScriptedModel } from "./scripted-model.ts";
 import { SHARED_PAGE } from "./shared-page.ts";
 import { isSharedChatPath, sharedChat, type StreamNamespace } from "./shared-chat.ts";
 
-// The Durable Object of /shared's chats (wrangler.toml binds it as STREAMS).
-export { StreamLogObject } from "../../src/cloudflare.ts";
+// The Durable Object of /shared's chats, the model call inside it (wrangler.toml binds it as STREAMS).
+export { SharedChats } from "./shared-chat.ts";
 
 /** The part of a KV namespace the Worker uses. */
 export interface MessageStore {
@@ -96,22 +96,8 @@ export async function handle(request: Request, env: Env, ctx: Context, options: 
     return new Response(SHARED_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } });
   }
   if (isSharedChatPath(url.pathname)) {
-    const log = options.log ?? console.log;
-    return sharedChat(request, {
-      streams: env.STREAMS,
-      waitUntil: (promise) => ctx.waitUntil(promise),
-      log,
-      // No request.signal: the answer outlives the request; only Stop (or the object's alarm) ends it early.
-      model: async (prompt) => {
-        try {
-          const called = options.model === undefined ? await callProvider(env, prompt, new AbortController().signal) : undefined;
-          return called ?? (options.model ?? new ScriptedModel({ delayMs: Number(env.MODEL_DELAY_MS ?? 30) })).chat(prompt);
-        } catch (error) {
-          log(`provider request failed: ${String(error)}`);
-          return new Response(`The model could not be reached: ${String(error)}\n`, { status: 502 });
-        }
-      },
-    });
+    // The chat's object calls the model itself (SharedChats.generate), with this Worker's env.
+    return sharedChat(request, { streams: env.STREAMS, log: options.log ?? console.log });
   }
   const format = url.pathname === "/chat" ? "sse" : url.pathname === "/text" || url.pathname === "/" ? "text" : undefined;
   if (format === undefined) return new Response("Not Found\n", { status: 404 });

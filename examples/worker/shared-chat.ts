@@ -1,27 +1,51 @@
 /**
- * Durable chats: every answer runs into a Durable Object (`StreamLogObject`, one per chat id), so it
- * outlives the request that started it. Open `/shared` in two tabs (the chat id is the URL's hash):
- * both stream the same answer; reload mid-answer and it resumes; Stop in either tab stops it.
+ * Durable chats: every answer runs inside a Durable Object (`SharedChats`, a `StreamLogObject`, one
+ * per chat id), so it outlives the request that started it, and the tab too: the object calls the
+ * model and stores the answer while nobody watches. Open `/shared` in two tabs (the chat id is the
+ * URL's hash): both stream the same answer; reload mid-answer and it resumes; Stop in either tab
+ * stops it.
  *
  *   curl -N -X POST 'http://127.0.0.1:8787/chats/<id>?q=hello'  # starts the answer, then streams it (SSE)
  *   curl -N 'http://127.0.0.1:8787/chats/<id>'                  # any viewer: from the start, or after Last-Event-ID
  *   curl -X POST 'http://127.0.0.1:8787/chats/<id>/stop'        # Stop, from anywhere
  */
-import { DurableStreamLog, type StreamLogObjectStub } from "../../src/cloudflare.ts";
-import { errorCode } from "../../src/errors.ts";
-import { persist, type ChatModelStream } from "../../src/index.ts";
+import { DurableStreamLog, StreamLogObject, type StreamLogObjectOptions, type StreamLogObjectReply, type StreamLogObjectStub } from "../../src/cloudflare.ts";
+import type { ChatModelStream } from "../../src/index.ts";
+import type { Env } from "./index.ts";
+import { callProvider } from "./providers.ts";
+import { ScriptedModel } from "./scripted-model.ts";
+
+/** What the Worker asks a chat's object to answer. */
+export interface SharedChatInput {
+  readonly prompt: string;
+}
+
+/**
+ * The chats' Durable Object: the package's `StreamLogObject` with the model call inside it
+ * (`generate`), so the answer runs in the object, not in the Worker request that started it.
+ */
+export class SharedChats extends StreamLogObject<Env> {
+  override async generate(input: unknown, signal: AbortSignal): Promise<ChatModelStream> {
+    const { prompt } = input as SharedChatInput;
+    const called = await callProvider(this.env, prompt, signal);
+    if (called instanceof Response) throw new Error(`The model could not be asked: ${(await called.text()).trim()}`);
+    return called ?? new ScriptedModel({ delayMs: Number(this.env.MODEL_DELAY_MS ?? 30) }).chat(prompt);
+  }
+}
+
+/** A chat object's stub, as the Worker calls it. */
+export interface SharedChatStub extends StreamLogObjectStub {
+  start(input: SharedChatInput, options?: StreamLogObjectOptions): Promise<StreamLogObjectReply>;
+}
 
 /** The part of the STREAMS Durable Object namespace the Worker uses. */
 export interface StreamNamespace {
-  getByName(name: string): StreamLogObjectStub;
+  getByName(name: string): SharedChatStub;
 }
 
 /** What the routes need from the Worker. */
 export interface SharedChatContext {
   readonly streams: StreamNamespace | undefined;
-  waitUntil(promise: Promise<unknown>): void;
-  /** The model's answer to `prompt`, or a Response when it could not be asked. */
-  model(prompt: string): Promise<ChatModelStream | Response>;
   log(line: string): void;
 }
 
@@ -49,34 +73,14 @@ export async function sharedChat(request: Request, context: SharedChatContext): 
   }
   if (request.method === "POST") {
     const prompt = (url.searchParams.get("q") ?? "").slice(0, MAX_PROMPT_CHARS).trim() || "How do I stream a chat answer on the edge?";
-    const started = await start(stub, id, prompt, context);
-    if (started !== undefined) return started;
+    // The object opens the chat's log and answers; the model runs on in the object. A chat that
+    // runs (or ran) already is refused with invalid_state: this client watches that one.
+    const started = await stub.start({ prompt }, { retentionMs: RETENTION_MS });
+    if (started.ok) context.log(`chat ${id} started`);
+    else if (started.code !== "invalid_state") return new Response(`${started.message}\n`, { status: 500 });
     // This client watches from the start, like any other viewer.
     return stub.fetch(new Request(url.origin + url.pathname, { headers: { accept: "text/event-stream" }, signal: request.signal }));
   }
   if (request.method !== "GET") return new Response("Method Not Allowed\n", { status: 405, headers: { allow: "GET, POST" } });
   return stub.fetch(request);
-}
-
-/** Runs the answer into the chat's object; a Response when it could not start. A chat that runs already is left alone. */
-async function start(stub: StreamLogObjectStub, id: string, prompt: string, context: SharedChatContext): Promise<Response | undefined> {
-  const log = new DurableStreamLog(() => stub, { retentionMs: RETENTION_MS });
-  if ((await log.snapshot()) !== undefined) return undefined;
-  const stream = await context.model(prompt);
-  if (stream instanceof Response) return stream;
-  // onDisconnect "continue": a reload or a closed tab does not stop the answer; only Stop does.
-  const run = persist(stream, log);
-  context.waitUntil(
-    run.then(
-      (snapshot) => context.log(`chat ${id} ${snapshot.status} after ${snapshot.seq} rows`),
-      (error: unknown) => context.log(`chat ${id} not stored: ${String(error)}`),
-    ),
-  );
-  try {
-    await run.opened;
-  } catch (error) {
-    // Another request started this chat between the snapshot and here: watch that one.
-    if (errorCode(error) !== "invalid_state") throw error;
-  }
-  return undefined;
 }

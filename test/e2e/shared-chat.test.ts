@@ -34,6 +34,14 @@ describe("the example Worker's durable chats", () => {
     });
   });
 
+  it("the answer runs on in the chat's object after the client that started it left", async () => {
+    const url = chat();
+    const started = await SELF.fetch(`${url}?q=hi`, { method: "POST" });
+    await started.body!.cancel();
+    // Nobody watches now; a viewer who comes later gets the whole answer.
+    expect(await fromResponse(await SELF.fetch(url)).text).toBe(ScriptedModel.answer);
+  });
+
   it("a POST to a chat that runs already watches it instead of starting another answer", async () => {
     const url = chat();
     const started = await SELF.fetch(`${url}?q=hi`, { method: "POST" });
