@@ -119,8 +119,11 @@ async function reply(body: () => string | undefined | void | Promise<string | un
  * new_sqlite_classes = ["StreamLogObject"]
  * ```
  *
- * Its methods are called through `DurableStreamLog` (each returns a `StreamLogObjectReply`);
- * call `fetch` yourself to answer a viewer: `return env.STREAMS.getByName(id).fetch(request)`.
+ * To run the generation inside the object (so that it does not depend on the Worker request that
+ * started it), subclass it, override `generate`, bind and export the subclass, and call
+ * `stub.start(input)` (see `generate`). Otherwise a producer elsewhere writes into it through
+ * `DurableStreamLog` (each method returns a `StreamLogObjectReply`). Call `fetch` yourself to answer
+ * a viewer: `return env.STREAMS.getByName(id).fetch(request)`.
  *
  * Cancellation and errors: a viewer who disconnects releases its read (through `request.signal`,
  * which needs the `enable_request_signal` compatibility flag, and through the body's cancel);
@@ -165,14 +168,15 @@ export class StreamLogObject<Env = unknown> extends DurableObject<Env> {
    * interface Env { OPENAI_API_KEY: string }
    *
    * export class Chats extends StreamLogObject<Env> {
-   *   override generate(input: unknown, signal: AbortSignal): ChatModelStream {
+   *   override async generate(input: unknown, signal: AbortSignal): Promise<ChatModelStream> {
    *     const { prompt } = input as { prompt: string };
-   *     return fromOpenAIChat(fetch("https://api.openai.com/v1/chat/completions", {
+   *     const response = await fetch("https://api.openai.com/v1/chat/completions", {
    *       method: "POST",
    *       headers: { authorization: `Bearer ${this.env.OPENAI_API_KEY}`, "content-type": "application/json" },
    *       body: JSON.stringify({ model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: prompt }] }),
    *       signal,
-   *     }));
+   *     });
+   *     return fromOpenAIChat(response, { signal });
    *   }
    * }
    * ```
@@ -332,7 +336,7 @@ export class StreamLogObject<Env = unknown> extends DurableObject<Env> {
 
   /** The alarm: deletes an ended generation; finishes a running one whose producer vanished. */
   override async alarm(): Promise<void> {
-    if (this.#generation !== undefined) {
+    if (this.#generation !== undefined && this.#local.snapshotNow()?.status === "running") {
       // The generation runs here: the heartbeat that keeps the object awake.
       await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
       return;

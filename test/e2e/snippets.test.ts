@@ -38,7 +38,7 @@ const GLOBAL_TYPES = `
 interface ExecutionContext { waitUntil(promise: Promise<unknown>): void }
 interface KVNamespace { put(key: string, value: string): Promise<void>; get(key: string): Promise<string | null> }
 interface Env { MESSAGES: KVNamespace; ANTHROPIC_API_KEY: string; OPENAI_API_KEY: string }
-interface DurableObjectNamespace<T = unknown> { getByName(name: string): import("chat-model-stream/cloudflare").StreamLogObjectStub }
+interface DurableObjectNamespace<T = unknown> { getByName(name: string): import("chat-model-stream/cloudflare").StreamLogObjectStub & (T extends { start(...args: infer A): infer R } ? { start(...args: A): Promise<Awaited<R>> } : {}) }
 `;
 
 interface Snippet {

@@ -32,6 +32,26 @@ export default {
   },
 } satisfies ExportedHandler<Env>;
 
+/** A subclass whose generations run inside the object: `generate` overrides, `this.env` is typed. */
+export class Chats extends StreamLogObject<{ OPENAI_API_KEY: string }> {
+  override async generate(input: unknown, signal: AbortSignal): Promise<ChatModelStream> {
+    void input;
+    void signal;
+    const key: string = this.env.OPENAI_API_KEY;
+    void key;
+    return ChatModelStream.from(model());
+  }
+}
+
+/** Type checks only: never called. A subclass's stub starts a generation; the reply is typed. */
+export async function startChat(chats: DurableObjectNamespace<Chats>): Promise<boolean> {
+  const reply = await chats.getByName("x").start({ prompt: "hi" }, { retentionMs: 60_000 });
+  // @ts-expect-error the reply's ok is a boolean (fails if start() decays to any)
+  const ok: string = reply.ok;
+  void ok;
+  return reply.ok;
+}
+
 /** Type checks only: never called. */
 export async function stats(env: Env): Promise<number> {
   const { waitingReads } = await env.STREAMS.getByName("x").stats();
