@@ -16,6 +16,8 @@ declare module "cloudflare:workers" {
     setAlarm(scheduledTime: number | Date): Promise<void>;
     deleteAlarm(): Promise<void>;
     deleteAll(): Promise<void>;
+    get<T = unknown>(key: string): Promise<T | undefined>;
+    put<T>(key: string, value: T): Promise<void>;
   }
 
   interface DurableObjectState {

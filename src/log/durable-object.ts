@@ -62,6 +62,9 @@ const OK: StreamLogObjectReply = { ok: true };
  */
 const HEARTBEAT_MS = 30_000;
 
+/** The storage key (KV API) that marks a generation `start` runs inside the object. */
+const LOCAL_KEY = "stream-log-object:local";
+
 /** A source whose first read throws `error`: the stream of a `generate` that threw. */
 async function* failing(error: unknown): AsyncGenerator<ProtocolEvent> {
   yield* [];
@@ -210,6 +213,7 @@ export class StreamLogObject<Env = unknown> extends DurableObject<Env> {
         retentionMs: options.retentionMs ?? DEFAULT_TIMERS.retentionMs,
         producerTimeoutMs: options.producerTimeoutMs ?? DEFAULT_TIMERS.producerTimeoutMs,
       });
+      await this.ctx.storage.put(LOCAL_KEY, true);
       await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
       const run = this.#run(log, input);
       this.#generation = run;
@@ -334,13 +338,22 @@ export class StreamLogObject<Env = unknown> extends DurableObject<Env> {
     return resumeResponse(log, request);
   }
 
-  /** The alarm: deletes an ended generation; finishes a running one whose producer vanished. */
+  /**
+   * The alarm: deletes an ended generation; finishes a running one whose producer vanished (at once
+   * for a generation `start` ran in an earlier instance of the object, which a restart ended).
+   */
   override async alarm(): Promise<void> {
-    if (this.#generation !== undefined && this.#local.snapshotNow()?.status === "running") {
-      // The generation runs here: the heartbeat that keeps the object awake.
-      await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+    const log = this.#local;
+    if (log.snapshotNow()?.status === "running" && (await this.ctx.storage.get(LOCAL_KEY)) === true) {
+      if (this.#generation !== undefined) {
+        // The generation runs here: the heartbeat that keeps the object awake.
+        await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+        return;
+      }
+      // It ran in an instance of this object that is gone (a deploy, an eviction): so is its model call.
+      await log.alarm(Date.now(), { message: "The object restarted while the generation ran in it: its model call was lost", code: "timeout" });
       return;
     }
-    await this.#local.alarm();
+    await log.alarm();
   }
 }

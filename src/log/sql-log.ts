@@ -454,9 +454,10 @@ export class SqlLog implements StreamLog {
   /**
    * The alarm: finishes a running generation whose producer sent nothing for its
    * `producerTimeoutMs` (status `failed`, code `timeout`, the partial folded from the rows, an
-   * `error` row for readers), or schedules itself again; deletes an ended generation.
+   * `error` row for readers), or schedules itself again; deletes an ended generation. With
+   * `gone`, finishes a running generation at once, with that failure.
    */
-  async alarm(now: number = Date.now()): Promise<void> {
+  async alarm(now: number = Date.now(), gone?: LogFailure): Promise<void> {
     const meta = this.#meta;
     if (meta === undefined) return;
     if (meta.status !== "running") {
@@ -465,11 +466,12 @@ export class SqlLog implements StreamLog {
     }
     const timeout = meta.timers.producerTimeoutMs;
     const lastHeard = Math.max(meta.startedAt, this.#lastAppendAt);
-    if (now - lastHeard < timeout) {
+    // `gone`: the caller knows the producer is gone (it ran in an instance of the object that ended).
+    if (gone === undefined && now - lastHeard < timeout) {
       await this.#storage.setAlarm(lastHeard + timeout);
       return;
     }
-    const failure: LogFailure = { message: `The producer appended nothing for ${timeout} ms`, code: "timeout" };
+    const failure: LogFailure = gone ?? { message: `The producer appended nothing for ${timeout} ms`, code: "timeout" };
     const seq = this.#seq;
     const partial = await foldPartial(this.#allEvents(), failure);
     if (this.#meta !== meta || meta.status !== "running") return; // it ended during the fold

@@ -85,6 +85,23 @@ describe("StreamLogObject.start: the producer inside the object", () => {
     }
   });
 
+  it("an object that restarts mid-generation loses the model call: its next alarm ends the log as failed at once, with the partial", async () => {
+    const id = freshId("restart");
+    await start(id, { words: 2_000, delayMs: 5 });
+    await expect.poll(async () => (await logOf(id).snapshot())?.seq ?? 0, { timeout: 5_000, interval: 10 }).toBeGreaterThan(0);
+    // The instance goes away (a deploy, an eviction); the storage stays, the generation in memory does not.
+    await runInDurableObject(chats(id), (_, state) => state.abort("restart")).catch(() => {});
+    expect((await logOf(id).snapshot())?.status).toBe("running");
+    expect(await runDurableObjectAlarm(chats(id))).toBe(true);
+    const snapshot = (await logOf(id).snapshot())!;
+    expect({ status: snapshot.status, code: snapshot.failure?.code, restarted: snapshot.failure?.message.includes("restarted"), partial: textOfMessage(snapshot).startsWith("w0 ") }).toEqual({
+      status: "failed",
+      code: "timeout",
+      restarted: true,
+      partial: true,
+    });
+  });
+
   it("a Stop through another stub stops it: aborted, with the partial answer stored", async () => {
     const id = freshId("stop");
     await start(id, { words: 2_000, delayMs: 5 });
