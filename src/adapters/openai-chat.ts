@@ -25,6 +25,7 @@ import { fromOpener, type ChatModelStream } from "../chat-model-stream.ts";
 import { eventTransformer, LineLimit, type DecoderOptions, type DecoderStreamOptions, type ResponseInput } from "../decoders/response-events.ts";
 import { isRecord, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
+import { HotChatChunks } from "./openai-hot-chunk.ts";
 import { count, details, isChatChunk, ProviderConverter, providerEvents, record, text, usage } from "./provider-converter.ts";
 
 /**
@@ -57,7 +58,11 @@ function chatError(error: unknown): unknown {
   return isRecord(error) && typeof error["code"] === "number" ? { ...error, code: String(error["code"]) } : error;
 }
 
-class OpenAIChatConverter extends ProviderConverter {
+/**
+ * @internal The converter behind `fromOpenAIChat`. `hot: false` reads every chunk with
+ * `JSON.parse`, for the test that the hot-chunk reader changes nothing.
+ */
+export class OpenAIChatConverter extends ProviderConverter {
   /** Block indices, or -1 before their first content: each is allocated when it first appears. */
   #reasoning = -1;
   #text = -1;
@@ -78,9 +83,12 @@ class OpenAIChatConverter extends ProviderConverter {
   #model: string | undefined = undefined;
   /** A chunk of this message arrived: a stream cut off before any block still ends in a message. */
   #seen = false;
+  /** The reader of the usual chunk, without JSON.parse. */
+  readonly #hot: HotChatChunks | undefined;
 
-  constructor(limit: LineLimit) {
+  constructor(limit: LineLimit, hot = true) {
     super("an OpenAI Chat Completions stream", limit);
+    this.#hot = hot ? new HotChatChunks() : undefined;
   }
 
   protected recognizes(data: RawEvent): boolean {
@@ -89,7 +97,9 @@ class OpenAIChatConverter extends ProviderConverter {
 
   protected onMessage(message: ServerSentEvent, position: number): void {
     if (message.data === "[DONE]") return this.#finish();
-    const chunk = this.json(message, position, "OpenAI chat");
+    // The usual chunk (a piece of text or reasoning) is read by a scan; anything else by JSON.parse.
+    const hot = this.#hot?.read(message.data);
+    const chunk = hot !== undefined ? this.checked(hot, message) : this.json(message, position, "OpenAI chat");
     if (chunk["error"] != null) {
       if (this.#seen) this.#begin();
       return this.error(chatError(chunk["error"]));

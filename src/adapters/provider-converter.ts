@@ -111,6 +111,14 @@ export abstract class ProviderConverter extends SSEMessageConverter {
   protected json(message: ServerSentEvent, position: number, what: string): RawEvent {
     const value = parseJSON(message.data, `${what} event data`, position);
     if (!isRecord(value)) throw coded(new TypeError(`Invalid ${what} event data at position ${position}: expected a JSON object`), "bad_input");
+    return this.checked(value, message);
+  }
+
+  /**
+   * A message's value, read by `json` or by an adapter's own reader, once the first one was checked
+   * to be this provider's.
+   */
+  protected checked(value: RawEvent, message: ServerSentEvent): RawEvent {
     if (!this.#recognized) {
       if (!isErrorPayload(value) && !this.recognizes(value, message)) throw this.#foreign(value, message);
       this.#recognized = true;
