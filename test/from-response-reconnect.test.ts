@@ -160,6 +160,37 @@ describe("fromResponse reconnect", () => {
     expect(calls).toBe(0);
   });
 
+  it("a body aborted by the caller (its fetch's signal: a Stop) ends the stream at once, without reconnecting", async () => {
+    let calls = 0;
+    const abort = new DOMException("The user aborted a request.", "AbortError");
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("id: 1\nevent: message-start\ndata: {}\n\n"));
+        controller.error(abort);
+      },
+    });
+    const stream = fromResponse(new Response(body, { headers: { "content-type": "text/event-stream" } }), {
+      reconnect: { delayMs: 0, fetch: () => (++calls, sse([], [])) },
+    });
+    expect((await failure(stream.output)).name).toBe("AbortError");
+    expect(calls).toBe(0);
+  });
+
+  it("a reconnect whose fetch is aborted ends the stream instead of trying again", async () => {
+    let calls = 0;
+    const stream = fromResponse(sse(textMessage("a").slice(0, 3), ["1", "2", "3"]), {
+      reconnect: {
+        delayMs: 0,
+        fetch: () => {
+          calls++;
+          throw new DOMException("The operation was aborted.", "AbortError");
+        },
+      },
+    });
+    expect((await failure(stream.output)).name).toBe("AbortError");
+    expect(calls).toBe(1);
+  });
+
   it("aclose() during the backoff asks nothing more", async () => {
     let calls = 0;
     // A JS body: workerd reports an unhandled rejection of its own when a native body is

@@ -222,6 +222,8 @@ export class ReconnectingSource implements PullSource {
       try {
         response = await this.#options.fetch(this.#lastId);
       } catch (error) {
+        // A fetch the caller aborted (its Stop) ends the stream; a network failure is tried again.
+        if (!retryable(error)) throw error;
         cause = error;
         continue;
       }
@@ -257,9 +259,15 @@ function quietly(cancel: () => unknown): void {
   }
 }
 
-/** Whether reading again may help: a network failure or a retryable HTTP status, not bad data. */
+/**
+ * Whether reading again may help: a network failure or a retryable HTTP status, not bad data, and
+ * not an abort (a fetch's signal, the user's Stop: a `DOMException` whose numeric legacy `code` is
+ * not ours) or a timeout the caller set.
+ */
 function retryable(error: unknown): boolean {
   if (HTTPError.isInstance(error)) return error.isRetryable;
+  const name = (error as { name?: unknown } | null | undefined)?.name;
+  if (name === "AbortError" || name === "TimeoutError") return false;
   const code = errorCode(error);
   return code === undefined || !FATAL.has(code);
 }
