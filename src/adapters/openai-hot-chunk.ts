@@ -227,7 +227,11 @@ class Frame {
   delta: RawEvent | undefined = undefined;
 }
 
-/** Scans of chunks that taught nothing before the reader stops trying (a field that changes every chunk). */
+/**
+ * The full scans a stream starts with. A stream whose chunks differ elsewhere too (OpenAI's
+ * `obfuscation`) would otherwise pay a scan per chunk; one that reads most chunks from its frame
+ * earns them back.
+ */
 const LEARNING = 8;
 
 /**
@@ -248,10 +252,13 @@ export class HotChatChunks {
   #key = "";
   #chunk: RawEvent | undefined = undefined;
   #delta: RawEvent = {};
-  #misses = 0;
+  /** Full scans left: each costs one, each chunk read from the frame gives a quarter back (up to LEARNING). */
+  #credit = LEARNING;
   readonly #scan = new Scan("");
 
   read(data: string): RawEvent | undefined {
+    // Out of scans: this stream's chunks differ in more than their piece, and all go to JSON.parse.
+    if (this.#credit < 1) return undefined;
     const chunk = this.#chunk;
     if (chunk !== undefined && data.startsWith(this.#prefix)) {
       const scan = this.#scan;
@@ -260,11 +267,11 @@ export class HotChatChunks {
       scan.s = ""; // the chunk's text is a view of the network chunk's: not kept past this read
       if (end !== -1 && data.length - end === this.#suffix.length && data.endsWith(this.#suffix)) {
         this.#delta[this.#key] = scan.value;
+        if (this.#credit < LEARNING) this.#credit += 0.25;
         return chunk;
       }
     }
-    if (this.#misses >= LEARNING) return undefined;
-    this.#misses++;
+    this.#credit--;
     const frame = new Frame();
     const value = hotChatChunk(data, frame);
     if (value !== undefined && frame.pieces === 1) {
@@ -273,7 +280,6 @@ export class HotChatChunks {
       this.#key = frame.key;
       this.#chunk = value;
       this.#delta = frame.delta!;
-      this.#misses = 0;
     }
     return value;
   }
