@@ -141,6 +141,8 @@ export class StreamLogObject<Env = unknown> extends DurableObject<Env> {
   readonly #reads = new Map<string, AbortController>();
   /** The generation `start` runs in this instance, until it ended. */
   #generation: Promise<void> | undefined;
+  /** The stream of the generation running here, once `generate` gave it. */
+  #current: ChatModelStream | undefined;
 
   /** The generation's log; read from storage on the object's first call since it started. */
   get #local(): SqlLog {
@@ -240,11 +242,13 @@ export class StreamLogObject<Env = unknown> extends DurableObject<Env> {
         stream = ChatModelStream.from(failing(aborting.signal.aborted ? aborting.signal.reason : error));
       }
       running = true;
+      this.#current = stream;
       await persist(stream, opened(log));
     } catch (error) {
       // The log refused (the alarm ended the generation first): nothing more to store.
       console.error("StreamLogObject: the generation was not stored to its end:", error);
     } finally {
+      this.#current = undefined;
       listening.abort();
       aborting.abort(coded(new Error("The generation ended"), "aborted"));
     }
@@ -346,8 +350,18 @@ export class StreamLogObject<Env = unknown> extends DurableObject<Env> {
     const log = this.#local;
     if (log.snapshotNow()?.status === "running" && (await this.ctx.storage.get(LOCAL_KEY)) === true) {
       if (this.#generation !== undefined) {
-        // The generation runs here: the heartbeat that keeps the object awake.
-        await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+        const now = Date.now();
+        const timeout = log.timers?.producerTimeoutMs ?? DEFAULT_TIMERS.producerTimeoutMs;
+        if (now - log.lastHeardAt >= timeout) {
+          // The model went silent (a provider that holds its connection open and sends nothing):
+          // end the generation as a vanished producer's, and stop its call.
+          await log.alarm(now);
+          this.#current?.cancel(coded(new DOMException(`The model sent nothing for ${timeout} ms`, "TimeoutError"), "timeout"));
+          return;
+        }
+        // The generation runs here: the heartbeat that keeps the object awake. Only while it still
+        // runs: one that ended during the await above has set the retention's alarm.
+        if (log.snapshotNow()?.status === "running") await this.ctx.storage.setAlarm(now + HEARTBEAT_MS);
         return;
       }
       // It ran in an instance of this object that is gone (a deploy, an eviction): so is its model call.

@@ -138,6 +138,11 @@ export class SqlLog implements StreamLog {
   }
 
   /** The generation's timers, once opened. */
+  /** When the producer was last heard of: its last append, else the start (ms since the epoch; 0 before open). */
+  get lastHeardAt(): number {
+    return Math.max(this.#meta?.startedAt ?? 0, this.#lastAppendAt);
+  }
+
   get timers(): SqlLogTimers | undefined {
     return this.#meta?.timers;
   }
@@ -465,7 +470,7 @@ export class SqlLog implements StreamLog {
       return;
     }
     const timeout = meta.timers.producerTimeoutMs;
-    const lastHeard = Math.max(meta.startedAt, this.#lastAppendAt);
+    const lastHeard = this.lastHeardAt;
     // `gone`: the caller knows the producer is gone (it ran in an instance of the object that ended).
     if (gone === undefined && now - lastHeard < timeout) {
       await this.#storage.setAlarm(lastHeard + timeout);

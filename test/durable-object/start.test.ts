@@ -102,6 +102,16 @@ describe("StreamLogObject.start: the producer inside the object", () => {
     });
   });
 
+  it("a model that goes silent for producerTimeoutMs is ended by the heartbeat alarm: failed (timeout), with the partial, its call cancelled", async () => {
+    const id = freshId("silent");
+    expect(await chats(id).start({ words: 3, delayMs: 400 }, { producerTimeoutMs: 100 })).toEqual({ ok: true });
+    // Wall time must pass the timeout before the alarm runs; nothing else tells the object it did.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await runDurableObjectAlarm(chats(id))).toBe(true);
+    const snapshot = await logOf(id).snapshot();
+    expect({ status: snapshot?.status, code: snapshot?.failure?.code }).toEqual({ status: "failed", code: "timeout" });
+  });
+
   it("a Stop through another stub stops it: aborted, with the partial answer stored", async () => {
     const id = freshId("stop");
     await start(id, { words: 2_000, delayMs: 5 });
