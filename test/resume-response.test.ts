@@ -119,6 +119,15 @@ describe("resumeResponse: replay", () => {
     const got = messages(await (await resumeResponse(log, request())).text());
     expect(got.at(-1)).toEqual({ id: "1.3", event: "error", data: { event: "error", message: "the producer vanished", code: "producer_lost" } });
   });
+
+  it("after a bare row number that is the last row, the closing error gets an id past that row's events", async () => {
+    const log = store.log(`r${++n}`);
+    await log.open();
+    await log.append({ seq: 1, events: message.slice(0, 3) });
+    await log.fail("failed", { message: "the producer vanished" }, undefined);
+    const got = messages(await (await resumeResponse(log, request({ offset: "1" }))).text());
+    expect(got).toEqual([{ id: "1.3", event: "error", data: { event: "error", message: "the producer vanished" } }]);
+  });
 });
 
 describe("resumeResponse: a log whose storage fails mid-read", () => {

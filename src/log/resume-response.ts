@@ -202,9 +202,11 @@ class ReplaySource implements UnderlyingDefaultSource<Uint8Array> {
   constructor(log: StreamLog, offset: Offset, storedSeq: number, live: boolean, signal: AbortSignal | undefined, heartbeatMs: number) {
     this.#log = log;
     this.#storedSeq = storedSeq;
-    const partial = offset.event >= 0 && offset.seq > 0;
+    // Row `seq` is read again even when the viewer holds all of it (`?offset=<seq>`): its length
+    // gives the ids after it, so a closing event made from the snapshot cannot reuse one of its ids.
+    const partial = offset.seq > 0;
     this.#skipSeq = partial ? offset.seq : 0;
-    this.#skipThrough = offset.event;
+    this.#skipThrough = offset.event >= 0 ? offset.event : Infinity;
     this.#lastSeq = offset.seq;
     const options = signal === undefined ? { live } : { live, signal };
     this.#rows = log.read(partial ? offset.seq - 1 : offset.seq, options).getReader();
