@@ -35,8 +35,8 @@ class SqlStandIn {
       this.meta = { id: 1, status: "running", started_at: b[0]!, ended_at: null, message: null, failure: null, stop_reason: null, retention_ms: b[1]!, producer_timeout_ms: b[2]! };
       return result([], 1);
     }
-    if (q.startsWith("INSERT INTO rows")) {
-      this.rows.set(b[0] as number, { seq: b[0]!, events: b[1]!, at: b[2]! });
+    if (q.startsWith("INSERT INTO packs")) {
+      this.rows.set(b[0] as number, { first_seq: b[0]!, last_seq: b[1]!, at: b[2]!, rows: b[3]! });
       return result([], 1);
     }
     if (q.startsWith("UPDATE meta SET status")) {
@@ -48,14 +48,13 @@ class SqlStandIn {
       return result([], 1);
     }
     if (q.startsWith("SELECT * FROM meta")) return result(this.meta === undefined ? [] : [{ ...this.meta }]);
-    if (q.startsWith("SELECT seq, at FROM rows ORDER BY seq DESC")) {
+    if (q.startsWith("SELECT last_seq, at FROM packs ORDER BY first_seq DESC")) {
       const last = [...this.rows.values()].at(-1);
-      return result(last === undefined ? [] : [{ seq: last["seq"]!, at: last["at"]! }]);
+      return result(last === undefined ? [] : [{ last_seq: last["last_seq"]!, at: last["at"]! }]);
     }
-    if (q.startsWith("SELECT seq, events FROM rows WHERE seq >")) {
+    if (q.startsWith("SELECT first_seq, rows FROM packs WHERE last_seq >")) {
       const after = b[0] as number;
-      const limit = b[1] as number;
-      return result([...this.rows.values()].filter((r) => (r["seq"] as number) > after).slice(0, limit));
+      return result([...this.rows.values()].filter((r) => (r["last_seq"] as number) > after).slice(0, 4));
     }
     throw new Error(`SqlStandIn: ${q}`);
   }
@@ -110,7 +109,7 @@ async function measure(): Promise<DurableRow[]> {
   await Promise.all(reading);
   return [
     { case: "Durable Object: JS heap for 100 live viewers (per viewer)", value: (withViewers - before) / 100 / 1024, unit: " KiB" },
-    { case: "Durable Object: SQL rows written for the 1,000-delta answer (its rows + 6)", value: log.stats.rowsWritten, unit: " rows" },
+    { case: "Durable Object: SQL rows written for the 1,000-delta answer (its packs of rows + 6)", value: log.stats.rowsWritten, unit: " rows" },
     { case: "Durable Object: stored rows of it, all in memory for live viewers", value: Math.min(log.stats.tailRows, snapshot.seq), unit: " rows", limit: 10 },
   ];
 }

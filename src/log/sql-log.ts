@@ -1,7 +1,10 @@
 /**
  * `SqlLog`: a `StreamLog` over a SQLite-backed Durable Object's storage, run inside the object
- * (`StreamLogObject` holds one). Rows go to a `rows` table, one SQL row per log row (the producer
- * coalesced its events, so an answer is a handful of rows); status, final or partial message and
+ * (`StreamLogObject` holds one). Rows go to a `packs` table, one SQL row per run of consecutive log
+ * rows (Durable Objects bill SQL rows written): an append reaches the in-memory tail, and live
+ * readers, at once, and is written with the rows pending after it when they reach `PACK_CHARS`, or
+ * `PACK_MS` after the first of them, and always before the end is stored (so a restart of the
+ * object loses at most the last `PACK_MS` of rows, never rows of a stored end); status, final or partial message and
  * times go to a one-row `meta` table. The last rows also stay in memory (a bounded tail), so that
  * live readers, who want exactly those, never reach SQL; a reader further behind reads SQL in
  * batches. One alarm serves both timers: while running, it finishes a generation whose producer
@@ -66,9 +69,13 @@ const TAIL_ROWS = 256;
 const TAIL_CHARS = 1 << 20;
 /** Rows read from SQL at once by a reader that is behind the tail. */
 const BATCH = 64;
+/** Pending rows are written (as one SQL row) once they hold this many characters... */
+const PACK_CHARS = 16 * 1024;
+/** ...or this long after the first of them was appended. */
+const PACK_MS = 2_500;
 
 const SCHEMA = [
-  "CREATE TABLE IF NOT EXISTS rows (seq INTEGER PRIMARY KEY, events TEXT NOT NULL, at INTEGER NOT NULL)",
+  "CREATE TABLE IF NOT EXISTS packs (first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, at INTEGER NOT NULL, rows TEXT NOT NULL)",
   `CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), status TEXT NOT NULL,
      started_at INTEGER NOT NULL, ended_at INTEGER, message TEXT, failure TEXT, stop_reason TEXT,
      retention_ms INTEGER NOT NULL, producer_timeout_ms INTEGER NOT NULL)`,
@@ -100,6 +107,11 @@ export class SqlLog implements StreamLog {
   #tail: Entry[] = [];
   #tailChars = 0;
   #rowsWritten = 0;
+  /** The last row written to SQL; the rows after it are pending (and in the tail). */
+  #written = 0;
+  #pending: Entry[] = [];
+  #pendingChars = 0;
+  #packTimer: ReturnType<typeof setTimeout> | undefined;
   /** Live readers waiting for the next row or the end. */
   #waiters = new Set<() => void>();
   /** Producers waiting in `stopped`. */
@@ -127,8 +139,9 @@ export class SqlLog implements StreamLog {
       stopReason: (row["stop_reason"] as string | null) ?? undefined,
       timers: { retentionMs: row["retention_ms"] as number, producerTimeoutMs: row["producer_timeout_ms"] as number },
     };
-    const last = sql.exec("SELECT seq, at FROM rows ORDER BY seq DESC LIMIT 1").toArray()[0];
-    this.#seq = (last?.["seq"] as number | undefined) ?? 0;
+    const last = sql.exec("SELECT last_seq, at FROM packs ORDER BY first_seq DESC LIMIT 1").toArray()[0];
+    this.#seq = (last?.["last_seq"] as number | undefined) ?? 0;
+    this.#written = this.#seq;
     this.#lastAppendAt = (last?.["at"] as number | undefined) ?? 0;
   }
 
@@ -177,6 +190,7 @@ export class SqlLog implements StreamLog {
       timers,
     };
     this.#seq = 0;
+    this.#written = 0;
     this.#lastAppendAt = 0;
     await this.#storage.setAlarm(now + timers.producerTimeoutMs);
   }
@@ -226,15 +240,47 @@ export class SqlLog implements StreamLog {
   }
 
   #insert(seq: number, json: string, row: LogRow, now: number = Date.now()): void {
-    this.#write("INSERT INTO rows (seq, events, at) VALUES (?, ?, ?)", seq, json, now);
+    const entry: Entry = { seq, json, row };
     this.#seq = seq;
     this.#lastAppendAt = now;
-    this.#tail.push({ seq, json, row });
+    this.#pending.push(entry);
+    this.#pendingChars += json.length;
+    if (this.#pendingChars >= PACK_CHARS) this.#pack();
+    else this.#packTimer ??= setTimeout(() => this.#pack(), PACK_MS);
+    this.#tail.push(entry);
     this.#tailChars += json.length;
-    while (this.#tail.length > TAIL_ROWS || (this.#tailChars > TAIL_CHARS && this.#tail.length > 1)) {
+    // A pending row stays in the tail (SQL has not got it yet).
+    while ((this.#tail.length > TAIL_ROWS || (this.#tailChars > TAIL_CHARS && this.#tail.length > 1)) && this.#tail[0]!.seq <= this.#written) {
       this.#tailChars -= this.#tail.shift()!.json.length;
     }
     this.#wake();
+  }
+
+  /** Writes the pending rows as one SQL row: their event arrays as one JSON array. */
+  #pack(): void {
+    if (this.#packTimer !== undefined) clearTimeout(this.#packTimer);
+    this.#packTimer = undefined;
+    const pending = this.#pending;
+    if (pending.length === 0 || this.#meta === undefined) return;
+    this.#pending = [];
+    this.#pendingChars = 0;
+    const first = pending[0]!.seq;
+    const last = pending[pending.length - 1]!.seq;
+    this.#write(
+      "INSERT INTO packs (first_seq, last_seq, at, rows) VALUES (?, ?, ?, ?)",
+      first,
+      last,
+      this.#lastAppendAt,
+      `[${pending.map((entry) => entry.json).join(",")}]`,
+    );
+    this.#written = last;
+  }
+
+  #dropPending(): void {
+    if (this.#packTimer !== undefined) clearTimeout(this.#packTimer);
+    this.#packTimer = undefined;
+    this.#pending = [];
+    this.#pendingChars = 0;
   }
 
   close(message: AIMessage): Promise<void> {
@@ -260,6 +306,8 @@ export class SqlLog implements StreamLog {
 
   async #end(status: LogStatus, failure: LogFailure | undefined, message: string | undefined, now: number): Promise<void> {
     const meta = this.#running(status === "finished" ? "close" : "fail");
+    // The rows first: a stored end never lacks its rows.
+    this.#pack();
     this.#write(
       "UPDATE meta SET status = ?, ended_at = ?, message = ?, failure = ? WHERE id = 1",
       status,
@@ -414,10 +462,26 @@ export class SqlLog implements StreamLog {
       const start = after + 1 - first.seq;
       return this.#tail.slice(start, start + count);
     }
-    return this.#storage.sql
-      .exec("SELECT seq, events FROM rows WHERE seq > ? ORDER BY seq LIMIT ?", after, count)
-      .toArray()
-      .map((row) => ({ seq: row["seq"] as number, json: row["events"] as string, row: undefined }));
+    // Rows before the tail are all written (the tail keeps the pending ones): unpack their packs.
+    const entries: Entry[] = [];
+    let from = after;
+    while (entries.length < count) {
+      const packs = this.#storage.sql.exec("SELECT first_seq, rows FROM packs WHERE last_seq > ? ORDER BY first_seq LIMIT 4", from).toArray();
+      if (packs.length === 0) break;
+      for (const pack of packs) {
+        const rows = JSON.parse(pack["rows"] as string) as ProtocolEvent[][];
+        const firstSeq = pack["first_seq"] as number;
+        for (let i = 0; i < rows.length && entries.length < count; i++) {
+          const seq = firstSeq + i;
+          if (seq <= from) continue;
+          const events = rows[i]!;
+          entries.push({ seq, json: JSON.stringify(events), row: { seq, events } });
+        }
+        from = firstSeq + rows.length - 1;
+        if (entries.length >= count) break;
+      }
+    }
+    return entries;
   }
 
   #wake(): void {
@@ -500,9 +564,11 @@ export class SqlLog implements StreamLog {
   }
 
   async #delete(): Promise<void> {
+    this.#dropPending();
     await this.#storage.deleteAll();
     this.#meta = undefined;
     this.#seq = 0;
+    this.#written = 0;
     this.#lastAppendAt = 0;
     this.#tail = [];
     this.#tailChars = 0;

@@ -36,6 +36,14 @@ async function* model(texts: readonly string[], gate?: { at: number; open: Promi
   yield { event: "message-finish", reason: "stop" };
 }
 
+/** `model`, waiting 1 ms before each delta. */
+async function* paced(texts: readonly string[]): AsyncGenerator<ProtocolEvent> {
+  for await (const event of model(texts)) {
+    if (event.event === "content-block-delta") await new Promise((resolve) => setTimeout(resolve, 1));
+    yield event;
+  }
+}
+
 /** A gate the test opens. */
 function gate(): { open: Promise<void>; release: () => void } {
   let release!: () => void;
@@ -48,7 +56,13 @@ function sql(id: string, query: string): Promise<Record<string, unknown>[]> {
 }
 
 async function rowCount(id: string): Promise<number> {
-  return (await sql(id, "SELECT count(*) AS n FROM rows"))[0]!["n"] as number;
+  return (await sql(id, "SELECT count(*) AS n FROM packs"))[0]!["n"] as number;
+}
+
+/** The stored log rows' events, unpacked from the SQL rows. */
+async function storedEvents(id: string): Promise<ProtocolEvent[]> {
+  const packs = await sql(id, "SELECT rows FROM packs ORDER BY first_seq");
+  return packs.flatMap((p) => (JSON.parse(p["rows"] as string) as ProtocolEvent[][]).flat());
 }
 
 async function textOf(response: Response): Promise<string> {
@@ -79,19 +93,45 @@ describe("StreamLogObject storage", () => {
     const rows = await rowCount(id);
     const { rowsWritten } = await stubOf(id).stats();
     // Per generation: the two tables (2 rows of SQLite's schema each), the meta row inserted at open
-    // and updated at the end; then one per stored row.
+    // and updated at the end; then one per pack of log rows.
     expect({ rowsLessThan11: rows <= 10, rowsWritten }).toEqual({ rowsLessThan11: true, rowsWritten: rows + 6 });
-    const stored = await sql(id, "SELECT events FROM rows ORDER BY seq");
-    const events = stored.flatMap((r) => JSON.parse(r["events"] as string) as ProtocolEvent[]);
-    expect(deltaText(events.map((event) => ({ event })))).toBe(texts.join(""));
+    expect(deltaText((await storedEvents(id)).map((event) => ({ event })))).toBe(texts.join(""));
   });
 
-  it("keeps what it stored when the object restarts mid-generation, and goes on from there", async () => {
+  it("packs a paced 1,000-delta answer (hundreds of log rows) into at most 10 SQL rows", async () => {
+    const id = freshId("paced");
+    const texts = words(1000);
+    // flushMs 1: persist appends a log row almost per delta, far more rows than at the default pace.
+    const snapshot = await persist(ChatModelStream.from(paced(texts)), new DurableStreamLog(stubOf(id)), { flushMs: 1 });
+    expect(snapshot.status).toBe("finished");
+    const rows = await rowCount(id);
+    const { rowsWritten } = await stubOf(id).stats();
+    expect({ manyLogRows: snapshot.seq > 100, packsAtMost10: rows <= 10, rowsWritten }).toEqual({ manyLogRows: true, packsAtMost10: true, rowsWritten: rows + 6 });
+    expect(deltaText((await storedEvents(id)).map((event) => ({ event })))).toBe(texts.join(""));
+  });
+
+  it("has every row after a restart once the generation is closed", async () => {
+    const id = freshId("restart-closed");
+    const texts = words(300);
+    const snapshot = await persist(ChatModelStream.from(paced(texts)), new DurableStreamLog(stubOf(id)), { flushMs: 1 });
+    expect(snapshot.seq).toBeGreaterThan(10);
+    await runInDurableObject(stubOf(id), (_, state) => state.abort("restart")).catch(() => {});
+    const after = new DurableStreamLog(stubOf(id));
+    expect(await after.snapshot()).toMatchObject({ status: "finished", seq: snapshot.seq });
+    const rows: LogRow[] = [];
+    for await (const row of after.read(0)) rows.push(row);
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: snapshot.seq }, (_, i) => i + 1));
+    expect(deltaText(rows.flatMap((r) => r.events).map((event) => ({ event })))).toBe(texts.join(""));
+  });
+
+  it("keeps what it stored when the object restarts mid-generation (not the rows still pending), and goes on from there", async () => {
     const id = freshId("restart");
     const log = new DurableStreamLog(stubOf(id));
     await log.open();
-    await log.append({ seq: 1, events: [...START, delta("before ")] });
-    // The object's instance goes away (as at a deploy or an eviction); its storage stays.
+    // 16 KiB of events: written at once, as a pack.
+    await log.append({ seq: 1, events: [...START, delta("x".repeat(16 * 1024))] });
+    await log.append({ seq: 2, events: [delta("pending ")] });
+    // The object's instance goes away (as at a deploy or an eviction); its storage stays, without row 2 (pending).
     await runInDurableObject(stubOf(id), (_, state) => state.abort("restart")).catch(() => {});
     const after = new DurableStreamLog(stubOf(id));
     expect(await after.snapshot()).toMatchObject({ status: "running", seq: 1 });
@@ -112,7 +152,7 @@ describe("StreamLogObject alarms", () => {
     expect(alarm).toBe(snapshot.endedAt! + 60_000);
     expect(await runDurableObjectAlarm(stubOf(id))).toBe(true);
     expect(await log.snapshot()).toBeUndefined();
-    expect(await sql(id, "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('rows', 'meta')")).toEqual([]);
+    expect(await sql(id, "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('packs', 'meta')")).toEqual([]);
     expect((await SELF.fetch(`http://viewer/${id}`)).status).toBe(404);
   });
 
@@ -239,6 +279,6 @@ describe("StreamLogObject viewers", () => {
     const response = await SELF.fetch(`http://viewer/${id}`);
     expect(response.status).toBe(404);
     await response.body?.cancel();
-    expect(await sql(id, "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('rows', 'meta')")).toEqual([]);
+    expect(await sql(id, "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('packs', 'meta')")).toEqual([]);
   });
 });

@@ -88,8 +88,10 @@ describe("StreamLogObject.start: the producer inside the object", () => {
   it("an object that restarts mid-generation loses the model call: its next alarm ends the log as failed at once, with the partial", async () => {
     const id = freshId("restart");
     await start(id, { words: 2_000, delayMs: 5 });
-    await expect.poll(async () => (await logOf(id).snapshot())?.seq ?? 0, { timeout: 5_000, interval: 10 }).toBeGreaterThan(0);
-    // The instance goes away (a deploy, an eviction); the storage stays, the generation in memory does not.
+    // Until a first pack of rows is in SQL (rows are written at most 2.5 s after they are appended).
+    const packs = (): Promise<number> => runInDurableObject(chats(id), (_, state) => state.storage.sql.exec("SELECT count(*) AS n FROM packs").toArray()[0]!["n"] as number);
+    await expect.poll(async () => ((await logOf(id).snapshot())?.seq ?? 0) > 0 && (await packs()) > 0, { timeout: 8_000, interval: 50 }).toBe(true);
+    // The instance goes away (a deploy, an eviction); the storage stays (not the rows still pending), the generation in memory does not.
     await runInDurableObject(chats(id), (_, state) => state.abort("restart")).catch(() => {});
     expect((await logOf(id).snapshot())?.status).toBe("running");
     expect(await runDurableObjectAlarm(chats(id))).toBe(true);
