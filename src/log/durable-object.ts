@@ -99,7 +99,8 @@ async function reply(body: () => string | undefined | void | Promise<string | un
 
 /**
  * The Durable Object behind `DurableStreamLog`: one generation's rows in SQLite (one SQL row per
- * coalesced row the producer appends), its status and final or partial message, the last rows in
+ * run of the rows the producer appends: written at 16 KiB, 2.5 s after the first, and before the
+ * end, so a restart mid-generation loses at most those last 2.5 s), its status and final or partial message, the last rows in
  * memory for live viewers, and an alarm that deletes it all `retentionMs` after the end and
  * finishes a generation whose producer vanished. Its `fetch` answers viewers: the SSE of the
  * generation after the request's `Last-Event-ID` (or `?offset=`), then live, until the end.
