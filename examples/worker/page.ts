@@ -87,14 +87,8 @@ async function linkWhenSaved(id, asked) {
 }
 `;
 
-/** The whole page. */
-export const PAGE: string = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>chat-model-stream demo</title>
-<style>
+/** The panes' style, shared with the /shared page (shared-page.ts). */
+export const PANES_CSS: string = `
   body { font: 15px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
   form { display: flex; gap: .5rem; }
   input { flex: 1; padding: .4rem .6rem; font: inherit; }
@@ -103,7 +97,17 @@ export const PAGE: string = `<!doctype html>
   section { border: 1px solid #ddd; border-radius: 6px; padding: .5rem .8rem; min-height: 6rem; }
   section h2 { font-size: .8rem; text-transform: uppercase; letter-spacing: .05em; color: #888; margin: 0 0 .3rem; }
   #reasoning { color: #666; font-style: italic; white-space: pre-wrap; }
-  #text { white-space: pre-wrap; }
+  #text { white-space: pre-wrap; }`;
+
+/** The whole page. */
+export const PAGE: string = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>chat-model-stream demo</title>
+<style>
+${PANES_CSS}
   .wide { grid-column: 1 / -1; }
   .tool { font-family: ui-monospace, monospace; }
   footer { margin-top: .8rem; color: #666; display: flex; gap: 1.5rem; }

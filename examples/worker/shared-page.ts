@@ -4,6 +4,8 @@
  * (replayed, then live); Stop in any tab stops it for all. The page reads `/chats/:id` with the
  * package's `fromResponse`, which reconnects after a dropped connection from the last event id.
  */
+import { PANES_CSS } from "./page.ts";
+
 const SCRIPT = String.raw`
 import { fromResponse } from "/chat-model-stream.js";
 
@@ -76,15 +78,7 @@ export const SHARED_PAGE: string = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>chat-model-stream: a shared chat</title>
 <style>
-  body { font: 15px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
-  form { display: flex; gap: .5rem; }
-  input { flex: 1; padding: .4rem .6rem; font: inherit; }
-  button { font: inherit; padding: .4rem 1rem; }
-  .panes { display: grid; grid-template-columns: 1fr 2fr; gap: 1rem; margin-top: 1rem; }
-  section { border: 1px solid #ddd; border-radius: 6px; padding: .5rem .8rem; min-height: 6rem; }
-  section h2 { font-size: .8rem; text-transform: uppercase; letter-spacing: .05em; color: #888; margin: 0 0 .3rem; }
-  #reasoning { color: #666; font-style: italic; white-space: pre-wrap; }
-  #text { white-space: pre-wrap; }
+${PANES_CSS}
   footer { margin-top: .8rem; color: #666; display: flex; gap: 1.5rem; }
 </style>
 </head>
