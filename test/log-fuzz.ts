@@ -9,6 +9,7 @@ import { persist } from "../src/log/persist.ts";
 import { resumeResponse } from "../src/log/resume-response.ts";
 import type { StreamLog } from "../src/log/stream-log.ts";
 import type { ProtocolEvent } from "../src/protocol.ts";
+import { readUntilError } from "./helpers.ts";
 
 export interface LogFuzzOptions {
   /** How many cases; case `i` uses seed `seed + i`. */
@@ -194,17 +195,8 @@ class Viewer {
         },
       },
     });
-    const events: ProtocolEvent[] = [];
-    const reader = stream.events.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return { events, error: undefined };
-        events.push(value);
-      }
-    } catch (error) {
-      return { events, error };
-    }
+    const { chunks: events, error } = await readUntilError(stream.events);
+    return { events, error };
   }
 }
 
