@@ -5,7 +5,7 @@
  * @module
  */
 import { queuedEvent, queueEvent, type EventQueue } from "../coalesce.ts";
-import { isTerminal, type ProtocolEvent, type RawEvent } from "../protocol.ts";
+import { isRecord, isTerminal, type ProtocolEvent, type RawEvent } from "../protocol.ts";
 import { eventSize } from "./persist.ts";
 import { Heartbeat } from "../encoders/heartbeat.ts";
 import { DEFAULT_HEARTBEAT_MS, PING, sseFrame } from "../encoders/sse-encoder-stream.ts";
@@ -72,7 +72,9 @@ function jsonError(status: number, message: string, code: string): Response {
  * request is replayed merged: consecutive deltas of a block, across rows, become one delta event
  * (up to about 8 KiB, carrying the id of the last delta it holds, so that resuming after it is
  * exact), written in chunks of up to about 64 KiB; a row appended while the viewer waits goes out
- * as one chunk. Never one chunk per delta. While the viewer waits, a `: ping` comment goes out
+ * as one chunk. Never one chunk per delta. A `usage` snapshot right before a `message-finish` that
+ * has no usage of its own goes out as that finish's `usage`, under the finish's id: the same
+ * message (`usage_metadata` is the finish's usage, else the latest snapshot) in one frame less. While the viewer waits, a `: ping` comment goes out
  * after `heartbeatMs` of silence.
  *
  * @example
@@ -144,8 +146,20 @@ class Batch {
   /** About how many bytes the batch holds, and its events not yet framed. */
   bytes = 0;
   #open = 0;
+  /** The last event queued, not framed yet, is a usage snapshot. */
+  #usageLast = false;
 
   add(event: ProtocolEvent, id: string): void {
+    // A usage snapshot right before a message-finish that has no usage of its own goes out as that
+    // finish's usage: one frame instead of two, and the same message (`usage_metadata` is the
+    // finish's usage, else the latest snapshot). Only when nothing comes between them: a frame in
+    // between would carry an id past the snapshot, so a cut after it would lose the usage.
+    const usage = this.#usageLast ? foldableUsage(event, this.#queue.items.at(-1)) : undefined;
+    if (usage !== undefined) {
+      this.#queue.items.pop();
+      this.#ids.pop();
+      event = { ...event, usage } as ProtocolEvent;
+    }
     if (this.#open >= MERGED_EVENT_BYTES) this.#frame();
     const items = this.#queue.items;
     const before = items.length;
@@ -154,6 +168,7 @@ class Batch {
     this.#queue.usageAt = -1;
     if (items.length > before) this.#ids.push(id);
     else this.#ids[before - 1] = id;
+    this.#usageLast = event.event === "usage";
     const size = eventSize(event as unknown as RawEvent);
     this.bytes += size;
     this.#open += size;
@@ -176,7 +191,24 @@ class Batch {
     this.#queue.items = [];
     this.#ids = [];
     this.#open = 0;
+    this.#usageLast = false;
   }
+}
+
+/**
+ * The usage `snapshot` carries, when `event` is a `message-finish` without usage that may take it:
+ * a record whose counts are numbers or missing, so that the fold reads it there as it read it in
+ * the snapshot (one it would reject stays an event of its own, and fails where it did).
+ */
+function foldableUsage(event: ProtocolEvent, snapshot: unknown): unknown {
+  if (event.event !== "message-finish" || (event as RawEvent)["usage"] !== undefined) return undefined;
+  const usage = (snapshot as RawEvent)["usage"];
+  if (!isRecord(usage)) return undefined;
+  for (const count of ["input_tokens", "output_tokens", "total_tokens"]) {
+    const n = usage[count];
+    if (n != null && typeof n !== "number") return undefined;
+  }
+  return usage;
 }
 
 /** The body: rows as chunks, pings while waiting, a closing event from the snapshot if needed. */
