@@ -72,14 +72,22 @@ describe("the example Worker", () => {
     expect([response.headers.get("content-type"), events]).toEqual(["text/event-stream", model.script("hi")]);
   });
 
-  it("serves the demo page to browsers at /", async () => {
+  it("serves the demo page to browsers at /, whose chats go through their Durable Object (/chats/:id)", async () => {
     const { response } = await call("/", { headers: { accept: "text/html,application/xhtml+xml" } });
     const html = await response.text();
     expect({
       type: response.headers.get("content-type"),
-      panes: ["reasoning", "text", "tools", "usage", "stop"].every((id) => html.includes(`id="${id}"`)),
-      fetchesChat: html.includes('fetch("/chat?q="'),
-    }).toEqual({ type: "text/html; charset=utf-8", panes: true, fetchesChat: true });
+      panes: ["reasoning", "text", "tools", "usage", "stop", "share"].every((id) => html.includes(`id="${id}"`)),
+      startsInTheObject: html.includes('"/chats/" + encodeURIComponent(id)') && html.includes('method: "POST"'),
+      stopsInTheObject: html.includes('"/stop", { method: "POST" }'),
+      resumes: html.includes('"last-event-id": last'),
+      notThePlainEndpoint: html.includes('fetch("/chat?'),
+    }).toEqual({ type: "text/html; charset=utf-8", panes: true, startsInTheObject: true, stopsInTheObject: true, resumes: true, notThePlainEndpoint: false });
+  });
+
+  it("redirects /shared, the durable page's old address, to /", async () => {
+    const { response } = await call("/shared");
+    expect([response.status, response.headers.get("location")]).toEqual([301, "/"]);
   });
 
   it("logs the final message after the response, via waitUntil", async () => {

@@ -2,7 +2,7 @@
  * The example Worker: a chat answer streamed to a browser, to curl, or to another program.
  *
  *   npm start                                          # wrangler dev on http://127.0.0.1:8787 (PORT=… or -- --port …)
- *   open http://127.0.0.1:8787/                        # the demo page: reasoning, text, tool calls live
+ *   open http://127.0.0.1:8787/                        # the demo page: reasoning, text, tool calls live, in a Durable Object
  *   curl -N 'http://127.0.0.1:8787/text?q=hello'       # the text, word by word
  *   curl -sN -D - 'http://127.0.0.1:8787/chat?q=hello' # every protocol event as SSE, after the headers
  *   curl -N -d 'hello' http://127.0.0.1:8787/chat      # the same, with the prompt as a POST body
@@ -12,7 +12,10 @@
  * The built-in scripted model needs no key. With OPENAI_API_KEY or ANTHROPIC_API_KEY in `.dev.vars`
  * (next to wrangler.toml) the Worker calls that provider instead (see `providers.ts`).
  *
- * Press Ctrl-C in curl, or Stop on the page: `request.signal` aborts (with the compatibility flag
+ * The page's chats run in a Durable Object, one per chat (`/chats/:id`, shared-chat.ts): the answer
+ * outlives the tab, any number of tabs watch it, a reload resumes it, and Stop from any tab stops it.
+ * `/chat`, `/text` and `/ui-chat` are the plain, single-connection way: the answer lives in this
+ * request. Press Ctrl-C in curl: `request.signal` aborts (with the compatibility flag
  * `enable_request_signal`), the stream cancels the model call, and the partial message is saved with
  * status "aborted". Let it finish: the final message is saved by `ctx.waitUntil`, after the response,
  * even if the client stopped reading.
@@ -22,10 +25,9 @@ import { PAGE } from "./page.ts";
 import { UI_PAGE } from "./ui-page.ts";
 import { callProvider, type ProviderEnv } from "./providers.ts";
 import { ScriptedModel } from "./scripted-model.ts";
-import { SHARED_PAGE } from "./shared-page.ts";
 import { isSharedChatPath, sharedChat, type StreamNamespace } from "./shared-chat.ts";
 
-// The Durable Object of /shared's chats, the model call inside it (wrangler.toml binds it as STREAMS).
+// The Durable Object of the page's chats, the model call inside it (wrangler.toml binds it as STREAMS).
 export { SharedChats } from "./shared-chat.ts";
 
 /** The part of a KV namespace the Worker uses. */
@@ -39,7 +41,7 @@ export interface Env extends ProviderEnv {
   MESSAGES?: MessageStore;
   /** Pause between the scripted model's events in milliseconds (default 30). */
   MODEL_DELAY_MS?: string;
-  /** /shared's chats, one Durable Object each (wrangler.toml). */
+  /** The page's chats (/chats/:id), one Durable Object each (wrangler.toml). */
   STREAMS?: StreamNamespace;
 }
 
@@ -92,8 +94,10 @@ export async function handle(request: Request, env: Env, ctx: Context, options: 
     return answer(request, prompt, env, ctx, "ui-message-stream", options);
   }
   if (url.pathname === "/shared") {
+    // The durable chat page's old address: it is the page at / now. A browser keeps the link's hash
+    // (the chat id) across the redirect.
     if (request.method !== "GET") return methodNotAllowed("GET");
-    return new Response(SHARED_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } });
+    return new Response(null, { status: 301, headers: { location: "/" } });
   }
   if (isSharedChatPath(url.pathname)) {
     // The chat's object calls the model itself (SharedChats.generate), with this Worker's env.
@@ -102,7 +106,7 @@ export async function handle(request: Request, env: Env, ctx: Context, options: 
   const format = url.pathname === "/chat" ? "sse" : url.pathname === "/text" || url.pathname === "/" ? "text" : undefined;
   if (format === undefined) return new Response("Not Found\n", { status: 404 });
   if (request.method !== "GET" && request.method !== "POST") return methodNotAllowed("GET, POST");
-  // Browsers get the demo page; curl and programs get the streamed text, as before.
+  // Browsers get the demo page (its chats go through /chats/:id); curl and programs get the streamed text, as before.
   if (url.pathname === "/" && request.method === "GET" && request.headers.get("accept")?.includes("text/html")) {
     return new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } });
   }

@@ -1,30 +1,41 @@
 /**
- * The demo page: plain HTML and one small inline module. It fetches `/chat` (our SSE of protocol
- * events) and reads it with the package's own client, `fromResponse`, from `/chat-model-stream.js`
- * (src/index.ts bundled for the browser by `npm run build:demo`, served as a static asset). It shows
- * reasoning, text and tool calls live in their own panes and the usage at the end. Stop aborts the
- * fetch, which aborts the Worker's `request.signal` and so stops the model; the link to the saved
- * message appears once the Worker saved it.
+ * The demo page: plain HTML and one small inline module. Every answer runs in a Durable Object
+ * (shared-chat.ts): Ask picks a new chat id, puts it in the URL's hash and POSTs `/chats/:id`,
+ * which starts the answer in the chat's object and streams it; the page reads it with the package's
+ * own client, `fromResponse`, from `/chat-model-stream.js` (src/index.ts bundled for the browser by
+ * `npm run build:demo`, served as a static asset), which reconnects after a dropped connection
+ * with `Last-Event-ID`. The URL is the chat: another tab that opens it, or this one reloaded, GETs
+ * `/chats/:id` and gets the answer from its start, then live. Stop POSTs `/chats/:id/stop`, which
+ * stops the model in the object for every tab. The page shows reasoning, text and tool calls live
+ * in their own panes, the usage at the end, and a link to the stored message.
  */
 const SCRIPT = String.raw`
 import { fromResponse } from "/chat-model-stream.js";
 
 const $ = (id) => document.getElementById(id);
-let controller;
+/** The current view's controller: a new question or another chat id replaces the view. */
+let view;
 
-$("ask").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  controller?.abort();
-  const current = (controller = new AbortController());
-  for (const id of ["reasoning", "text", "tools", "usage", "link"]) $(id).textContent = "";
+const chatUrl = (id) => "/chats/" + encodeURIComponent(id);
+
+/** Shows chat id: starts it with question, or watches it (another tab, a reload). */
+async function watch(id, question) {
+  view?.abort();
+  const current = (view = new AbortController());
+  for (const pane of ["reasoning", "text", "tools", "usage", "link"]) $(pane).textContent = "";
   setStatus("streaming");
   $("stop").disabled = false;
-  let id = null;
+  const url = chatUrl(id);
   try {
-    const response = await fetch("/chat?q=" + encodeURIComponent($("q").value), { signal: current.signal });
-    id = response.headers.get("x-message-id");
-    // A refusal (429, 502) is not a stream: fromResponse fails with its status and message.
-    const stream = fromResponse(response, { signal: current.signal });
+    const first = question === undefined
+      ? fetch(url, { signal: current.signal })
+      : fetch(url + "?q=" + encodeURIComponent(question), { method: "POST", signal: current.signal });
+    // A refusal (404 for a chat that expired, 501 without the binding) is not a stream: fromResponse
+    // fails with its status and message. A dropped connection is resumed after the last event read.
+    const stream = fromResponse(await first, {
+      signal: current.signal,
+      reconnect: { fetch: (last) => fetch(url, { headers: last ? { "last-event-id": last } : {}, signal: current.signal }) },
+    });
     // Read the projections side by side: one left unread would hold the others back.
     await Promise.all([
       appendAll(stream.reasoning, $("reasoning")),
@@ -38,14 +49,12 @@ $("ask").addEventListener("submit", async (e) => {
     setStatus("done" + (reason ? " (" + reason + ")" : ""));
   } catch (error) {
     // A question asked again aborts this one: the new one owns the status line.
-    if (controller === current) setStatus(error.name === "AbortError" ? "stopped" : "failed: " + error.message);
+    if (view === current) setStatus(error.code === "aborted" || error.name === "AbortError" ? "stopped" : "failed: " + error.message);
   } finally {
-    if (controller === current) $("stop").disabled = true;
+    if (view === current) $("stop").disabled = true;
   }
-  if (id) await linkWhenSaved(id, current);
-});
-
-$("stop").addEventListener("click", () => controller?.abort());
+  if (view === current) await linkStored(id, current);
+}
 
 async function appendAll(projection, element) {
   for await (const delta of projection) element.append(delta);
@@ -70,25 +79,47 @@ function setStatus(text) {
   document.body.dataset.status = text.split(/[ :]/)[0];
 }
 
-/** The Worker saves the message after the response (ctx.waitUntil): ask until it is there. */
-async function linkWhenSaved(id, asked) {
-  const deadline = Date.now() + 15000;
-  // Until it is saved, or a later question replaced this one.
-  while (Date.now() < deadline && controller === asked) {
-    const reply = await fetch("/messages/" + encodeURIComponent(id));
-    if (reply.ok) {
-      const saved = await reply.json();
-      const a = Object.assign(document.createElement("a"), { href: "/messages/" + id, textContent: "saved message (" + saved.status + ")" });
+/** Links the chat's stored message once its object has it (it stores the end before it sends it). */
+async function linkStored(id, asked) {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline && view === asked) {
+    const reply = await fetch(chatUrl(id) + "/message");
+    if (!reply.ok) return;
+    const stored = await reply.json();
+    if (stored.status !== "running") {
+      const a = Object.assign(document.createElement("a"), { href: chatUrl(id) + "/message", textContent: "stored message (" + stored.status + ")" });
       $("link").append(a);
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
+
+$("ask").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const id = crypto.randomUUID();
+  history.replaceState(null, "", "#" + id);
+  $("share").href = location.href;
+  void watch(id, $("q").value);
+});
+
+// Stop reaches the model in the chat's object, whichever tab (or device) presses it.
+$("stop").addEventListener("click", () => {
+  const id = location.hash.slice(1);
+  if (id) void fetch(chatUrl(id) + "/stop", { method: "POST" });
+});
+
+function watchHash() {
+  const id = location.hash.slice(1);
+  if (!id) return;
+  $("share").href = location.href;
+  void watch(id);
+}
+window.addEventListener("hashchange", watchHash);
+watchHash();
 `;
 
-/** The panes' style, shared with the /shared page (shared-page.ts). */
-export const PANES_CSS: string = `
+const STYLE = `
   body { font: 15px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
   form { display: flex; gap: .5rem; }
   input { flex: 1; padding: .4rem .6rem; font: inherit; }
@@ -107,7 +138,7 @@ export const PAGE: string = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>chat-model-stream demo</title>
 <style>
-${PANES_CSS}
+${STYLE}
   .wide { grid-column: 1 / -1; }
   .tool { font-family: ui-monospace, monospace; }
   footer { margin-top: .8rem; color: #666; display: flex; gap: 1.5rem; }
@@ -115,6 +146,8 @@ ${PANES_CSS}
 </head>
 <body>
 <h1>chat-model-stream</h1>
+<p>Each answer runs in a Durable Object: open <a id="share" href="#">this chat's link</a> in another tab, reload mid-answer, or press Stop in either tab.
+(<code>/chat</code> and <code>/text</code> are the plain, single-connection endpoints: see the README.)</p>
 <form id="ask">
   <input id="q" name="q" value="How do I stream a chat answer on the edge?" aria-label="Question">
   <button type="submit">Ask</button>

@@ -1,7 +1,8 @@
 /**
  * The real models behind the demo: with `OPENAI_API_KEY` or `ANTHROPIC_API_KEY` set (in `.dev.vars`
- * next to wrangler.toml, or as a secret), or a Workers AI binding named `AI`, `/chat` and `/text`
- * stream that model's answer through this package's adapters instead of the scripted model.
+ * next to wrangler.toml, or as a secret), or a Workers AI binding named `AI`, `/chat`, `/text` and the
+ * page's chats (called from their Durable Object, shared-chat.ts) stream that model's answer through
+ * this package's adapters instead of the scripted model.
  *
  *   # wrangler.toml, for Workers AI (wrangler dev then runs the model on Cloudflare: it needs a login)
  *   [ai]

@@ -1,9 +1,10 @@
-// The example Worker's durable chats (/chats/:id on the STREAMS Durable Object, wrangler.toml) in
-// workerd, through SELF as a browser reaches them: the "example" vitest project.
+// The example Worker's durable chats (/chats/:id on the STREAMS Durable Object, wrangler.toml), what
+// the demo page at / runs every answer through, in workerd, through SELF as a browser reaches them:
+// the "example" vitest project.
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ScriptedModel } from "../../examples/worker/scripted-model.ts";
-import { fromResponse } from "../../src/index.ts";
+import { ChatModelStream, fromResponse, type AIMessage, type LogSnapshot } from "../../src/index.ts";
 
 const chat = (): string => `http://example/chats/${crypto.randomUUID()}`;
 
@@ -70,14 +71,71 @@ describe("the example Worker's durable chats", () => {
     expect((error as { code?: string }).code).toBe("aborted");
   });
 
-  it("an unknown chat is a 404; /shared serves the page", async () => {
-    const unknown = await SELF.fetch(chat());
-    const page = await SELF.fetch("http://example/shared");
-    expect({ unknown: unknown.status, page: page.status, title: (await page.text()).includes("A shared chat") }).toEqual({
-      unknown: 404,
-      page: 200,
-      title: true,
+  it("an unknown chat is a 404, its stored message too", async () => {
+    const url = chat();
+    const [unknown, message] = await Promise.all([SELF.fetch(url), SELF.fetch(`${url}/message`)]);
+    expect([unknown.status, message.status]).toEqual([404, 404]);
+    await Promise.all([unknown.body?.cancel(), message.body?.cancel()]);
+  });
+
+  it("/chats/:id/message is the stored message: the final one once the answer finished", async () => {
+    const url = chat();
+    await (await SELF.fetch(`${url}?q=hi`, { method: "POST" })).text();
+    const reply = await SELF.fetch(`${url}/message`);
+    const stored = (await reply.json()) as LogSnapshot;
+    expect({ type: reply.headers.get("content-type"), status: stored.status, message: stored.message }).toEqual({
+      type: "application/json; charset=utf-8",
+      status: "finished",
+      message: await ChatModelStream.from(new ScriptedModel().script("hi")).output,
     });
-    await unknown.body?.cancel();
+  });
+
+  it("after a Stop, /chats/:id/message is aborted with the partial message, every delta the viewer got", async () => {
+    const url = chat();
+    const stream = fromResponse(await SELF.fetch(`${url}?q=hi`, { method: "POST" }));
+    const reader = stream.text.getReader();
+    let got = "";
+    while (got.length < 40) {
+      const read = await reader.read();
+      if (read.done) break;
+      got += read.value;
+    }
+    await SELF.fetch(`${url}/stop`, { method: "POST" });
+    const end = await (async () => {
+      for (let read = await reader.read(); !read.done; read = await reader.read()) got += read.value;
+    })().catch((e: unknown) => e);
+    const stored = (await (await SELF.fetch(`${url}/message`)).json()) as LogSnapshot;
+    expect({ end: (end as { code?: string }).code, status: stored.status, text: textOf(stored.message), code: stored.failure?.code }).toEqual({
+      end: "aborted",
+      status: "aborted",
+      text: got,
+      code: "aborted",
+    });
+    expect(got.length).toBeLessThan(ScriptedModel.answer.length);
+  });
+
+  it("/chats/:id/message and /chats/:id/stop take one method each", async () => {
+    const url = chat();
+    const [message, stop] = await Promise.all([SELF.fetch(`${url}/message`, { method: "POST" }), SELF.fetch(`${url}/stop`)]);
+    expect([message.status, message.headers.get("allow"), stop.status, stop.headers.get("allow")]).toEqual([405, "GET", 405, "POST"]);
+  });
+
+  it("/shared, the page's old address, redirects to the page at /", async () => {
+    const old = await SELF.fetch("http://example/shared", { redirect: "manual" });
+    const page = await SELF.fetch("http://example/", { headers: { accept: "text/html" } });
+    const html = await page.text();
+    expect({ status: old.status, location: old.headers.get("location"), page: page.status, startsChats: html.includes('"/chats/"') }).toEqual({
+      status: 301,
+      location: "/",
+      page: 200,
+      startsChats: true,
+    });
   });
 });
+
+/** The text blocks of a message joined, as a reader of `text` saw them. */
+function textOf(message: AIMessage | undefined): string {
+  if (message === undefined) return "";
+  if (typeof message.content === "string") return message.content;
+  return message.content.map((block) => (block.type === "text" ? (block as { text: string }).text : "")).join("");
+}

@@ -8,7 +8,7 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SavedMessage } from "../../examples/worker/index.ts";
 import { ScriptedModel } from "../../examples/worker/scripted-model.ts";
-import { ChatModelStream, type AIMessage } from "../../src/index.ts";
+import { ChatModelStream, type AIMessage, type LogSnapshot } from "../../src/index.ts";
 import { startWranglerDev, type Launch, type WranglerDev } from "./wrangler-dev.ts";
 import { CHROMIUM, CHROMIUM_FLAGS } from "../chromium.ts";
 
@@ -40,6 +40,19 @@ function saved(id: string): Promise<{ status: string; steps: number; total: numb
     const [, status, steps, total] = /\((\w+)\); the scripted model took (\d+) of (\d+) steps/.exec(line)!;
     return { status: status!, steps: Number(steps), total: Number(total) };
   });
+}
+
+/** Resolves with the demo chat object's "ended" log line for chat `id` (shared-chat.ts). */
+function chatEnded(server: WranglerDev, id: string): Promise<{ status: string; steps: number; total: number }> {
+  return server.waitForLine(new RegExp(`chat ${id} ended `)).then((line) => {
+    const [, status, steps, total] = /\((\w+)\); the scripted model took (\d+) of (\d+) steps/.exec(line)!;
+    return { status: status!, steps: Number(steps), total: Number(total) };
+  });
+}
+
+/** The chat id of a demo page: its URL's hash. */
+function chatId(page: Page): string {
+  return new URL(page.url()).hash.slice(1);
 }
 
 /** The text blocks of a message joined, as a reader of `text` saw them. */
@@ -209,38 +222,38 @@ describe.skipIf(!haveChromium && !requireBrowser)("the demo page in chromium", (
     });
   });
 
-  it("links the saved message only once it is saved", async () => {
+  it("links the chat's stored message (its object's snapshot) once the answer ended", async () => {
     await ask("Link me");
     const streaming = await whenTextAppears();
     await page.waitForFunction(() => document.body.dataset["status"] === "done");
-    // The link appears after the answer, once GET /messages/:id found the message; fetch it at once.
     const href = (await page.waitForSelector("#link a").then((a) => a.getAttribute("href")))!;
     const reply = await fetch(`${dev.url}${href}`);
-    const record = (await reply.json()) as SavedMessage;
-    expect({ linkedWhileStreaming: streaming.linked, status: reply.status, saved: record.status, text: textOf(record.message) }).toEqual({
+    const record = (await reply.json()) as LogSnapshot;
+    expect({ linkedWhileStreaming: streaming.linked, href, status: reply.status, stored: record.status, text: textOf(record.message) }).toEqual({
       linkedWhileStreaming: false,
+      href: `/chats/${chatId(page)}/message`,
       status: 200,
-      saved: "complete",
+      stored: "finished",
       text: ScriptedModel.answer,
     });
   });
 
-  it("Stop aborts the fetch, the model stops, and the saved message holds the text that was on screen", async () => {
+  it("Stop reaches the model in the chat's object: it stops, and the stored message holds the text that was on screen", async () => {
     await ask("Stop me");
     await whenTextAppears();
     await page.click("#stop");
     await page.waitForFunction(() => document.body.dataset["status"] === "stopped");
     const onScreen = (await page.textContent("#text"))!;
     const href = (await page.waitForSelector("#link a").then((a) => a.getAttribute("href")))!;
-    const log = await saved(href.slice("/messages/".length));
-    const record = (await (await fetch(`${dev.url}${href}`)).json()) as SavedMessage;
-    // The Worker folded at least what it sent; API.md rev. 2 puts the unfinished text block in `content`.
+    const log = await chatEnded(dev, chatId(page));
+    const record = (await (await fetch(`${dev.url}${href}`)).json()) as LogSnapshot;
+    // Every row the object stored reached the page before the closing error event: the same text.
     expect({
       logged: log.status,
       stored: record.status,
       stoppedEarly: log.steps < log.total,
       stoppedMidAnswer: onScreen.length > 0 && onScreen.length < ScriptedModel.answer.length,
-      saved: textOf(record.message).slice(0, onScreen.length),
+      saved: textOf(record.message),
     }).toEqual({ logged: "aborted", stored: "aborted", stoppedEarly: true, stoppedMidAnswer: true, saved: onScreen });
   });
 
@@ -321,7 +334,7 @@ describe.skipIf(!haveChromium && !requireBrowser)("the demo page in chromium", (
   });
 });
 
-describe.skipIf(!haveChromium && !requireBrowser)("/shared in chromium: one answer in a Durable Object, two tabs", () => {
+describe.skipIf(!haveChromium && !requireBrowser)("the demo page's chats in chromium: one answer in a Durable Object, two tabs, a reload, a Stop", () => {
   let profile: string;
   let context: BrowserContext;
   // A slower model than the demo's (about 10 s an answer), so that a reload and a Stop land mid-answer on a busy machine.
@@ -329,7 +342,7 @@ describe.skipIf(!haveChromium && !requireBrowser)("/shared in chromium: one answ
 
   beforeAll(async () => {
     slow = await startWranglerDev({ MODEL: "scripted", MODEL_DELAY_MS: "100" });
-    profile = await mkdtemp(join(tmpdir(), "chat-model-stream-chromium-shared-"));
+    profile = await mkdtemp(join(tmpdir(), "chat-model-stream-chromium-chats-"));
     context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
   });
 
@@ -348,30 +361,110 @@ describe.skipIf(!haveChromium && !requireBrowser)("/shared in chromium: one answ
     return handle.jsonValue() as Promise<{ text: string; status: string }>;
   }
 
-  it("both tabs stream the same answer, a reload resumes it, and Stop in the other tab stops it for both", async () => {
+  /** What a page shows once its status is `status`. */
+  async function shown(page: Page, status: string): Promise<{ reasoning: string; text: string; tools: string; link: string }> {
+    await page.waitForFunction((wanted) => document.body.dataset["status"] === wanted && document.querySelector("#link a") !== null, status);
+    return page.evaluate(() => ({
+      reasoning: document.getElementById("reasoning")!.textContent ?? "",
+      text: document.getElementById("text")!.textContent ?? "",
+      tools: document.getElementById("tools")!.textContent ?? "",
+      link: document.querySelector("#link a")!.textContent ?? "",
+    }));
+  }
+
+  /** The chat's stored snapshot, from /chats/:id/message. */
+  async function stored(id: string): Promise<LogSnapshot> {
+    return (await (await fetch(`${slow.url}/chats/${id}/message`)).json()) as LogSnapshot;
+  }
+
+  /** A first tab asks `question` at /; a second opens the chat's link (the URL with its hash) and watches it live. */
+  async function twoTabs(question: string): Promise<{ first: Page; second: Page; id: string; secondLive: string }> {
     const first = await context.newPage();
-    await first.goto(`${slow.url}/shared`);
-    await first.fill("#q", "Two tabs, one answer");
+    await first.goto(`${slow.url}/`);
+    await first.fill("#q", question);
     await first.click("button[type=submit]");
     await textBeyond(first, 0);
-    const chatUrl = first.url();
-    // The second tab opens the chat's URL: it watches the same answer, live.
     const second = await context.newPage();
-    await second.goto(chatUrl);
+    await second.goto(first.url());
     const watching = await textBeyond(second, 0);
-    // A reload of the first tab mid-answer: the answer is replayed, then goes on live.
+    return { first, second, id: chatId(first), secondLive: watching.status };
+  }
+
+  let finishedChat: string | undefined;
+
+  it("both tabs stream the same answer; a reload mid-answer resumes it, with no gap and no duplicate", async () => {
+    const from = slow.lines.length;
+    const { first, second, id, secondLive } = await twoTabs("Two tabs, one answer");
+    // A reload of the first tab mid-answer: the page GETs the chat again, replayed, then live.
+    await first.reload();
+    const resumed = await textBeyond(first, 0);
+    const [a, b] = await Promise.all([shown(first, "done"), shown(second, "done")]);
+    const ended = await chatEnded(slow, id);
+    const expected = await ChatModelStream.from(new ScriptedModel().script("Two tabs, one answer")).output;
+    expect({
+      secondLive,
+      resumedLive: resumed.status,
+      first: a,
+      second: b,
+      stored: (await stored(id)).status,
+      // One answer in one object: the model ran once, to its end; nobody started another.
+      ran: ended,
+      starts: slow.lines.slice(from).filter((line) => line.includes(`chat ${id} started`)).length,
+    }).toEqual({
+      secondLive: "streaming",
+      resumedLive: "streaming",
+      first: { reasoning: textOfReasoning(expected), text: ScriptedModel.answer, tools: 'get_weather({"city": "Lisbon", "unit": "celsius"})', link: "stored message (finished)" },
+      second: { reasoning: textOfReasoning(expected), text: ScriptedModel.answer, tools: 'get_weather({"city": "Lisbon", "unit": "celsius"})', link: "stored message (finished)" },
+      stored: "finished",
+      ran: { status: "finished", steps: EVENTS, total: EVENTS },
+      starts: 1,
+    });
+    finishedChat = id;
+    await Promise.all([first.close(), second.close()]);
+  });
+
+  it("Stop in the other tab stops the model in the object for both tabs; the stored message is aborted, with the text on screen", async () => {
+    const { first, second, id } = await twoTabs("Stop me from the other tab");
     await first.reload();
     const resumed = await textBeyond(first, 0);
     await second.click("#stop");
-    await Promise.all([first, second].map((page) => page.waitForFunction(() => document.body.dataset["status"] === "stopped")));
-    const [a, b] = await Promise.all([first, second].map((page) => page.textContent("#text")));
+    const [a, b] = await Promise.all([shown(first, "stopped"), shown(second, "stopped")]);
+    const ended = await chatEnded(slow, id);
+    const record = await stored(id);
     expect({
-      sameUrl: second.url() === chatUrl && chatUrl.includes("#"),
-      secondLive: watching.status,
       resumedLive: resumed.status,
-      sameText: a === b,
-      stoppedMidAnswer: a!.length > 0 && a!.length < ScriptedModel.answer.length && ScriptedModel.answer.startsWith(a!),
-    }).toEqual({ sameUrl: true, secondLive: "streaming", resumedLive: "streaming", sameText: true, stoppedMidAnswer: true });
+      sameText: a.text === b.text,
+      stoppedMidAnswer: a.text.length > 0 && a.text.length < ScriptedModel.answer.length && ScriptedModel.answer.startsWith(a.text),
+      model: ended.status,
+      stoppedEarly: ended.steps < ended.total,
+      stored: record.status,
+      storedText: textOf(record.message),
+      links: [a.link, b.link],
+    }).toEqual({
+      resumedLive: "streaming",
+      sameText: true,
+      stoppedMidAnswer: true,
+      model: "aborted",
+      stoppedEarly: true,
+      stored: "aborted",
+      storedText: a.text,
+      links: ["stored message (aborted)", "stored message (aborted)"],
+    });
     await Promise.all([first.close(), second.close()]);
   });
+
+  it("an old /shared#<id> link opens the chat at /#<id>", async () => {
+    const id = finishedChat ?? "missing";
+    const page = await context.newPage();
+    await page.goto(`${slow.url}/shared#${id}`);
+    const { text } = await shown(page, "done");
+    expect({ url: page.url(), text }).toEqual({ url: `${slow.url}/#${id}`, text: ScriptedModel.answer });
+    await page.close();
+  });
 });
+
+/** The reasoning blocks of a message joined, as a reader of `reasoning` saw them. */
+function textOfReasoning(message: AIMessage): string {
+  if (typeof message.content === "string") return "";
+  return message.content.map((block) => (block.type === "reasoning" ? (block as { reasoning: string }).reasoning : "")).join("");
+}
