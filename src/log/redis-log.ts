@@ -3,9 +3,12 @@
  *
  * One generation is two keys and a channel, all under one hash tag (so that, on a cluster, they
  * would share a slot and one script could touch both; the engine takes a single-node client):
- * - `<prefix>{<id>}:rows`, a stream: row `seq` is the entry `<seq>-0` (the producer knows its
- *   ids, so a reader's offset *is* the entry id), and the end is one more entry `<seq>-1` that
- *   wakes every blocked reader. `MAXLEN` bounds it.
+ * - `<prefix>{<id>}:rows`, a stream: while running, row `seq` is the entry `<seq>-0` (the producer
+ *   knows its ids, so a reader's offset *is* the entry id). The end packs the rows, in the same
+ *   script: the stream becomes a few entries of up to 16 KiB, each holding a run of rows under its
+ *   last row's id (a reader after a seq inside it gets it, and skips the rows it has), then the
+ *   end entry `<seq>-1` that wakes every blocked reader. So what is kept for the retention is a
+ *   few entries, however slowly the answer came. `MAXLEN` bounds it.
  * - `<prefix>{<id>}:meta`, a hash: status, seq, times, the final or partial message, the failure,
  *   a stop's reason.
  * - `<prefix>{<id>}:stop`, the channel a stop is published on.
@@ -85,9 +88,10 @@ export interface RedisLogStoreOptions {
    */
   producerTimeoutMs?: number | undefined;
   /**
-   * The rows a generation keeps at most (`XADD … MAXLEN`): older ones are trimmed, and a read
-   * that needs a trimmed row errors with `not_found`. Rows are coalesced (a 1,000-delta answer is
-   * a handful), so this is a guard against a runaway producer, not a window.
+   * The rows a generation keeps at most while it runs (`XADD … MAXLEN`): older ones are trimmed,
+   * and a read that needs a trimmed row errors with `not_found`. Rows are coalesced (a 1,000-delta
+   * answer is a few to a few hundred, packed into a few entries at its end), so this is a guard
+   * against a runaway producer, not a window.
    * @default 100000
    */
   maxRows?: number | undefined;
@@ -99,8 +103,10 @@ export interface RedisLogStoreOptions {
   maxLiveReads?: number | undefined;
 }
 
-/** Rows fetched per `XRANGE` / `XREAD`. */
+/** Entries (rows, or packs once ended) fetched per `XRANGE` / `XREAD`. */
 const BATCH = 64;
+/** At the end, rows are packed into entries of at most this many bytes of JSON (one longer row is a pack alone). */
+const PACK_BYTES = 16 * 1024;
 /** A waiting reader wakes at least this often to see whether the producer vanished or the keys went. */
 const MAX_BLOCK_MS = 10_000;
 
@@ -134,6 +140,15 @@ return 'ok'`;
 
 // ARGV: status, message JSON or '', failure JSON or '', retention ms or '' (keep), maxRows,
 // and for a vanished producer: the seq it was seen at, its timeout, the error row's JSON.
+//
+// With the end, the rows are packed: the stream is made again as packs of consecutive rows, each
+// the entry of its last row's id `<last>-0` with the fields 'f' (its first seq) and 'r' (the rows'
+// events, a JSON array of them), at most PACK_BYTES of JSON unless one row is longer, then the end
+// entry. In one script, so a reader sees the rows or the packs, never a mix of both; and a reader
+// between two commands loses nothing: whatever it asks after a seq inside a pack (`XRANGE` from
+// `<seq>-1`, `XREAD` after `<seq>-0`), it gets that pack, whose rows up to its seq it skips. A
+// stream's ids only grow, so the packs go into a new stream under the same key (DEL, then XADD):
+// a reader waiting in `XREAD BLOCK` is woken by it, after the script, like by any XADD.
 const END =
   NOW +
   `local m = redis.call('HMGET', KEYS[1], 'status', 'seq', 'updatedAt')
@@ -145,7 +160,22 @@ if ARGV[6] then
   seq = tostring(tonumber(seq) + 1)
   redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[5], seq .. '-0', 'e', ARGV[8])
 end
-redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[5], seq .. '-1', 'end', ARGV[1])
+local rows = redis.call('XRANGE', KEYS[2], '-', '+')
+redis.call('DEL', KEYS[2])
+local parts, size, first, last = {}, 0, nil, nil
+for _, entry in ipairs(rows) do
+  local json = entry[2][2]
+  if first and size + #json > ${PACK_BYTES} then
+    redis.call('XADD', KEYS[2], last .. '-0', 'f', first, 'r', '[' .. table.concat(parts, ',') .. ']')
+    parts, size, first = {}, 0, nil
+  end
+  first = first or string.match(entry[1], '^%d+')
+  last = string.match(entry[1], '^%d+')
+  parts[#parts + 1] = json
+  size = size + #json + 1
+end
+if first then redis.call('XADD', KEYS[2], last .. '-0', 'f', first, 'r', '[' .. table.concat(parts, ',') .. ']') end
+redis.call('XADD', KEYS[2], seq .. '-1', 'end', ARGV[1])
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'seq', seq, 'endedAt', string.format('%.0f', now))
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'message', ARGV[2]) end
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'failure', ARGV[3]) end
@@ -338,6 +368,21 @@ function vanished(timeoutMs: number): LogFailure {
 /** Entries of an `XRANGE` reply, or of an `XREAD` reply for one key (RESP2 arrays or RESP3 maps). */
 type Entry = [id: string, fields: string[]];
 
+/**
+ * What a stream entry holds: the end (`<seq>-1`), or rows `first` to `last`: one row
+ * (`<seq>-0`, field `e`) while running, a pack (`<last>-0`, fields `f` and `r`) once ended.
+ * `rows()` parses the JSON of its rows' events.
+ */
+type Stored = { readonly end: true; readonly seq: number } | { readonly end: false; readonly first: number; readonly last: number; rows(): ProtocolEvent[][] };
+
+function stored([id, fields]: Entry): Stored {
+  const dash = id.indexOf("-");
+  const seq = Number(id.slice(0, dash));
+  if (id.slice(dash + 1) !== "0") return { end: true, seq };
+  if (fields[0] === "e") return { end: false, first: seq, last: seq, rows: () => [JSON.parse(fields[1]!) as ProtocolEvent[]] };
+  return { end: false, first: Number(fields[1]), last: seq, rows: () => JSON.parse(fields[3]!) as ProtocolEvent[][] };
+}
+
 function xreadEntries(reply: unknown): Entry[] {
   if (reply == null) return [];
   let streams: unknown[];
@@ -349,9 +394,10 @@ function xreadEntries(reply: unknown): Entry[] {
 }
 
 /**
- * A `StreamLog` on Redis: one generation's rows in a Redis stream, its status and message in a
- * hash, its Stop on a channel. Any number of servers may hold a `RedisLog` of one id: one
- * produces, every other reads or stops. Reads replay with `XRANGE` on the store's client and then,
+ * A `StreamLog` on Redis: one generation's rows in a Redis stream (an entry per row while it runs,
+ * packed into entries of up to 16 KiB at its end), its status and message in a hash, its Stop on a
+ * channel. Any number of servers may hold a `RedisLog` of one id: one produces, every other reads
+ * or stops. Reads replay with `XRANGE` on the store's client and then,
  * when live, wait with `XREAD BLOCK` on a connection of their own, destroyed when the read ends,
  * is cancelled or aborted. A live reader that waits past `producerTimeoutMs` without a new row
  * finishes the generation as `failed` (once, whichever reader sees it first) with the partial
@@ -519,12 +565,17 @@ export class RedisLog implements StreamLog {
   async finishVanished(seq: number): Promise<void> {
     const s = this.#s;
     const events: ProtocolEvent[] = [];
-    for (let last = 0; last < seq; ) {
-      const entries = (await s.client.sendCommand(["XRANGE", this.#rows, `${last}-1`, `${seq}-0`, "COUNT", String(BATCH)])) as Entry[];
+    // Running, so rows, not packs (unless another reader ended it meanwhile: the script then refuses).
+    read: for (let last = 0; last < seq; ) {
+      const entries = (await s.client.sendCommand(["XRANGE", this.#rows, `${last}-1`, "+", "COUNT", String(BATCH)])) as Entry[];
       if (entries.length === 0) break;
-      for (const [id, fields] of entries) {
-        last = parseInt(id, 10);
-        if (fields[0] === "e") events.push(...(JSON.parse(fields[1]!) as ProtocolEvent[]));
+      for (const entry of entries) {
+        const at = stored(entry);
+        if (at.end) break read;
+        at.rows().forEach((row, i) => {
+          if (at.first + i > last && at.first + i <= seq) events.push(...row);
+        });
+        last = at.last;
       }
     }
     const failure = vanished(s.producerTimeoutMs);
@@ -631,10 +682,9 @@ class RowSource implements UnderlyingDefaultSource<LogRow> {
     while (!this.#done && this.#last === given) {
       if (!this.#waiting) {
         // Case 1. Starting at `<last>-1` takes the end entry that follows the last row given.
-        const until = this.#until;
-        if (until <= this.#last) return this.#close();
-        const end = until === Infinity ? "+" : `${until}-0`;
-        const entries = (await client.sendCommand(["XRANGE", rows, `${this.#last}-1`, end, "COUNT", String(BATCH)])) as Entry[];
+        // To the end of the stream even without live: row `until` may be in a pack whose id is past it.
+        if (this.#until <= this.#last) return this.#close();
+        const entries = (await client.sendCommand(["XRANGE", rows, `${this.#last}-1`, "+", "COUNT", String(BATCH)])) as Entry[];
         if (this.#done) return;
         this.#take(entries, controller);
         if (this.#done || this.#last !== given) return;
@@ -680,22 +730,28 @@ class RowSource implements UnderlyingDefaultSource<LogRow> {
     return [status, Number(seq), Number(silentMs)];
   }
 
-  /** Enqueues the rows of `entries` after the last given; closes the read at the end entry. */
+  /**
+   * Enqueues the rows of `entries` after the last given, up to `#until`; closes the read at the end
+   * entry. Of a pack that holds the last row given, only the rows after it.
+   */
   #take(entries: Entry[], controller: ReadableStreamDefaultController<LogRow>): void {
-    for (const [id, fields] of entries) {
-      const dash = id.indexOf("-");
-      const seq = Number(id.slice(0, dash));
-      if (id.slice(dash + 1) !== "0") {
-        if (seq < this.#last) continue;
+    for (const entry of entries) {
+      const at = stored(entry);
+      if (at.end) {
+        if (at.seq < this.#last) continue;
         return this.#close();
       }
-      if (seq <= this.#last) continue;
-      if (seq !== this.#last + 1) {
-        const gone = `rows ${this.#last + 1} to ${seq - 1} of log ${JSON.stringify(this.#log.id)} were trimmed (maxRows)`;
+      if (at.last <= this.#last) continue;
+      if (at.first > this.#last + 1) {
+        const gone = `rows ${this.#last + 1} to ${at.first - 1} of log ${JSON.stringify(this.#log.id)} were trimmed (maxRows)`;
         return this.#error(coded(new TypeError(`RedisLog: ${gone}`), "not_found"));
       }
-      this.#last = seq;
-      controller.enqueue({ seq, events: JSON.parse(fields[1]!) as ProtocolEvent[] });
+      const rows = at.rows();
+      for (let seq = this.#last + 1; seq <= at.last; seq++) {
+        if (seq > this.#until!) return;
+        this.#last = seq;
+        controller.enqueue({ seq, events: rows[seq - at.first]! });
+      }
     }
   }
 

@@ -66,16 +66,21 @@ async function connections(name?: string): Promise<number> {
 }
 
 describe("RedisLog in Redis", () => {
-  it("row seq is the stream entry <seq>-0 and the end is one entry <seq>-1, under the prefix and the id's hash tag", async () => {
+  it("row seq is the stream entry <seq>-0 while running; the end packs the rows into <last>-0 entries and adds <seq>-1, under the prefix and the id's hash tag", async () => {
     const store = await newStore({ prefix: "t:" });
     const id = freshId();
     const log = store.log(id);
     await log.open();
     for (let seq = 1; seq <= 3; seq++) await log.append(row(seq));
+    const running = await entries(`t:{${id}}:rows`);
+    expect(running.map(([entryId]) => entryId)).toEqual(["1-0", "2-0", "3-0"]);
+    expect(running[1]![1]).toEqual(["e", JSON.stringify(row(2).events)]);
     await log.close(message);
     const stored = await entries(`t:{${id}}:rows`);
-    expect(stored.map(([entryId]) => entryId)).toEqual(["1-0", "2-0", "3-0", "3-1"]);
-    expect(JSON.parse(stored[1]![1][1]!)).toEqual(row(2).events);
+    expect(stored).toEqual([
+      ["3-0", ["f", "1", "r", JSON.stringify([1, 2, 3].map((seq) => row(seq).events))]],
+      ["3-1", ["end", "finished"]],
+    ]);
     expect(await redis.sendCommand(["HGET", `t:{${id}}:meta`, "status"])).toBe("finished");
   });
 
@@ -142,6 +147,11 @@ describe("RedisLog in Redis", () => {
       expect(error.message).toMatch(/trimmed/);
     }
     expect((await readAll(log.read(3))).map((r) => r.seq)).toEqual([4, 5, 6]);
+    // Packed at the end, the rows kept still say which ones are missing.
+    await log.close(message);
+    expect((await entries(`t:{${id}}:rows`)).map(([entryId, fields]) => [entryId, fields.slice(0, 2)])).toEqual([["6-0", ["f", "4"]], ["6-1", ["end", "finished"]]]);
+    expect((await rejection(readAll(log.read(1)))) as { message: string }).toMatchObject({ code: "not_found", message: expect.stringMatching(/rows 2 to 3 .* were trimmed/) });
+    expect((await readAll(log.read(4))).map((r) => r.seq)).toEqual([5, 6]);
   });
 
   it("a bad option throws a RangeError (bad_option)", () => {
@@ -169,8 +179,10 @@ describe("a vanished producer", () => {
     const snapshot = await producer.snapshot();
     expect(snapshot).toMatchObject({ status: "failed", seq: 3, failure });
     expect(snapshot!.message).toMatchObject({ type: "ai", id: "m1", content: [{ type: "text", text: "Hello" }] });
-    // Once: one error row, one end.
-    expect((await entries(`cms:{${id}}:rows`)).map(([entryId]) => entryId)).toEqual(["1-0", "2-0", "3-0", "3-1"]);
+    // Once: one error row (packed with the others), one end.
+    const stored = await entries(`cms:{${id}}:rows`);
+    expect(stored.map(([entryId]) => entryId)).toEqual(["3-0", "3-1"]);
+    expect((JSON.parse(stored[0]![1][3]!) as unknown[]).at(-1)).toEqual(closing.events);
     const late = await rejection(producer.append({ seq: 3, events: [text("!")] }));
     expect(late).toMatchObject({ code: "invalid_state" });
   });

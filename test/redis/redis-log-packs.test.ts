@@ -1,0 +1,248 @@
+// RedisLog packs a generation's rows at its end (issue 13: storage rows per 1,000-delta answer ≤ 10):
+// what stays for the retention is a few packs and the end, read back whole from every offset, and a
+// reader in the middle of a read while the rows are packed sees every row exactly once, wherever
+// between its commands the packing lands. Node only.
+import { createClient } from "redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resumeResponse } from "../../src/index.ts";
+import type { AIMessage, ProtocolEvent } from "../../src/protocol.ts";
+import { RedisLogStore, type LogRow, type RedisLog, type RedisLogClient } from "../../src/redis.ts";
+import { readAll, readOn } from "../helpers.ts";
+import { startRedis, type RedisServer } from "./redis-server.ts";
+
+let server: RedisServer;
+let redis: RedisLogClient;
+const clients: RedisLogClient[] = [];
+
+async function connect(): Promise<RedisLogClient> {
+  const client = createClient({ url: server.url });
+  client.on("error", () => {});
+  await client.connect();
+  clients.push(client);
+  return client;
+}
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = await connect();
+});
+
+afterAll(async () => {
+  for (const client of clients) client.destroy();
+  await server?.kill();
+});
+
+let n = 0;
+const freshId = (): string => `packs-${Date.now().toString(36)}-${++n}`;
+
+const WORDS = ["The ", "quick", " brown", " fox", " jumps", " over", " the", " lazy", " dog", ".", " Grüße", " 👋", "\n"];
+
+function delta(text: string): ProtocolEvent {
+  return { event: "content-block-delta", index: 0, delta: { type: "text-delta", text } };
+}
+
+/**
+ * The rows `persist` appends for a 1,000-delta answer at 50 tokens a second with the default flush
+ * (one row per 50 ms: 3 deltas, as bench/durable-redis.ts measures it, 335 rows): the start in the
+ * first, the block's end, the usage and the finish in the last.
+ */
+function pacedRows(deltas = 1000, perRow = 3): LogRow[] {
+  const words = Array.from({ length: deltas }, (_, i) => WORDS[(i * 7) % WORDS.length]!);
+  const rows: ProtocolEvent[][] = [];
+  for (let i = 0; i < deltas; i += perRow) rows.push([delta(words.slice(i, i + perRow).join(""))]);
+  rows[0]!.unshift({ event: "message-start", id: "m1" }, { event: "content-block-start", index: 0, content: { type: "text", text: "" } });
+  rows.push([
+    { event: "content-block-finish", index: 0, content: { type: "text", text: words.join("") } },
+    { event: "usage", usage: { input_tokens: 20, output_tokens: deltas, total_tokens: deltas + 20 } },
+    { event: "message-finish", reason: "stop" },
+  ]);
+  return rows.map((events, i) => ({ seq: i + 1, events }));
+}
+
+const message: AIMessage = { type: "ai", content: "done", tool_calls: [], invalid_tool_calls: [], response_metadata: {} };
+
+async function entries(id: string): Promise<[string, string[]][]> {
+  return (await redis.sendCommand(["XRANGE", `cms:{${id}}:rows`, "-", "+"])) as [string, string[]][];
+}
+
+/** The text of the deltas of an SSE body. */
+function sseText(body: string): string {
+  let text = "";
+  for (const block of body.split("\n\n")) {
+    const data = block.split("\n").find((line) => line.startsWith("data: "));
+    if (data === undefined) continue;
+    const event = JSON.parse(data.slice(6)) as ProtocolEvent;
+    if (event.event === "content-block-delta" && event.delta.type === "text-delta") text += event.delta.text;
+  }
+  return text;
+}
+
+function textOf(events: readonly ProtocolEvent[]): string {
+  return events.map((e) => (e.event === "content-block-delta" && e.delta.type === "text-delta" ? e.delta.text : "")).join("");
+}
+
+describe("RedisLog packs its rows at the end", () => {
+  it("a paced 1,000-delta answer (335 rows) ends as ≤ 10 entries of ≤ 16 KiB and reads back whole from every offset", { timeout: 60_000 }, async () => {
+    const store = new RedisLogStore(redis);
+    const id = freshId();
+    const log = store.log(id);
+    const rows = pacedRows();
+    expect(rows).toHaveLength(335);
+    await log.open();
+    for (const row of rows) await log.append(row);
+    expect(await redis.sendCommand(["XLEN", `cms:{${id}}:rows`])).toBe(335);
+    await log.close(message);
+
+    const stored = await entries(id);
+    expect(stored.length).toBeLessThanOrEqual(10);
+    expect(stored.at(-1)).toEqual(["335-1", ["end", "finished"]]);
+    // Packs: consecutive rows, each the entry of its last row, with its first; the JSON ≤ 16 KiB.
+    let next = 1;
+    for (const [entryId, fields] of stored.slice(0, -1)) {
+      expect(fields[0]).toBe("f");
+      expect(Number(fields[1])).toBe(next);
+      const packed = JSON.parse(fields[3]!) as ProtocolEvent[][];
+      next += packed.length;
+      expect(entryId).toBe(`${next - 1}-0`);
+      expect(packed).toEqual(rows.slice(Number(fields[1]) - 1, next - 1).map((row) => row.events));
+      expect(fields[3]!.length).toBeLessThanOrEqual(16 * 1024);
+    }
+    expect(next).toBe(336);
+
+    // Every row offset, read by the log (replay and live) and by another server's store.
+    const other = new RedisLogStore(await connect()).log(id);
+    for (let after = 0; after <= rows.length; after++) {
+      const expected = rows.slice(after);
+      expect(await readAll(log.read(after))).toEqual(expected);
+      expect(await readAll(other.read(after, { live: true }))).toEqual(expected);
+    }
+    // Every SSE id `<seq>.<k>` resumeResponse sends, and each bare `<seq>`: the text after it, whole.
+    const events = rows.flatMap((row) => row.events.map((event, k) => ({ id: `${row.seq}.${k}`, event })));
+    for (let i = 0; i <= events.length; i++) {
+      const headers: Record<string, string> = i === 0 ? {} : { "last-event-id": events[i - 1]!.id };
+      const response = await resumeResponse(log, new Request("http://test/", { headers }));
+      expect(response.status).toBe(200);
+      expect(sseText(await response.text())).toBe(textOf(events.slice(i).map((e) => e.event)));
+    }
+    for (const row of rows) {
+      const response = await resumeResponse(log, new Request(`http://test/?offset=${row.seq}`));
+      expect(sseText(await response.text())).toBe(textOf(rows.slice(row.seq).flatMap((r) => r.events)));
+    }
+  });
+
+  it("a row longer than a pack is a pack alone; a generation without rows is just its end", async () => {
+    const store = new RedisLogStore(redis);
+    const id = freshId();
+    const log = store.log(id);
+    const big = "x".repeat(20_000);
+    const rows: LogRow[] = [
+      { seq: 1, events: [delta("a")] },
+      { seq: 2, events: [delta(big)] },
+      { seq: 3, events: [delta("b")] },
+    ];
+    await log.open();
+    for (const row of rows) await log.append(row);
+    await log.close(message);
+    expect((await entries(id)).map(([entryId, fields]) => `${entryId}:${fields[0]}${fields[0] === "f" ? fields[1] : ""}`)).toEqual(["1-0:f1", "2-0:f2", "3-0:f3", "3-1:end"]);
+    expect(await readAll(log.read(0))).toEqual(rows);
+    expect(await readAll(log.read(1))).toEqual(rows.slice(1));
+
+    const empty = store.log(freshId());
+    await empty.open();
+    await empty.close(message);
+    expect(await entries(empty.id)).toEqual([["0-1", ["end", "finished"]]]);
+  });
+});
+
+/**
+ * `client` (and its duplicates), calling `before(args)` before each command it sends, and sending
+ * the command once `before` resolved.
+ */
+function gated(client: RedisLogClient, before: (args: string[]) => Promise<void>): RedisLogClient {
+  return {
+    sendCommand: async (args) => {
+      await before(args);
+      return client.sendCommand(args);
+    },
+    duplicate: () => gated(client.duplicate(), before),
+    connect: () => client.connect(),
+    destroy: () => client.destroy(),
+    on: (event: "error" | "ready", listener: (error: Error) => void) => client.on(event as "error", listener),
+    subscribe: (channel, listener) => client.subscribe(channel, listener),
+    unsubscribe: (channel, listener) => client.unsubscribe(channel, listener),
+  };
+}
+
+/** Rows of about 400 bytes of JSON: 150 of them are 4 packs and 3 batches of a read. */
+function wideRows(count: number): LogRow[] {
+  return Array.from({ length: count }, (_, i) => ({ seq: i + 1, events: [delta(`${i + 1}:${"y".repeat(320)}`)] }));
+}
+
+async function blockedClients(): Promise<number> {
+  const info = String(await redis.sendCommand(["INFO", "clients"]));
+  return Number(/blocked_clients:(\d+)/.exec(info)![1]);
+}
+
+describe("a reader in the middle of a read while the rows are packed", () => {
+  const ROWS = 150;
+
+  /**
+   * Opens a log of `ROWS` rows, still running, and reads it after `after` on a store of its own
+   * whose `k`-th command waits until the producer (another store) has closed the log, packing its
+   * rows. Returns the rows read, the command the packing came before, and the entries left.
+   */
+  async function readAcross(k: number, after: number, live: boolean): Promise<{ rows: LogRow[]; before: string | undefined; left: number }> {
+    const id = freshId();
+    const producer = new RedisLogStore(redis).log(id);
+    const rows = wideRows(ROWS);
+    await producer.open();
+    for (const row of rows) await producer.append(row);
+    let sent = 0;
+    let before: string | undefined;
+    const readerClient = gated(await connect(), async (args) => {
+      if (++sent !== k) return;
+      before = args[0] === "EVALSHA" || args[0] === "EVAL" ? "probe" : args[0];
+      await producer.close(message);
+    });
+    const reader: RedisLog = new RedisLogStore(readerClient).log(id);
+    const read = readOn(reader.read(after, { live }).getReader());
+    if (live) {
+      // Past every command: the packing comes while the read waits in XREAD BLOCK.
+      let finished = false;
+      void read.then(() => (finished = true));
+      await expect.poll(async () => finished || (await blockedClients()) === 1).toBe(true);
+      if (!finished && before === undefined) {
+        before = "(blocked in XREAD)";
+        await producer.close(message);
+      }
+    }
+    const { chunks, error } = await read;
+    expect(error).toBeUndefined();
+    if (before === undefined) await producer.close(message);
+    const left = Number(await redis.sendCommand(["XLEN", `cms:{${id}}:rows`]));
+    return { rows: chunks, before, left };
+  }
+
+  for (const live of [false, true]) {
+    for (const after of [0, 37]) {
+      it(`${live ? "live" : "replay"} read after ${after}: every row exactly once, whichever command of the read the packing precedes`, { timeout: 60_000 }, async () => {
+        const expected = wideRows(ROWS).slice(after);
+        const seen: string[] = [];
+        for (let k = 1; ; k++) {
+          const { rows, before, left } = await readAcross(k, after, live);
+          expect(rows.map((row) => row.seq), `packing before command ${k} (${before})`).toEqual(expected.map((row) => row.seq));
+          expect(rows).toEqual(expected);
+          expect(left).toBeLessThanOrEqual(6);
+          if (before === undefined || before === "(blocked in XREAD)") break;
+          seen.push(before);
+          if (k > 20) throw new Error(`the read sent more than 20 commands: ${seen.join(", ")}`);
+        }
+        // The packing landed before the first probe, before each XRANGE batch and, live, before
+        // the wait and during it.
+        expect(seen[0]).toBe("probe");
+        expect(seen.filter((c) => c === "XRANGE").length).toBeGreaterThanOrEqual(2);
+        if (live) expect(seen).toContain("XREAD");
+      });
+    }
+  }
+});
