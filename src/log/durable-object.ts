@@ -47,6 +47,8 @@ export interface StreamLogObjectStats {
   readonly tailRows: number;
   /** SQL rows written by this instance since it started (what Durable Objects bill as rows written). */
   readonly rowsWritten: number;
+  /** Alarms set by this instance since it started (Durable Objects bill each as a row written). */
+  readonly alarmsSet: number;
 }
 
 /** The header that asks the object's `fetch` for rows (NDJSON) rather than an SSE response. */
@@ -61,9 +63,6 @@ const OK: StreamLogObjectReply = { ok: true };
  * object whose clients all left is not evicted as idle in the middle of the provider's answer.
  */
 const HEARTBEAT_MS = 30_000;
-
-/** The storage key (KV API) that marks a generation `start` runs inside the object. */
-const LOCAL_KEY = "stream-log-object:local";
 
 /** A source whose first read throws `error`: the stream of a `generate` that threw. */
 async function* failing(error: unknown): AsyncGenerator<ProtocolEvent> {
@@ -99,9 +98,10 @@ async function reply(body: () => string | undefined | void | Promise<string | un
 
 /**
  * The Durable Object behind `DurableStreamLog`: one generation's rows in SQLite (one SQL row per
- * run of the rows the producer appends: written at 16 KiB, 2.5 s after the first, and before the
- * end, so a restart mid-generation loses at most those last 2.5 s), its status and final or partial message, the last rows in
- * memory for live viewers, and an alarm that deletes it all `retentionMs` after the end and
+ * run of the rows the producer appends: written at 64 KiB, or 2.5 s after the first for the first
+ * run and 5 s for the others, and with the end, in the row that stores the end; so a restart
+ * mid-generation loses at most those last 5 s, or the whole generation if nothing of it was written
+ * yet), its status and final or partial message, the last rows in memory for live viewers, and an alarm that deletes it all `retentionMs` after the end and
  * finishes a generation whose producer vanished. Its `fetch` answers viewers: the SSE of the
  * generation after the request's `Last-Event-ID` (or `?offset=`), then live, until the end.
  *
@@ -212,12 +212,17 @@ export class StreamLogObject<Env = unknown> extends DurableObject<Env> {
   start(input: unknown, options: StreamLogObjectOptions = {}): Promise<StreamLogObjectReply> {
     return reply(async () => {
       const log = this.#local;
-      await log.openWith({
-        retentionMs: options.retentionMs ?? DEFAULT_TIMERS.retentionMs,
-        producerTimeoutMs: options.producerTimeoutMs ?? DEFAULT_TIMERS.producerTimeoutMs,
-      });
-      await this.ctx.storage.put(LOCAL_KEY, true);
-      await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+      const now = Date.now();
+      // Marked as run here in its packs; the heartbeat is its alarm until the end.
+      await log.openWith(
+        {
+          retentionMs: options.retentionMs ?? DEFAULT_TIMERS.retentionMs,
+          producerTimeoutMs: options.producerTimeoutMs ?? DEFAULT_TIMERS.producerTimeoutMs,
+        },
+        now,
+        true,
+      );
+      await log.setAlarm(now + HEARTBEAT_MS);
       const run = this.#run(log, input);
       this.#generation = run;
       void run.finally(() => {
@@ -349,7 +354,7 @@ export class StreamLogObject<Env = unknown> extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     const log = this.#local;
-    if (log.snapshotNow()?.status === "running" && (await this.ctx.storage.get(LOCAL_KEY)) === true) {
+    if (log.snapshotNow()?.status === "running" && log.local) {
       if (this.#generation !== undefined) {
         const now = Date.now();
         const timeout = log.timers?.producerTimeoutMs ?? DEFAULT_TIMERS.producerTimeoutMs;
@@ -360,9 +365,8 @@ export class StreamLogObject<Env = unknown> extends DurableObject<Env> {
           this.#current?.cancel(coded(new DOMException(`The model sent nothing for ${timeout} ms`, "TimeoutError"), "timeout"));
           return;
         }
-        // The generation runs here: the heartbeat that keeps the object awake. Only while it still
-        // runs: one that ended during the await above has set the retention's alarm.
-        if (log.snapshotNow()?.status === "running") await this.ctx.storage.setAlarm(now + HEARTBEAT_MS);
+        // The generation runs here: the heartbeat that keeps the object awake.
+        await log.setAlarm(now + HEARTBEAT_MS);
         return;
       }
       // It ran in an instance of this object that is gone (a deploy, an eviction): so is its model call.

@@ -1,14 +1,19 @@
 /**
  * `SqlLog`: a `StreamLog` over a SQLite-backed Durable Object's storage, run inside the object
- * (`StreamLogObject` holds one). Rows go to a `packs` table, one SQL row per run of consecutive log
- * rows (Durable Objects bill SQL rows written): an append reaches the in-memory tail, and live
- * readers, at once, and is written with the rows pending after it when they reach `PACK_CHARS`, or
- * `PACK_MS` after the first of them, and always before the end is stored (so a restart of the
- * object loses at most the last `PACK_MS` of rows, never rows of a stored end); status, final or partial message and
- * times go to a one-row `meta` table. The last rows also stay in memory (a bounded tail), so that
- * live readers, who want exactly those, never reach SQL; a reader further behind reads SQL in
- * batches. One alarm serves both timers: while running, it finishes a generation whose producer
- * went quiet; once ended, it deletes everything.
+ * (`StreamLogObject` holds one). Durable Objects bill SQL rows written (and each `setAlarm` as one),
+ * so the log writes few: one table, `log`, whose every SQL row is a pack of consecutive log rows and
+ * carries the generation's state as of its writing (start, timers, status, and on the last one the
+ * end: final or partial message, failure). An append reaches the in-memory tail, and live readers,
+ * at once; the rows pending after the last pack are written as one SQL row when they reach
+ * `PACK_CHARS`, or `FIRST_PACK_MS` (the first pack) / `PACK_MS` (the others) after the first of
+ * them, and with the end, which is that same one INSERT (so a stored end never lacks its rows). A
+ * restart of the object loses at most the rows still pending (the last `PACK_MS`), and a
+ * generation nothing of which was written yet is lost whole (it had nothing to resume): the table
+ * is created and the producer's alarm set with the first write, not at `open`. Until then a timer
+ * in memory stands for the alarm. The last rows also stay in memory (a bounded tail), so that live
+ * readers, who want exactly those, never reach SQL; a reader further behind reads SQL in batches.
+ * One alarm serves both timers: while running, it finishes a generation whose producer went quiet;
+ * once ended, it deletes everything.
  *
  * @internal
  * @module
@@ -43,6 +48,7 @@ export interface SqlLogStats {
   readonly waitingReads: number;
   readonly tailRows: number;
   readonly rowsWritten: number;
+  readonly alarmsSet: number;
 }
 
 /** One row as the log keeps it: its JSON as stored, and its events, parsed once for every reader. */
@@ -62,24 +68,39 @@ interface Meta {
   failure: LogFailure | undefined;
   stopReason: string | undefined;
   readonly timers: SqlLogTimers;
+  /** The object runs the generation and keeps its alarm (a heartbeat): the log sets none while it runs. */
+  readonly local: boolean;
 }
+
+/** What a pack carries besides its rows: the generation's state when it is written. */
+type Head = Pick<Meta, "status" | "endedAt" | "messageJson" | "failure" | "stopReason">;
 
 /** Rows kept in memory for live readers, at most; and at most this many characters of them. */
 const TAIL_ROWS = 256;
 const TAIL_CHARS = 1 << 20;
 /** Rows read from SQL at once by a reader that is behind the tail. */
 const BATCH = 64;
-/** Pending rows are written (as one SQL row) once they hold this many characters... */
-const PACK_CHARS = 16 * 1024;
-/** ...or this long after the first of them was appended. */
-const PACK_MS = 2_500;
+/**
+ * Pending rows are written (as one SQL row) once they hold this many characters (a 1,000-delta
+ * answer is about 85,000)...
+ */
+const PACK_CHARS = 64 * 1024;
+/** ...or this long after the first of them was appended, for the generation's first pack... */
+const FIRST_PACK_MS = 2_500;
+/** ...and for the others: a 1,000-delta answer at 50 a second (20 s) is 5 packs. */
+const PACK_MS = 5_000;
 
-const SCHEMA = [
-  "CREATE TABLE IF NOT EXISTS packs (first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, at INTEGER NOT NULL, rows TEXT NOT NULL)",
-  `CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), status TEXT NOT NULL,
-     started_at INTEGER NOT NULL, ended_at INTEGER, message TEXT, failure TEXT, stop_reason TEXT,
-     retention_ms INTEGER NOT NULL, producer_timeout_ms INTEGER NOT NULL)`,
-];
+/**
+ * The one table (creating it writes 2 rows of SQLite's schema). `n` numbers the packs; a pack
+ * written for a Stop or an end with no row pending has no rows (`first_seq` = `last_seq` + 1).
+ */
+const SCHEMA = `CREATE TABLE IF NOT EXISTS log (n INTEGER PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+  at INTEGER NOT NULL, rows TEXT NOT NULL, started_at INTEGER NOT NULL, retention_ms INTEGER NOT NULL,
+  producer_timeout_ms INTEGER NOT NULL, local INTEGER NOT NULL, status TEXT NOT NULL, ended_at INTEGER,
+  message TEXT, failure TEXT, stop_reason TEXT)`;
+
+const INSERT = `INSERT INTO log (n, first_seq, last_seq, at, rows, started_at, retention_ms, producer_timeout_ms, local,
+  status, ended_at, message, failure, stop_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /** @internal The reason `stopped()` gives for a `stop()` called without one. */
 export const STOP_REASON = "Stopped";
@@ -107,11 +128,16 @@ export class SqlLog implements StreamLog {
   #tail: Entry[] = [];
   #tailChars = 0;
   #rowsWritten = 0;
+  #alarmsSet = 0;
   /** The last row written to SQL; the rows after it are pending (and in the tail). */
   #written = 0;
+  /** The packs written (the last one's `n`); 0 while nothing of the generation is in SQL. */
+  #packs = 0;
   #pending: Entry[] = [];
   #pendingChars = 0;
   #packTimer: ReturnType<typeof setTimeout> | undefined;
+  /** While nothing is written (so no alarm is set), the timer that finishes a generation whose producer went quiet. */
+  #quietTimer: ReturnType<typeof setTimeout> | undefined;
   /** Live readers waiting for the next row or the end. */
   #waiters = new Set<() => void>();
   /** Producers waiting in `stopped`. */
@@ -122,12 +148,12 @@ export class SqlLog implements StreamLog {
     this.#load();
   }
 
-  /** Reads what an earlier instance of the object stored; creates nothing (an unknown generation stays without storage). */
+  /** Reads what an earlier instance of the object stored (the last pack has it all); creates nothing. */
   #load(): void {
     const sql = this.#storage.sql;
-    const tables = sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray();
+    const tables = sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'log'").toArray();
     if (tables.length === 0) return;
-    const row = sql.exec("SELECT * FROM meta WHERE id = 1").toArray()[0];
+    const row = sql.exec("SELECT * FROM log ORDER BY n DESC LIMIT 1").toArray()[0];
     if (row === undefined) return;
     this.#meta = {
       status: row["status"] as LogStatus,
@@ -138,48 +164,56 @@ export class SqlLog implements StreamLog {
       failure: row["failure"] === null ? undefined : (JSON.parse(row["failure"] as string) as LogFailure),
       stopReason: (row["stop_reason"] as string | null) ?? undefined,
       timers: { retentionMs: row["retention_ms"] as number, producerTimeoutMs: row["producer_timeout_ms"] as number },
+      local: row["local"] === 1,
     };
-    const last = sql.exec("SELECT last_seq, at FROM packs ORDER BY first_seq DESC LIMIT 1").toArray()[0];
-    this.#seq = (last?.["last_seq"] as number | undefined) ?? 0;
+    this.#packs = row["n"] as number;
+    this.#seq = row["last_seq"] as number;
     this.#written = this.#seq;
-    this.#lastAppendAt = (last?.["at"] as number | undefined) ?? 0;
+    this.#lastAppendAt = row["at"] as number;
   }
 
   /** Live reads waiting for the next row, rows in memory, SQL rows written by this instance. */
   get stats(): SqlLogStats {
-    return { waitingReads: this.#waiters.size, tailRows: this.#tail.length, rowsWritten: this.#rowsWritten };
+    return { waitingReads: this.#waiters.size, tailRows: this.#tail.length, rowsWritten: this.#rowsWritten, alarmsSet: this.#alarmsSet };
   }
 
-  /** The generation's timers, once opened. */
   /** When the producer was last heard of: its last append, else the start (ms since the epoch; 0 before open). */
   get lastHeardAt(): number {
     return Math.max(this.#meta?.startedAt ?? 0, this.#lastAppendAt);
   }
 
+  /** The generation's timers, once opened. */
   get timers(): SqlLogTimers | undefined {
     return this.#meta?.timers;
+  }
+
+  /** Whether the generation runs in the object (opened with `local`), which keeps the alarm while it runs. */
+  get local(): boolean {
+    return this.#meta?.local === true;
+  }
+
+  /** Sets the object's alarm, and counts it (Durable Objects bill a `setAlarm` as a row written). */
+  setAlarm(at: number): Promise<void> {
+    this.#alarmsSet++;
+    return this.#storage.setAlarm(at);
   }
 
   open(): Promise<void> {
     return this.openWith(DEFAULT_TIMERS);
   }
 
-  /** `open`, with the generation's timers. */
-  async openWith(timers: SqlLogTimers, now: number = Date.now()): Promise<void> {
+  /**
+   * `open`, with the generation's timers; `local`: the object runs the generation and keeps the
+   * alarm meanwhile. Writes nothing: the generation is written with its first pack.
+   */
+  async openWith(timers: SqlLogTimers, now: number = Date.now(), local = false): Promise<void> {
     if (this.#meta !== undefined) throw invalidState("This generation's log already exists: another producer opened it");
     for (const [name, value] of Object.entries(timers)) {
       if (!(typeof value === "number" && value >= 0 && Number.isFinite(value))) {
         throw badOption(`${name} must be a finite number ≥ 0, got ${String(value)}`);
       }
     }
-    for (const statement of SCHEMA) this.#write(statement);
-    this.#write(
-      "INSERT INTO meta (id, status, started_at, retention_ms, producer_timeout_ms) VALUES (1, 'running', ?, ?, ?)",
-      now,
-      timers.retentionMs,
-      timers.producerTimeoutMs,
-    );
-    this.#meta = {
+    const meta: Meta = {
       status: "running",
       startedAt: now,
       endedAt: undefined,
@@ -188,11 +222,26 @@ export class SqlLog implements StreamLog {
       failure: undefined,
       stopReason: undefined,
       timers,
+      local,
     };
+    this.#meta = meta;
     this.#seq = 0;
     this.#written = 0;
+    this.#packs = 0;
     this.#lastAppendAt = 0;
-    await this.#storage.setAlarm(now + timers.producerTimeoutMs);
+    if (!local) this.#watchQuiet(meta, timers.producerTimeoutMs);
+  }
+
+  /** Until the first pack sets the alarm: finishes the generation as the alarm would once its producer is quiet for its timeout. */
+  #watchQuiet(meta: Meta, delay: number): void {
+    this.#quietTimer = setTimeout(() => {
+      this.#quietTimer = undefined;
+      if (this.#meta !== meta || meta.status !== "running" || this.#packs > 0) return;
+      const now = Date.now();
+      const due = this.lastHeardAt + meta.timers.producerTimeoutMs;
+      if (now < due) this.#watchQuiet(meta, due - now);
+      else this.alarm(now).catch((error: unknown) => console.error("SqlLog: a quiet generation could not be finished:", error));
+    }, delay);
   }
 
   append(row: LogRow): Promise<void> {
@@ -246,7 +295,7 @@ export class SqlLog implements StreamLog {
     this.#pending.push(entry);
     this.#pendingChars += json.length;
     if (this.#pendingChars >= PACK_CHARS) this.#pack();
-    else this.#packTimer ??= setTimeout(() => this.#pack(), PACK_MS);
+    else this.#packTimer ??= setTimeout(() => this.#pack(), this.#packs === 0 ? FIRST_PACK_MS : PACK_MS);
     this.#tail.push(entry);
     this.#tailChars += json.length;
     // A pending row stays in the tail (SQL has not got it yet).
@@ -256,24 +305,49 @@ export class SqlLog implements StreamLog {
     this.#wake();
   }
 
-  /** Writes the pending rows as one SQL row: their event arrays as one JSON array. */
+  /** Writes the pending rows, if any, as one SQL row. */
   #pack(): void {
-    if (this.#packTimer !== undefined) clearTimeout(this.#packTimer);
-    this.#packTimer = undefined;
+    if (this.#pending.length > 0 && this.#meta !== undefined) this.#store(this.#meta);
+  }
+
+  /**
+   * Writes the pending rows (their event arrays as one JSON array; none, for a Stop or an end with
+   * nothing pending) as one SQL row carrying `head`: one INSERT, so an end is never stored without
+   * its rows. The generation's first write creates the table and, for a running generation the
+   * object does not keep the alarm of, sets the alarm that finishes it if its producer vanishes
+   * (in the same turn as the INSERT, so workerd commits them together).
+   */
+  #store(head: Head): void {
+    const meta = this.#meta!;
     const pending = this.#pending;
-    if (pending.length === 0 || this.#meta === undefined) return;
-    this.#pending = [];
-    this.#pendingChars = 0;
-    const first = pending[0]!.seq;
-    const last = pending[pending.length - 1]!.seq;
+    const first = this.#packs === 0;
+    if (first) this.#write(SCHEMA);
     this.#write(
-      "INSERT INTO packs (first_seq, last_seq, at, rows) VALUES (?, ?, ?, ?)",
-      first,
-      last,
+      INSERT,
+      this.#packs + 1,
+      this.#written + 1,
+      this.#seq,
       this.#lastAppendAt,
       `[${pending.map((entry) => entry.json).join(",")}]`,
+      meta.startedAt,
+      meta.timers.retentionMs,
+      meta.timers.producerTimeoutMs,
+      meta.local ? 1 : 0,
+      head.status,
+      head.endedAt ?? null,
+      head.messageJson ?? null,
+      head.failure === undefined ? null : JSON.stringify(head.failure),
+      head.stopReason ?? null,
     );
-    this.#written = last;
+    this.#packs++;
+    this.#written = this.#seq;
+    this.#dropPending();
+    if (!first) return;
+    if (this.#quietTimer !== undefined) clearTimeout(this.#quietTimer);
+    this.#quietTimer = undefined;
+    if (head.status === "running" && !meta.local) {
+      this.setAlarm(this.lastHeardAt + meta.timers.producerTimeoutMs).catch((error: unknown) => console.error("SqlLog: the alarm could not be set:", error));
+    }
   }
 
   #dropPending(): void {
@@ -306,15 +380,8 @@ export class SqlLog implements StreamLog {
 
   async #end(status: LogStatus, failure: LogFailure | undefined, message: string | undefined, now: number): Promise<void> {
     const meta = this.#running(status === "finished" ? "close" : "fail");
-    // The rows first: a stored end never lacks its rows.
-    this.#pack();
-    this.#write(
-      "UPDATE meta SET status = ?, ended_at = ?, message = ?, failure = ? WHERE id = 1",
-      status,
-      now,
-      message ?? null,
-      failure === undefined ? null : JSON.stringify(failure),
-    );
+    // The rows pending and the end, in one SQL row.
+    this.#store({ status, endedAt: now, messageJson: message, failure, stopReason: meta.stopReason });
     meta.status = status;
     meta.endedAt = now;
     meta.messageJson = message;
@@ -322,7 +389,7 @@ export class SqlLog implements StreamLog {
     meta.failure = failure;
     this.#wake();
     this.#resolveStop(undefined);
-    await this.#storage.setAlarm(now + meta.timers.retentionMs);
+    await this.setAlarm(now + meta.timers.retentionMs);
   }
 
   snapshot(): Promise<LogSnapshot | undefined> {
@@ -466,7 +533,7 @@ export class SqlLog implements StreamLog {
     const entries: Entry[] = [];
     let from = after;
     while (entries.length < count) {
-      const packs = this.#storage.sql.exec("SELECT first_seq, rows FROM packs WHERE last_seq > ? ORDER BY first_seq LIMIT 4", from).toArray();
+      const packs = this.#storage.sql.exec("SELECT first_seq, rows FROM log WHERE last_seq > ? ORDER BY n LIMIT 4", from).toArray();
       if (packs.length === 0) break;
       for (const pack of packs) {
         const rows = JSON.parse(pack["rows"] as string) as ProtocolEvent[][];
@@ -495,7 +562,8 @@ export class SqlLog implements StreamLog {
     const meta = this.#meta;
     if (meta === undefined || meta.status !== "running" || meta.stopReason !== undefined) return;
     const stored = reason ?? STOP_REASON;
-    this.#write("UPDATE meta SET stop_reason = ? WHERE id = 1", stored);
+    // Stored (with the rows pending) so that a producer listening again after a restart hears it.
+    this.#store({ ...meta, stopReason: stored });
     meta.stopReason = stored;
     this.#resolveStop(stored);
   }
@@ -528,7 +596,11 @@ export class SqlLog implements StreamLog {
    */
   async alarm(now: number = Date.now(), gone?: LogFailure): Promise<void> {
     const meta = this.#meta;
-    if (meta === undefined) return;
+    if (meta === undefined) {
+      // Nothing of a generation here (an object restarted before its first pack): nothing to keep.
+      await this.#storage.deleteAll();
+      return;
+    }
     if (meta.status !== "running") {
       await this.#delete();
       return;
@@ -537,7 +609,7 @@ export class SqlLog implements StreamLog {
     const lastHeard = this.lastHeardAt;
     // `gone`: the caller knows the producer is gone (it ran in an instance of the object that ended).
     if (gone === undefined && now - lastHeard < timeout) {
-      await this.#storage.setAlarm(lastHeard + timeout);
+      await this.setAlarm(lastHeard + timeout);
       return;
     }
     const failure: LogFailure = gone ?? { message: `The producer appended nothing for ${timeout} ms`, code: "timeout" };
@@ -546,7 +618,7 @@ export class SqlLog implements StreamLog {
     if (this.#meta !== meta || meta.status !== "running") return; // it ended during the fold
     if (this.#seq !== seq) {
       // The producer came back during the fold.
-      await this.#storage.setAlarm(this.#lastAppendAt + timeout);
+      await this.setAlarm(this.#lastAppendAt + timeout);
       return;
     }
     this.appendJson(this.#seq + 1, JSON.stringify([{ event: "error", ...failure }]), now);
@@ -565,10 +637,13 @@ export class SqlLog implements StreamLog {
 
   async #delete(): Promise<void> {
     this.#dropPending();
+    if (this.#quietTimer !== undefined) clearTimeout(this.#quietTimer);
+    this.#quietTimer = undefined;
     await this.#storage.deleteAll();
     this.#meta = undefined;
     this.#seq = 0;
     this.#written = 0;
+    this.#packs = 0;
     this.#lastAppendAt = 0;
     this.#tail = [];
     this.#tailChars = 0;

@@ -2,7 +2,7 @@
 // workerd: they go on with no client connected, viewers join and resume, Stop reaches them from
 // another stub, a `generate` that throws ends the log as failed, a second start is refused.
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { DurableStreamLog, type StreamLogObject } from "../../src/cloudflare.ts";
 import { fromResponse, type ProtocolEvent } from "../../src/index.ts";
 import type { Stub } from "./stub.ts";
@@ -85,11 +85,47 @@ describe("StreamLogObject.start: the producer inside the object", () => {
     }
   });
 
+  it("writes at most 10 storage rows (SQL rows and alarms) for a 1,000-delta answer at 50 tokens a second, and every delta is read back after a restart", async () => {
+    const id = freshId("pace");
+    // Inside the object on fake timers (setTimeout and Date: the model's 20 ms a delta, persist's
+    // 50 ms flush, the log's packs), advanced 20 ms at a time until the generation ended.
+    const stats = await runInDurableObject(chats(id), async (object) => {
+      vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+      try {
+        expect(await object.start({ words: 1000, delayMs: 20 })).toEqual({ ok: true });
+        const running = async (): Promise<boolean> => {
+          const reply = await object.snapshot();
+          return reply.ok && (JSON.parse(reply.value!) as { status: string }).status === "running";
+        };
+        while (await running()) await vi.advanceTimersByTimeAsync(20);
+        return object.stats();
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+    const packs = await runInDurableObject(chats(id), (_, state) => state.storage.sql.exec("SELECT count(*) AS n FROM log").toArray()[0]!["n"] as number);
+    // The table (2), 5 packs, the last carrying the end; the heartbeat alarm at the start and the retention's at the end.
+    expect({ packs, rowsWritten: stats.rowsWritten, alarmsSet: stats.alarmsSet, atMost10: stats.rowsWritten + stats.alarmsSet <= 10 }).toEqual({
+      packs: 5,
+      rowsWritten: 7,
+      alarmsSet: 2,
+      atMost10: true,
+    });
+    await runInDurableObject(chats(id), (_, state) => state.abort("restart")).catch(() => {});
+    const snapshot = (await logOf(id).snapshot())!;
+    const frames = sseFrames(await (await viewer(id)).text());
+    expect({ status: snapshot.status, text: deltaText(frames), message: textOfMessage(snapshot) }).toEqual({
+      status: "finished",
+      text: testWords(1000).join(""),
+      message: testWords(1000).join(""),
+    });
+  });
+
   it("an object that restarts mid-generation loses the model call: its next alarm ends the log as failed at once, with the partial", async () => {
     const id = freshId("restart");
     await start(id, { words: 2_000, delayMs: 5 });
     // Until a first pack of rows is in SQL (rows are written at most 2.5 s after they are appended).
-    const packs = (): Promise<number> => runInDurableObject(chats(id), (_, state) => state.storage.sql.exec("SELECT count(*) AS n FROM packs").toArray()[0]!["n"] as number);
+    const packs = (): Promise<number> => runInDurableObject(chats(id), (_, state) => state.storage.sql.exec("SELECT count(*) AS n FROM log").toArray()[0]!["n"] as number);
     await expect.poll(async () => ((await logOf(id).snapshot())?.seq ?? 0) > 0 && (await packs()) > 0, { timeout: 8_000, interval: 50 }).toBe(true);
     // The instance goes away (a deploy, an eviction); the storage stays (not the rows still pending), the generation in memory does not.
     await runInDurableObject(chats(id), (_, state) => state.abort("restart")).catch(() => {});
