@@ -8,7 +8,10 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SavedMessage } from "../../examples/worker/index.ts";
 import { ScriptedModel } from "../../examples/worker/scripted-model.ts";
-import { ChatModelStream, type AIMessage, type LogSnapshot } from "../../src/index.ts";
+import { ChatModelStream, fromAnthropic, fromOpenAIChat, fromResponse, type AIMessage, type LogSnapshot } from "../../src/index.ts";
+import * as anthropicFixtures from "../fixtures/anthropic.ts";
+import * as openaiFixtures from "../fixtures/openai-chat.ts";
+import startFakeProvider from "./fake-provider.ts";
 import { startWranglerDev, type Launch, type WranglerDev } from "./wrangler-dev.ts";
 import { CHROMIUM, CHROMIUM_FLAGS } from "../chromium.ts";
 
@@ -152,6 +155,44 @@ describe("wrangler dev over HTTP", () => {
       logged: "aborted",
       stored: "aborted",
       stoppedEarly: true,
+    });
+  });
+});
+
+describe("the page's chats with a provider key: the object calls the provider (wrangler dev, a fake OpenAI and Anthropic on 127.0.0.1)", () => {
+  let fake = "";
+  let stopFake: (() => Promise<void>) | undefined;
+  let keyed: WranglerDev[] = [];
+
+  beforeAll(async () => {
+    stopFake = await startFakeProvider({ provide: (_key, value) => void (fake = value) });
+    keyed = await Promise.all([
+      startWranglerDev({ OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: `${fake}/openai/v1` }),
+      startWranglerDev({ ANTHROPIC_API_KEY: "sk-ant-test", ANTHROPIC_BASE_URL: `${fake}/anthropic/v1` }),
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.all(keyed.map((server) => server.stop()));
+    await stopFake?.();
+  });
+
+  it.each([
+    ["openai", "toolCalls", 0],
+    ["anthropic", "thinking", 1],
+  ] as const)("%s %s: POST /chats/:id streams, and the object stores, what the adapter makes of the provider's bytes", async (provider, fixture, server) => {
+    const dev = keyed[server]!;
+    const bytes = provider === "openai" ? openaiFixtures[fixture as "toolCalls"] : anthropicFixtures[fixture as "thinking"];
+    const adapter = provider === "openai" ? fromOpenAIChat : fromAnthropic;
+    const expected = await adapter(new Response(bytes, { headers: { "content-type": "text/event-stream" } })).output;
+    const id = crypto.randomUUID();
+    const received = await fromResponse(await fetch(`${dev.url}/chats/${id}?q=${fixture}`, { method: "POST" })).output;
+    const record = (await (await fetch(`${dev.url}/chats/${id}/message`)).json()) as LogSnapshot;
+    const line = await dev.waitForLine(new RegExp(`chat ${id} ended `));
+    expect({ received, stored: [record.status, record.message], line }).toEqual({
+      received: expected,
+      stored: ["finished", expected],
+      line: expect.stringMatching(new RegExp(`chat ${id} ended \\(finished\\)$`)),
     });
   });
 });
