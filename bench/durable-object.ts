@@ -1,13 +1,23 @@
 /**
- * Durable streams (issue 13) on the Durable Object engine's log, `SqlLog`, the code a
- * `StreamLogObject` runs: the JavaScript heap the object holds for 100 live viewers of one answer,
- * each answered by `resumeResponse` as the object's `fetch` does. workerd has no heap API, so this
- * runs the same code in Node over a stand-in for `ctx.storage.sql` (a few statements, the rows in a
- * Map that is there before the viewers come, so that it does not count): the heap after a full
- * collection with the viewers attached and waiting for the next row, minus the heap without them.
- * The SQL rows written are counted as the object counts them (what its cursors report, here what
- * SQLite would: 2 per table created, 1 per row inserted or updated).
+ * Durable streams (issue 13) on the Durable Object engine.
+ *
+ * - Storage rows written per 1,000-delta answer (target ≤ 10), in workerd: bench/durable-object-worker.ts
+ *   run by Miniflare, its `StreamLogObject` subclass on SQLite storage as a user deploys it, the
+ *   bench's answer at 20 ms a delta (50 tokens a second, real time: 20 s) and all at once, with
+ *   `persist`'s defaults, the producer inside the object (`stub.start`) and in the Worker
+ *   (`DurableStreamLog`). What Durable Objects bill as rows written: the SQL rows its statements
+ *   wrote (as their cursors report them, SQLite's schema rows included) plus one per `setAlarm`,
+ *   counted by the object (`stats()`). Each run also checks that a viewer reads the whole answer
+ *   back after the object restarted.
+ * - The JavaScript heap the object holds for 100 live viewers of one answer, each answered by
+ *   `resumeResponse` as the object's `fetch` does. workerd has no heap API, so this runs the same
+ *   code (`SqlLog`) in Node over a stand-in for `ctx.storage.sql` (its few statements, the rows in a
+ *   Map that is there before the viewers come, so that it does not count): the heap after a full
+ *   collection with the viewers attached and waiting for the next row, minus the heap without them.
  */
+import { build } from "esbuild";
+import { Miniflare } from "miniflare";
+import { fileURLToPath } from "node:url";
 import { ChatModelStream, persist, resumeResponse } from "../src/index.ts";
 import { SqlLog, type SqlLogStorage } from "../src/log/sql-log.ts";
 import { answer, type DurableRow } from "./durable.ts";
@@ -15,44 +25,30 @@ import { answer, type DurableRow } from "./durable.ts";
 type Value = ArrayBuffer | string | number | null;
 type Row = Record<string, Value>;
 
-/** The statements SqlLog runs, on Maps. */
+/** The statements SqlLog runs, on a Map. */
 class SqlStandIn {
-  readonly tables = new Set<string>();
-  meta: Row | undefined;
+  table = false;
   readonly rows = new Map<number, Row>();
 
   exec(query: string, ...b: Value[]): { toArray(): Row[]; rowsWritten: number } {
     const result = (rows: Row[], rowsWritten = 0): { toArray(): Row[]; rowsWritten: number } => ({ toArray: () => rows, rowsWritten });
     const q = query.replace(/\s+/g, " ").trim();
-    const created = /^CREATE TABLE IF NOT EXISTS (\w+)/.exec(q);
-    if (created !== null) {
-      const fresh = !this.tables.has(created[1]!);
-      this.tables.add(created[1]!);
+    if (q.startsWith("CREATE TABLE IF NOT EXISTS log")) {
+      const fresh = !this.table;
+      this.table = true;
       return result([], fresh ? 2 : 0);
     }
-    if (q.startsWith("SELECT name FROM sqlite_master")) return result(this.tables.has("meta") ? [{ name: "meta" }] : []);
-    if (q.startsWith("INSERT INTO meta")) {
-      this.meta = { id: 1, status: "running", started_at: b[0]!, ended_at: null, message: null, failure: null, stop_reason: null, retention_ms: b[1]!, producer_timeout_ms: b[2]! };
+    if (q.startsWith("SELECT name FROM sqlite_master")) return result(this.table ? [{ name: "log" }] : []);
+    if (q.startsWith("INSERT INTO log")) {
+      const names = /\(([^)]*)\) VALUES/.exec(q)![1]!.split(",").map((name) => name.trim());
+      this.rows.set(b[0] as number, Object.fromEntries(names.map((name, i) => [name, b[i]!])));
       return result([], 1);
     }
-    if (q.startsWith("INSERT INTO packs")) {
-      this.rows.set(b[0] as number, { first_seq: b[0]!, last_seq: b[1]!, at: b[2]!, rows: b[3]! });
-      return result([], 1);
-    }
-    if (q.startsWith("UPDATE meta SET status")) {
-      Object.assign(this.meta!, { status: b[0]!, ended_at: b[1]!, message: b[2]!, failure: b[3]! });
-      return result([], 1);
-    }
-    if (q.startsWith("UPDATE meta SET stop_reason")) {
-      this.meta!["stop_reason"] = b[0]!;
-      return result([], 1);
-    }
-    if (q.startsWith("SELECT * FROM meta")) return result(this.meta === undefined ? [] : [{ ...this.meta }]);
-    if (q.startsWith("SELECT last_seq, at FROM packs ORDER BY first_seq DESC")) {
+    if (q.startsWith("SELECT * FROM log ORDER BY n DESC LIMIT 1")) {
       const last = [...this.rows.values()].at(-1);
-      return result(last === undefined ? [] : [{ last_seq: last["last_seq"]!, at: last["at"]! }]);
+      return result(last === undefined ? [] : [{ ...last }]);
     }
-    if (q.startsWith("SELECT first_seq, rows FROM packs WHERE last_seq >")) {
+    if (q.startsWith("SELECT first_seq, rows FROM log WHERE last_seq >")) {
       const after = b[0] as number;
       return result([...this.rows.values()].filter((r) => (r["last_seq"] as number) > after).slice(0, 4));
     }
@@ -67,13 +63,88 @@ function heap(): number {
   return (globalThis as unknown as { process: { memoryUsage(): { heapUsed: number } } }).process.memoryUsage().heapUsed;
 }
 
-/** The Durable Object engine's rows of `npm run bench`: measured twice, the first run warms up (compiles) the code. */
+/** The Durable Object engine's rows of `npm run bench`: storage in workerd; the heap measured twice, the first run warms up (compiles) the code. */
 export async function durableObjectRows(): Promise<DurableRow[]> {
-  await measure();
-  return measure();
+  const storage = await storageRows();
+  await viewersHeap();
+  return [...storage, ...(await viewersHeap())];
 }
 
-async function measure(): Promise<DurableRow[]> {
+/** What bench/durable-object-worker.ts answers for one generation. */
+interface Stored {
+  status: string;
+  logRows: number;
+  packs: number;
+  rowsWritten: number;
+  alarmsSet: number;
+  whole: boolean;
+}
+
+async function bundle(): Promise<string> {
+  const result = await build({
+    entryPoints: [fileURLToPath(new URL("../bench/durable-object-worker.ts", import.meta.url))],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    conditions: ["workerd", "worker", "browser"],
+    external: ["node:*", "cloudflare:*"],
+    // The Worker takes bench/durable.ts's answer(); that module's fake timers are for Node's runs only.
+    plugins: [
+      {
+        name: "no-fake-timers",
+        setup(build) {
+          build.onResolve({ filter: /^@sinonjs\/fake-timers$/ }, () => ({ path: "fake-timers", namespace: "unused" }));
+          build.onLoad({ filter: /.*/, namespace: "unused" }, () => ({ contents: "export default undefined;" }));
+        },
+      },
+    ],
+    write: false,
+    logLevel: "error",
+  });
+  return result.outputFiles[0]!.text;
+}
+
+/** The storage rows of the answer at 20 ms a delta and all at once, the producer in the object and in the Worker, all four at the same time. */
+async function storageRows(): Promise<DurableRow[]> {
+  const mf = new Miniflare({
+    modules: true,
+    script: await bundle(),
+    compatibilityDate: "2025-09-01",
+    compatibilityFlags: ["nodejs_compat", "enable_request_signal"],
+    durableObjects: { CHATS: { className: "BenchChats", useSQLite: true } },
+  });
+  try {
+    const base = await mf.ready;
+    const run = async (mode: "start" | "worker", delayMs: number): Promise<Stored> => {
+      const url = new URL("/", base);
+      url.search = new URLSearchParams({ id: `${mode}-${delayMs}`, mode, delayMs: String(delayMs) }).toString();
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`durable-object bench ${mode} ${delayMs}: ${response.status} ${await response.text()}`);
+      const stored = (await response.json()) as Stored;
+      if (stored.status !== "finished" || !stored.whole) throw new Error(`durable-object bench ${mode} ${delayMs}: ${JSON.stringify(stored)}`);
+      return stored;
+    };
+    const [inObject, inWorker, inObjectAtOnce, inWorkerAtOnce] = await Promise.all([run("start", 20), run("worker", 20), run("start", 0), run("worker", 0)]);
+    const rows: DurableRow[] = [];
+    for (const [name, s, paced] of [
+      ["20 ms a delta (50 tok/s), generated in the object (stub.start)", inObject, true],
+      ["20 ms a delta (50 tok/s), producer in the Worker (DurableStreamLog)", inWorker, true],
+      ["at once, generated in the object", inObjectAtOnce, false],
+      ["at once, producer in the Worker", inWorkerAtOnce, false],
+    ] as const) {
+      const of = `the 1,000-delta answer, ${name}`;
+      rows.push({ case: `Durable Object (workerd): storage rows written for ${of} (SQL rows + setAlarm calls)`, value: s.rowsWritten + s.alarmsSet, unit: " rows", limit: 10 });
+      if (!paced) continue;
+      rows.push({ case: `(no target) Durable Object (workerd): SQL rows written for ${of} (the table's 2 + its packs)`, value: s.rowsWritten, unit: " rows" });
+      rows.push({ case: `(no target) Durable Object (workerd): log rows of ${of} (live latency units, kept in memory, written in the packs)`, value: s.logRows, unit: " rows" });
+    }
+    return rows;
+  } finally {
+    await mf.dispose();
+  }
+}
+
+async function viewersHeap(): Promise<DurableRow[]> {
   const sql = new SqlStandIn();
   const storage: SqlLogStorage = { sql, setAlarm: async () => {}, deleteAll: async () => {} };
   const log = new SqlLog(storage);
@@ -109,8 +180,7 @@ async function measure(): Promise<DurableRow[]> {
   await Promise.all(reading);
   return [
     { case: "Durable Object: JS heap for 100 live viewers (per viewer)", value: (withViewers - before) / 100 / 1024, unit: " KiB" },
-    { case: "Durable Object: SQL rows written for the 1,000-delta answer (its packs of rows + 6)", value: log.stats.rowsWritten, unit: " rows" },
-    { case: "Durable Object: stored rows of it, all in memory for live viewers", value: Math.min(log.stats.tailRows, snapshot.seq), unit: " rows", limit: 10 },
+    { case: "(no target) Durable Object: log rows of that answer held in memory for its live viewers (all of them)", value: Math.min(log.stats.tailRows, snapshot.seq), unit: " rows" },
   ];
 }
 
