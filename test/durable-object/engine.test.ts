@@ -280,6 +280,20 @@ describe("StreamLogObject alarms", () => {
   });
 });
 
+describe("StreamLogObject before its first pack", () => {
+  it("finishes a generation opened and never appended to once producerTimeoutMs passed, though no alarm was set: failed (timeout), stored", async () => {
+    const id = freshId("never-appended");
+    const log = new DurableStreamLog(stubOf(id), { producerTimeoutMs: 50 });
+    await log.open();
+    expect(await runInDurableObject(stubOf(id), (_, state) => state.storage.getAlarm())).toBeNull();
+    await expect.poll(async () => (await log.snapshot())?.status, { timeout: 5_000, interval: 20 }).toBe("failed");
+    expect((await log.snapshot())?.failure).toEqual({ message: "The producer appended nothing for 50 ms", code: "timeout" });
+    // Stored with its end (the closing error row), so a restart keeps it.
+    await runInDurableObject(stubOf(id), (_, state) => state.abort("restart")).catch(() => {});
+    expect(await new DurableStreamLog(stubOf(id)).snapshot()).toMatchObject({ status: "failed", seq: 1, failure: { code: "timeout" } });
+  });
+});
+
 describe("StreamLogObject stop", () => {
   it("a stop through another stub reaches the producer: persist ends aborted with the partial", async () => {
     const id = freshId("stop");
