@@ -4,11 +4,11 @@
  * @module
  */
 import { coded } from "./errors.ts";
-import { EVENTS, OUTPUT, REASONING, TEXT, TOOL_CALLS, USAGE } from "./cursor.ts";
+import { type CursorSink, EVENTS, OUTPUT, REASONING, TEXT, TOOL_CALLS, USAGE } from "./cursor.ts";
 import { Hub } from "./hub.ts";
 import type { SourceOpener } from "./source-loop.ts";
 import type { LimitOptions } from "./limits.ts";
-import { newCursorStream, newProjection, type CursorStream, type Projection } from "./projection.ts";
+import { newCursorStream, newDirectCursor, newProjection, type CursorStream, type DirectCursor, type Projection } from "./projection.ts";
 import type { AIMessage, ProtocolEvent, ToolCall, ToolCallChunk, UsageMetadata } from "./protocol.ts";
 import type { JSONValue } from "./partial-json.ts";
 import { finalJSON, finalToolCalls, JSONFolder, newSnapshots, type PartialToolCall, type Snapshots, ToolCallFolder } from "./snapshots.ts";
@@ -137,6 +137,13 @@ export type ProtocolEventSource =
 export let fromOpener: (opener: SourceOpener, options?: ChatModelStreamOptions) => ChatModelStream;
 
 /**
+ * @internal A reader of the text (`text`) or the raw events whose chunks go to `sink`, as a view
+ * read through a reader would get them, without the view (`toResponse`'s body: one stream layer
+ * from the fan-out to the bytes).
+ */
+export let directReader: (stream: ChatModelStream, text: boolean, sink: CursorSink) => DirectCursor;
+
+/**
  * One chat-model response as Web Streams. Content-block protocol events go in (`dispatch`, a pump
  * set with `setRequestMore`, or a source given to `from`); projections come out: `text`,
  * `reasoning`, `toolCalls`, `usage`, `output` and the raw `events`, each a `ReadableStream` of
@@ -222,6 +229,7 @@ export class ChatModelStream implements AsyncIterable<ProtocolEvent> {
       stream.#hub.setSource(opener);
       return stream;
     };
+    directReader = (stream, text, sink) => newDirectCursor(stream.#hub, text ? TEXT : EVENTS, sink);
   }
 
   // -- producer side --------------------------------------------------------------------------

@@ -42,10 +42,36 @@ export interface DirectCursor {
 }
 
 /**
- * @internal Takes over a view that was never read: its chunks go to `sink` from now on, and the
- * view itself stays locked and unread.
+ * @internal A reader of `kind` whose chunks go to `sink`, without a `ReadableStream` of its own
+ * (`ChatModelStream`'s `directReader` hands it the hub). It joins the fan-out on its first pull.
  */
-export let directCursor: (view: CursorStream<unknown>, sink: CursorSink) => DirectCursor;
+export function newDirectCursor(hub: Hub, kind: number, sink: CursorSink): DirectCursor {
+  const cursor = new Cursor(kind);
+  cursor.controller = sink;
+  return new HubCursor(hub, cursor);
+}
+
+class HubCursor implements DirectCursor {
+  readonly #hub: Hub;
+  readonly #cursor: Cursor;
+
+  constructor(hub: Hub, cursor: Cursor) {
+    this.#hub = hub;
+    this.#cursor = cursor;
+  }
+
+  pull(): void {
+    this.#hub.pull(this.#cursor);
+  }
+
+  get ready(): boolean {
+    return this.#cursor.queued || this.#cursor.state === "draining";
+  }
+
+  cancel(reason: unknown): void {
+    this.#hub.cancel(this.#cursor, reason);
+  }
+}
 
 /**
  * The underlying source of one reader view. `highWaterMark: 0` makes `pull()` mean exactly "a read
@@ -99,20 +125,6 @@ export class CursorStream<T> extends ReadableStream<T> {
 
   static {
     newCursorStream = <T>(hub: Hub, kind: number) => new CursorStream<T>(hub, kind);
-    directCursor = (view, sink) => {
-      const hub = view.#hub;
-      const cursor = view.#cursor;
-      if (cursor.state !== "detached" || view.locked) throw new TypeError("directCursor: the view was read already");
-      view.getReader(); // locked: nobody reads it another way
-      cursor.controller = sink;
-      return {
-        pull: () => hub.pull(cursor),
-        get ready() {
-          return cursor.queued || cursor.state === "draining";
-        },
-        cancel: (reason) => hub.cancel(cursor, reason),
-      };
-    };
   }
 
   /**

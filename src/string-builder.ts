@@ -3,13 +3,20 @@
  *
  * V8 concatenation (`a += b`) builds a rope node per append (about 32 bytes each until the rope is
  * flattened), so a million small deltas would hold tens of megabytes of nodes. Here pieces are
- * folded into one flat string every {@link FOLD} appends, which keeps memory at about the text's
- * own size plus a small array, and costs one extra copy of the text in total.
+ * joined into one flat string every {@link RUN} appends, and those runs into one every
+ * {@link RUNS}: memory stays at about the text's own size plus two short arrays (a builder held
+ * by each of a thousand streams in flight keeps no long array of pieces), and short pieces are
+ * copied twice in total. A piece of {@link LONG} characters or more (a network chunk of a line
+ * that has not ended) is kept as it is: joining it would only copy it.
  *
  * @internal
  */
 export class StringBuilder {
+  /** Joined runs of runs, each about `RUN * RUNS` pieces. */
   #folded: string[] = [];
+  /** Joined runs of `RUN` pieces, fewer than `RUNS`. */
+  #runs: string[] = [];
+  /** The pieces since the last run, fewer than `RUN`. */
   #parts: string[] = [];
   #length = 0;
 
@@ -23,15 +30,39 @@ export class StringBuilder {
 
   push(piece: string): void {
     this.#length += piece.length;
-    if (this.#parts.push(piece) === FOLD) {
-      this.#folded.push(this.#parts.join(""));
+    if (piece.length >= LONG) {
+      // Kept as it is, after what came before: a slot costs little beside it, a copy would cost as much again.
+      this.#fold();
+      this.#folded.push(piece);
+    } else if (this.#parts.push(piece) === RUN) {
+      const runs = this.#runs;
+      runs.push(this.#parts.join(""));
       this.#parts.length = 0;
+      if (runs.length === RUNS) {
+        this.#folded.push(runs.join(""));
+        runs.length = 0;
+      }
+    }
+  }
+
+  /** Moves the pieces and runs into `#folded`, as one string. */
+  #fold(): void {
+    const parts = this.#parts;
+    const runs = this.#runs;
+    if (parts.length > 0) {
+      runs.push(parts.length === 1 ? parts[0]! : parts.join(""));
+      parts.length = 0;
+    }
+    if (runs.length > 0) {
+      this.#folded.push(runs.length === 1 ? runs[0]! : runs.join(""));
+      runs.length = 0;
     }
   }
 
   /** Replaces the whole content. */
   set(value: string): void {
     this.#folded.length = 0;
+    this.#runs.length = 0;
     this.#parts.length = 0;
     this.#length = 0;
     if (value !== "") this.push(value);
@@ -46,14 +77,21 @@ export class StringBuilder {
 
   toString(): string {
     const folded = this.#folded;
+    const runs = this.#runs;
     const parts = this.#parts;
-    if (folded.length === 0 && parts.length <= 1) return parts[0] ?? "";
-    const all = folded.join("") + parts.join("");
+    if (folded.length === 0 && runs.length === 0 && parts.length <= 1) return parts[0] ?? "";
+    const all = folded.join("") + runs.join("") + parts.join("");
     folded.length = 0;
+    runs.length = 0;
     parts.length = 1;
     parts[0] = all;
     return all;
   }
 }
 
-const FOLD = 256;
+/** Pieces per run. */
+const RUN = 32;
+/** Runs per folded string. */
+const RUNS = 8;
+/** A piece this long is kept as it is, never copied into a run. */
+const LONG = 1024;

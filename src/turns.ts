@@ -34,11 +34,30 @@ export class Turns {
     this.#count = 0;
     const sentinel = this.#sentinel;
     if (sentinel === undefined || sentinel.fired) {
-      this.#sentinel = arm();
+      this.#sentinel = this.#arm();
       return undefined;
     }
     if (++sentinel.checks < MAX_CHECKS && Date.now() - sentinel.at < BUSY_MS) return undefined;
     return sentinel.promise;
+  }
+
+  /** A timer for the next checks; once it fired it is let go, so a stream held between checks keeps none of it. */
+  #arm(): Sentinel {
+    let resolve!: () => void;
+    const promise = new Promise<void>((res) => (resolve = res));
+    const sentinel: Sentinel = {
+      fired: false,
+      at: Date.now(),
+      checks: 0,
+      timer: setTimeout(() => {
+        sentinel.fired = true;
+        resolve();
+        if (this.#sentinel === sentinel) this.#sentinel = undefined;
+      }, 0),
+      promise,
+      resolve,
+    };
+    return sentinel;
   }
 
   /** The stream ended: no timer outlives it. */
@@ -50,21 +69,4 @@ export class Turns {
     }
     this.#sentinel = undefined;
   }
-}
-
-function arm(): Sentinel {
-  let resolve!: () => void;
-  const promise = new Promise<void>((res) => (resolve = res));
-  const sentinel: Sentinel = {
-    fired: false,
-    at: Date.now(),
-    checks: 0,
-    timer: setTimeout(() => {
-      sentinel.fired = true;
-      resolve();
-    }, 0),
-    promise,
-    resolve,
-  };
-  return sentinel;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { coded, errorCode } from "../errors.ts";
-import { ChatModelStream } from "../chat-model-stream.ts";
+import { ChatModelStream, directReader } from "../chat-model-stream.ts";
 import { smooth, type SmoothOptions } from "../smooth.ts";
 import { isTerminal, type ProtocolEvent } from "../protocol.ts";
 import { Heartbeat } from "./heartbeat.ts";
@@ -15,7 +15,7 @@ import { WIRE_FORMATS, wireFormat, type WireFormatName } from "./formats.ts";
 import type { WireWriter } from "./wire.ts";
 import { deltaJSON } from "./hot-frames.ts";
 import type { CursorSink } from "../cursor.ts";
-import { directCursor, type DirectCursor } from "../projection.ts";
+import type { DirectCursor } from "../projection.ts";
 
 /**
  * What the body carries: the text projection, the raw protocol events as SSE or NDJSON, or the
@@ -303,7 +303,7 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array>, CursorSink {
   ) {
     this.#mode = mode;
     // The cursor attaches to the stream on its first pull, so this costs nothing until the body is read.
-    this.#cursor = directCursor(mode === TEXT ? stream.text : stream.events, this);
+    this.#cursor = directReader(stream, mode === TEXT, this);
     this.#heartbeat = new Heartbeat(heartbeatMs, () => this.#ping());
     this.#onError = onError;
     this.#wire = wire;
