@@ -207,6 +207,7 @@ export class Hub implements LoopHost {
     this.#seq++;
     const acc = this.acc;
     if (this.#limits !== undefined && counted) {
+      acc.fill(event); // a finish's text counts as the block writer would have sent it
       const refused = this.#limits.refuse(event, acc.count);
       if (refused !== undefined) {
         this.fail(withPartial(refused, acc));

@@ -5,21 +5,40 @@
  *
  * @module
  */
-import { GROWING, kindOf, OTHER } from "../fold/state.ts";
+import { TextRun, type Queued } from "../decoders/text-run.ts";
+import { FOLD_FILLS, GROWING, kindOf, OTHER } from "../fold/state.ts";
 import { INVALID_ARGS } from "../fold/tool-calls.ts";
 import { isRecord, type ContentBlock, type ProtocolEvent, type RawEvent } from "../protocol.ts";
 import { StringBuilder } from "../string-builder.ts";
+
+/**
+ * The most pieces in one `TextRun`: a run read to its end is let go while the rest of a network
+ * chunk's deltas wait, and a short run's array has little room to spare.
+ */
+const RUN_PIECES = 32;
 
 /** A block between its start and its finish. */
 class OpenBlock {
   readonly type: string;
   readonly fields: RawEvent;
-  /** The text, reasoning or tool-call arguments so far, joined once at the finish. */
-  readonly buf: StringBuilder = new StringBuilder();
+  /**
+   * The text, reasoning or tool-call arguments so far, joined once at the finish (text and
+   * reasoning not, when the fold downstream fills them in: see `BlockWriter.foldFillsText`).
+   * Made by the first piece.
+   */
+  #buf: StringBuilder | undefined = undefined;
 
   constructor(type: string, fields: RawEvent) {
     this.type = type;
     this.fields = fields;
+  }
+
+  push(piece: string): void {
+    (this.#buf ??= new StringBuilder()).push(piece);
+  }
+
+  content(): string {
+    return this.#buf?.toString() ?? "";
   }
 }
 
@@ -36,7 +55,11 @@ function growing(type: string): string | undefined {
  * @internal
  */
 export class BlockWriter {
-  readonly #out: ProtocolEvent[];
+  readonly #out: Queued[];
+  /** Text and reasoning deltas go out as `TextRun`s (the reader of `out` expands them). */
+  readonly #runs: boolean;
+  /** See `foldFillsText`. */
+  #foldFills = false;
   /**
    * Open blocks by index. A map, not an array: providers number blocks themselves, and an index of
    * 4294967294 in an array would make finishing the blocks walk four billion empty slots.
@@ -46,8 +69,20 @@ export class BlockWriter {
   /** All refusal text of the message, for `response_metadata.refusal`. */
   #refusal: StringBuilder | undefined;
 
-  constructor(out: ProtocolEvent[]) {
+  /** `runs`: `out` is read by something that expands `TextRun`s (else each delta is an event). */
+  constructor(out: Queued[], runs = false) {
     this.#out = out;
+    this.#runs = runs;
+  }
+
+  /**
+   * Every event this writer emits is folded by a `MessageAccumulator` before anyone reads it (a
+   * `ChatModelStream`'s source): the fold keeps each block's text and reasoning anyway, so here they
+   * are not kept a second time. A text or reasoning finish then carries `""` and is marked in
+   * `FOLD_FILLS`; the fold puts the block's text in before the event reaches a reader.
+   */
+  foldFillsText(): void {
+    this.#foldFills = true;
   }
 
   /** The next unused block index, for providers that number nothing themselves. */
@@ -84,9 +119,16 @@ export class BlockWriter {
       this.start(index, type);
       block = this.#open.get(index)!;
     }
-    block.buf.push(piece);
+    if (!this.#foldFills || (block.type !== "text" && block.type !== "reasoning")) block.push(piece);
+    const out = this.#out;
+    if (this.#runs) {
+      const last = out[out.length - 1];
+      if (last instanceof TextRun && last.index === index && last.type === type && last.pieces.length < RUN_PIECES) last.pieces.push(piece);
+      else out.push(new TextRun(index, type, piece));
+      return;
+    }
     const delta = type === "text" ? { type: "text-delta" as const, text: piece } : { type: "reasoning-delta" as const, reasoning: piece };
-    this.#out.push({ event: "content-block-delta", index, delta });
+    out.push({ event: "content-block-delta", index, delta });
   }
 
   /**
@@ -101,7 +143,7 @@ export class BlockWriter {
       this.start(index, "non_standard", { value: { type: "refusal" } });
       block = this.#open.get(index)!;
     }
-    block.buf.push(piece);
+    block.push(piece);
     (this.#refusal ??= new StringBuilder()).push(piece);
     this.#out.push({ event: "content-block-delta", index, delta: { type: "refusal-delta", refusal: piece } as unknown as ContentBlock });
   }
@@ -126,7 +168,7 @@ export class BlockWriter {
       any = true;
     }
     if (args) {
-      block.buf.push(args);
+      block.push(args);
       delta["args"] = args;
       any = true;
     }
@@ -143,7 +185,7 @@ export class BlockWriter {
     const block = this.#open.get(index);
     if (block === undefined) return;
     this.#open.delete(index);
-    this.#out.push({ event: "content-block-finish", index, content: finalize(block, args) });
+    this.#out.push({ event: "content-block-finish", index, content: finalize(block, args, this.#foldFills) });
   }
 
   /** Finishes every open block, in index order. */
@@ -154,15 +196,18 @@ export class BlockWriter {
 }
 
 /** The finished form: tool-call chunks become `tool_call` (or `invalid_tool_call`), as in LangChain. */
-function finalize(block: OpenBlock, args?: string): ContentBlock {
+function finalize(block: OpenBlock, args: string | undefined, foldFills: boolean): ContentBlock {
   const { type, fields } = block;
   switch (type) {
     case "text":
-    case "reasoning":
-      return { type, [type]: block.buf.toString(), ...fields } as ContentBlock;
+    case "reasoning": {
+      const content = { type, [type]: foldFills ? "" : block.content(), ...fields } as ContentBlock;
+      if (foldFills) FOLD_FILLS.add(content);
+      return content;
+    }
     case "tool_call_chunk":
     case "server_tool_call_chunk": {
-      const raw = args ?? block.buf.toString();
+      const raw = args ?? block.content();
       const id = (fields["id"] as string | undefined) ?? "";
       const name = (fields["name"] as string | undefined) ?? "";
       const parsed = parseArgs(raw);
@@ -174,7 +219,7 @@ function finalize(block: OpenBlock, args?: string): ContentBlock {
     }
     case "non_standard": {
       const value = fields["value"];
-      if (isRecord(value) && value["type"] === "refusal") return { ...fields, type, value: { ...value, refusal: block.buf.toString() } };
+      if (isRecord(value) && value["type"] === "refusal") return { ...fields, type, value: { ...value, refusal: block.content() } };
       return { type, ...fields } as ContentBlock;
     }
     default:

@@ -70,7 +70,7 @@ export class OpenAIChatConverter extends ProviderConverter {
   /** Block index by the provider's tool-call `index`. */
   readonly #tools: number[] = [];
   /** Block index by the `index` of a tool Groq ran itself (`executed_tools`). */
-  readonly #executed = new Map<number, number>();
+  #executed: Map<number, number> | undefined = undefined;
   #reason: string | undefined = undefined;
   #usage: UsageMetadata | undefined = undefined;
   readonly #metadata: RawEvent = {};
@@ -267,10 +267,10 @@ export class OpenAIChatConverter extends ProviderConverter {
     if (!isRecord(entry)) return;
     const at = entry["index"];
     const key = typeof at === "number" ? at : position;
-    const index = this.#executed.get(key);
+    const index = this.#executed?.get(key);
     if (index === undefined) {
       const block = this.#allocate();
-      this.#executed.set(key, block);
+      (this.#executed ??= new Map()).set(key, block);
       return this.blocks.start(block, "non_standard", { value: entry });
     }
     const fields = this.blocks.fields(index);

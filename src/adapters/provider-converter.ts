@@ -21,6 +21,7 @@ import {
 import { isRecord, type ProtocolEvent, type RawEvent, type UsageMetadata } from "../protocol.ts";
 import { LineBudget } from "../sse/line-budget.ts";
 import type { ServerSentEvent } from "../sse/parse.ts";
+import type { Queued } from "../decoders/text-run.ts";
 import { BlockWriter } from "./block-writer.ts";
 
 /**
@@ -28,8 +29,8 @@ import { BlockWriter } from "./block-writer.ts";
  *
  * @internal
  */
-export abstract class ProviderConverter extends SSEMessageConverter {
-  protected readonly blocks: BlockWriter = new BlockWriter(this.out);
+export abstract class ProviderConverter extends SSEMessageConverter<Queued> {
+  protected readonly blocks: BlockWriter = new BlockWriter(this.out, true);
   /** `message-start` was emitted: a cut-off stream then gets a synthesized finish. */
   protected started = false;
   /** What this adapter reads, as the error for another provider's stream says it. */
@@ -97,6 +98,14 @@ export abstract class ProviderConverter extends SSEMessageConverter {
     }
     const kind = isRecord(data) ? providerStream(data, undefined) : undefined;
     throw coded(new TypeError(`Expected ${this.#kind}, got ${kind ?? "JSON lines, not server-sent events"}`), "bad_input");
+  }
+
+  /**
+   * This converter's events are all folded by a stream's `MessageAccumulator` before anyone reads
+   * them (its `from…` function's source), so its block writer leaves text and reasoning to the fold.
+   */
+  foldedDownstream(): void {
+    this.blocks.foldFillsText();
   }
 
   /** The input ended after `message-start` but before a terminal event. */
@@ -318,9 +327,16 @@ function streamingOnly(make: () => EventConverter, jsonHint: string): (contentTy
 export function providerEvents(
   input: ResponseInput,
   options: DecoderOptions | undefined,
-  make: (limit: LineLimit) => EventConverter,
+  make: (limit: LineLimit) => ProviderConverter,
   jsonHint = 'was the request sent with "stream": true?',
 ): SourceOpener {
   const limit = new LineLimit(options);
-  return responseEvents(input, streamingOnly(() => make(limit), jsonHint));
+  return responseEvents(
+    input,
+    streamingOnly(() => {
+      const converter = make(limit);
+      converter.foldedDownstream(); // the source of a ChatModelStream: its hub folds every event first
+      return converter;
+    }, jsonHint),
+  );
 }

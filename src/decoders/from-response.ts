@@ -124,7 +124,7 @@ const NOT_SPACE = /[^\s]/;
 class SniffingConverter implements EventConverter {
   readonly #limit: LineLimit;
   readonly #ids: (string | undefined)[] | undefined;
-  #inner: EventConverter | undefined;
+  #inner: SSEConverter | NDJSONConverter | undefined;
   #head = "";
 
   constructor(limit: LineLimit, ids: (string | undefined)[] | undefined) {

@@ -14,6 +14,7 @@ import type { ProtocolEvent } from "../protocol.ts";
 import { LineBudget, lineTooLong, maxLineBytesOf } from "../sse/line-budget.ts";
 import { SSEParser, type ServerSentEvent } from "../sse/parse.ts";
 import { StringBuilder } from "../string-builder.ts";
+import { QueueReader, TextRun, type Queued } from "./text-run.ts";
 
 /**
  * Text in, protocol events out, pushed to `out` for the caller to drain.
@@ -21,8 +22,8 @@ import { StringBuilder } from "../string-builder.ts";
  * @internal
  */
 export interface EventConverter {
-  /** Events produced and not yet taken; the caller empties it. */
-  readonly out: ProtocolEvent[];
+  /** Events produced and not yet taken (a `TextRun` stands for its deltas); the caller empties it. */
+  readonly out: Queued[];
   /** A terminal event (`message-finish` or `error`) was produced: the rest of the input is irrelevant. */
   readonly done: boolean;
   /** The next piece of decoded text. */
@@ -40,10 +41,10 @@ export interface EventConverter {
  * @internal An SSE body whose messages become protocol events: the parser, its line bound (its
  * error said in terms of `maxBytes` when that is the bound), and the messages counted from 0 until
  * a terminal event. Our SSE (`fromResponse`) and the providers' (the adapters) differ only in
- * `onMessage`.
+ * `onMessage`; the providers' queue runs of text deltas (`Item` is `Queued`).
  */
-export abstract class SSEMessageConverter implements EventConverter {
-  readonly out: ProtocolEvent[] = [];
+export abstract class SSEMessageConverter<Item extends Queued = ProtocolEvent> implements EventConverter {
+  readonly out: Item[] = [];
   done = false;
   #position = 0;
   readonly #limit: LineLimit;
@@ -165,7 +166,11 @@ function drain(converter: EventConverter, controller: { enqueue(event: ProtocolE
   const out = converter.out;
   const n = out.length;
   if (n === 0) return false;
-  for (let i = 0; i < n; i++) controller.enqueue(out[i]!);
+  for (let i = 0; i < n; i++) {
+    const item = out[i]!;
+    if (!(item instanceof TextRun)) controller.enqueue(item);
+    else for (let p = 0; p < item.pieces.length; p++) controller.enqueue(item.event(p));
+  }
   out.length = 0;
   return true;
 }
@@ -243,9 +248,8 @@ class ResponseSource implements PullSource {
   readonly #decoder = new TextDecoder("utf-8", { ignoreBOM: true });
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   #converter: EventConverter | undefined;
-  /** Parsed events not yet read, from `#next` on. */
-  #ready: ProtocolEvent[] = [];
-  #next = 0;
+  /** Parsed events not yet read. */
+  readonly #ready = new QueueReader();
   /** No more events after `#ready`. */
   #ended = false;
   #cancelled = false;
@@ -263,7 +267,7 @@ class ResponseSource implements PullSource {
   }
 
   read(): IteratorResult<ProtocolEvent> | Promise<IteratorResult<ProtocolEvent>> {
-    if (this.#next < this.#ready.length) return { done: false, value: this.#ready[this.#next++]! };
+    if (!this.#ready.empty) return { done: false, value: this.#ready.shift() };
     if (this.#failure !== undefined) return this.#rejected(this.#failure.error);
     if (this.#ended) return DONE;
     return this.#fill().then(() => this.#settled());
@@ -279,7 +283,7 @@ class ResponseSource implements PullSource {
 
   /** After a fill: the next event, the end, or the failure (thrown, so the derived promise rejects). */
   #settled(): IteratorResult<ProtocolEvent> {
-    if (this.#next < this.#ready.length) return { done: false, value: this.#ready[this.#next++]! };
+    if (!this.#ready.empty) return { done: false, value: this.#ready.shift() };
     if (this.#failure !== undefined) throw this.#failure.error;
     return DONE; // ended, or cancelled while reading
   }
@@ -337,8 +341,7 @@ class ResponseSource implements PullSource {
   #take(converter: EventConverter): boolean {
     const out = converter.out;
     if (out.length === 0) return false;
-    this.#ready = out.slice();
-    this.#next = 0;
+    this.#ready.reset(out.slice());
     out.length = 0;
     return true;
   }

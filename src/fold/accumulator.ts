@@ -37,6 +37,7 @@ import {
   BLOCK_TYPES,
   type Block,
   BlockTable,
+  FOLD_FILLS,
   type FoldState,
   GROWING,
   kindOf,
@@ -186,6 +187,18 @@ export class MessageAccumulator {
     return flags;
   }
 
+  /**
+   * Puts the block's text in a finish whose writer left it to the fold (`FOLD_FILLS`), as `apply`
+   * does: for a look at the event before it is applied (the `maxBytes` count).
+   */
+  fill(value: unknown): void {
+    const content = (value as RawEvent | null)?.["content"];
+    if (typeof content !== "object" || content === null || !FOLD_FILLS.has(content)) return;
+    const type = (content as RawEvent)["type"] as string;
+    FOLD_FILLS.delete(content);
+    (content as RawEvent)[type] = this.#table.find((value as RawEvent)["index"] as number)?.buf.toString() ?? "";
+  }
+
   /** The source ended: adds a finish if anything arrived; returns false if nothing ever did. */
   end(): boolean {
     if (this.#done) return true;
@@ -332,7 +345,11 @@ export class MessageAccumulator {
         const b = this.#table.at(index, kind);
         if (b.kind !== kind) b.kind = kind;
         let flags = 0;
-        if (full) {
+        // A finish the block writer left to the fold: the block's text is its text.
+        if (FOLD_FILLS.has(content)) {
+          FOLD_FILLS.delete(content);
+          content[type] = b.buf.toString();
+        } else if (full) {
           const sofar = b.buf.toString();
           if (full.length > sofar.length && full.startsWith(sofar)) flags = this.#append(b, full.slice(sofar.length));
           else if (full !== sofar) {

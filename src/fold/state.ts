@@ -42,6 +42,13 @@ export function kindOf(type: unknown): number {
   }
 }
 
+/**
+ * @internal Text and reasoning finishes whose text the fold puts in: a block writer whose events
+ * are all folded before anyone reads them keeps no copy of the text (see
+ * `BlockWriter.foldFillsText`); such a finish carries `""` until the fold fills it from its block.
+ */
+export const FOLD_FILLS: WeakSet<object> = new WeakSet();
+
 /** @internal The block types of the protocol: a delta of another type is not an older partial block. */
 export const BLOCK_TYPES: ReadonlySet<string> = new Set([
   "text",
