@@ -79,13 +79,12 @@ function setStatus(text) {
   document.body.dataset.status = text.split(/[ :]/)[0];
 }
 
-/** Links the chat's stored message once its object has it (it stores the end before it sends it). */
+/** Links the chat's stored message once its object has it (it stores the end before it sends it); a failed fetch is tried again. */
 async function linkStored(id, asked) {
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline && view === asked) {
-    const reply = await fetch(chatUrl(id) + "/message");
-    if (!reply.ok) return;
-    const stored = await reply.json();
+    const stored = await fetch(chatUrl(id) + "/message").then((reply) => (reply.ok ? reply.json() : null), () => ({ status: "running" }));
+    if (stored === null) return;
     if (stored.status !== "running") {
       const a = Object.assign(document.createElement("a"), { href: chatUrl(id) + "/message", textContent: "stored message (" + stored.status + ")" });
       $("link").append(a);

@@ -25,7 +25,15 @@ declare module "node:net" {
     address(): { port: number } | string | null;
     close(listener?: () => void): void;
   }
-  export function createServer(): Server;
+  export interface Socket {
+    pipe(destination: Socket): Socket;
+    on(event: "error" | "close", listener: () => void): void;
+    destroy(): void;
+    /** Closes the connection with a TCP RST (the peer sees a reset, not an end). */
+    resetAndDestroy(): void;
+  }
+  export function createServer(listener?: (socket: Socket) => void): Server;
+  export function connect(port: number, host: string): Socket;
 }
 
 declare module "node:fs/promises" {

@@ -2,6 +2,7 @@
 // real HTTP (where Miniflare would gzip, and so buffer, a body without the right headers) and by a
 // real browser, Debian's chromium driven by playwright-core. The "browser" vitest project, Node only.
 import { access, mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer, connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
@@ -404,7 +405,13 @@ describe.skipIf(!haveChromium && !requireBrowser)("the demo page's chats in chro
 
   /** What a page shows once its status is `status`. */
   async function shown(page: Page, status: string): Promise<{ reasoning: string; text: string; tools: string; link: string }> {
-    await page.waitForFunction((wanted) => document.body.dataset["status"] === wanted && document.querySelector("#link a") !== null, status);
+    await page
+      .waitForFunction((wanted) => document.body.dataset["status"] === wanted && document.querySelector("#link a") !== null, status, { timeout: 25_000 })
+      .catch(async (error: unknown) => {
+        // Say what the page showed instead.
+        const state = await page.evaluate(() => [document.getElementById("status")!.textContent, document.getElementById("link")!.textContent, document.getElementById("text")!.textContent]);
+        throw new Error(`${page.url()} is not "${status}" with a link: ${JSON.stringify(state)}`, { cause: error });
+      });
     return page.evaluate(() => ({
       reasoning: document.getElementById("reasoning")!.textContent ?? "",
       text: document.getElementById("text")!.textContent ?? "",
@@ -494,6 +501,35 @@ describe.skipIf(!haveChromium && !requireBrowser)("the demo page's chats in chro
     await Promise.all([first.close(), second.close()]);
   });
 
+  it("a connection dropped mid-answer resumes from Last-Event-ID: the whole answer, once", async () => {
+    // The page reaches wrangler dev through a TCP proxy that can cut every open connection.
+    const proxy = await tcpProxy(new URL(slow.url));
+    const page = await context.newPage();
+    try {
+      const resumes: string[] = [];
+      page.on("request", (request) => {
+        const last = request.headers()["last-event-id"];
+        if (last !== undefined) resumes.push(last);
+      });
+      await page.goto(`${proxy.url}/`);
+      await page.fill("#q", "Drop my connection");
+      await page.click("button[type=submit]");
+      const before = await textBeyond(page, 0);
+      const cut = proxy.drop();
+      const { text, link } = await shown(page, "done");
+      expect({ before: before.status, cut: cut > 0, text, link, resumed: resumes.length }).toEqual({
+        before: "streaming",
+        cut: true,
+        text: ScriptedModel.answer,
+        link: "stored message (finished)",
+        resumed: 1,
+      });
+    } finally {
+      await page.close();
+      await proxy.close();
+    }
+  });
+
   it("an old /shared#<id> link opens the chat at /#<id>", async () => {
     const id = finishedChat ?? "missing";
     const page = await context.newPage();
@@ -508,4 +544,36 @@ describe.skipIf(!haveChromium && !requireBrowser)("the demo page's chats in chro
 function textOfReasoning(message: AIMessage): string {
   if (typeof message.content === "string") return "";
   return message.content.map((block) => (block.type === "reasoning" ? (block as { reasoning: string }).reasoning : "")).join("");
+}
+
+/** A TCP proxy on 127.0.0.1 to `target`; `drop()` cuts every connection open now (and says how many). */
+async function tcpProxy(target: URL): Promise<{ url: string; drop(): number; close(): Promise<void> }> {
+  const open = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+      open.add(from);
+      from.pipe(to);
+      from.on("error", () => to.destroy());
+      from.on("close", () => {
+        open.delete(from);
+        to.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("the proxy has no port");
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    drop: () => {
+      const count = open.size / 2;
+      for (const socket of open) socket.resetAndDestroy();
+      return count;
+    },
+    close: () => {
+      for (const socket of open) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
 }
