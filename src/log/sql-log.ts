@@ -290,12 +290,24 @@ export class SqlLog implements StreamLog {
 
   #insert(seq: number, json: string, row: LogRow, now: number = Date.now()): void {
     const entry: Entry = { seq, json, row };
+    const lastAppendAt = this.#lastAppendAt;
     this.#seq = seq;
     this.#lastAppendAt = now;
     this.#pending.push(entry);
     this.#pendingChars += json.length;
-    if (this.#pendingChars >= PACK_CHARS) this.#pack();
-    else this.#packTimer ??= setTimeout(() => this.#pack(), this.#packs === 0 ? FIRST_PACK_MS : PACK_MS);
+    if (this.#pendingChars >= PACK_CHARS) {
+      try {
+        this.#pack();
+      } catch (error) {
+        // Refused whole (SQLite refuses a value over 2 MB): the log stays as it was, so that its
+        // readers find every row it counts, and the end (or the alarm's) can still be stored.
+        this.#pending.pop();
+        this.#pendingChars -= json.length;
+        this.#seq = seq - 1;
+        this.#lastAppendAt = lastAppendAt;
+        throw error;
+      }
+    } else this.#packTimer ??= setTimeout(() => this.#pack(), this.#packs === 0 ? FIRST_PACK_MS : PACK_MS);
     this.#tail.push(entry);
     this.#tailChars += json.length;
     // A pending row stays in the tail (SQL has not got it yet).
