@@ -4,11 +4,13 @@
  * One generation is two keys and a channel, all under one hash tag (so that, on a cluster, they
  * would share a slot and one script could touch both; the engine takes a single-node client):
  * - `<prefix>{<id>}:rows`, a stream: while running, row `seq` is the entry `<seq>-0` (the producer
- *   knows its ids, so a reader's offset *is* the entry id). The end packs the rows, in the same
- *   script: the stream becomes a few entries of up to 16 KiB, each holding a run of rows under its
- *   last row's id (a reader after a seq inside it gets it, and skips the rows it has), then the
- *   end entry `<seq>-1` that wakes every blocked reader. So what is kept for the retention is a
- *   few entries, however slowly the answer came. `MAXLEN` bounds it.
+ *   knows its ids, so a reader's offset *is* the entry id). The end packs the rows: whoever ends
+ *   the generation reads them back and packs them, and the end's script, if no row came since,
+ *   makes the stream again as a few entries of up to 16 KiB, each a run of rows under its last
+ *   row's id (a reader after a seq inside it gets it, and skips the rows it has), each row stored
+ *   as what differs from the row before it, then the end entry `<seq>-1` that wakes every blocked
+ *   reader. So what is kept for the retention is a few entries, about the size of the text,
+ *   however slowly the answer came. `MAXLEN` bounds the rows while running.
  * - `<prefix>{<id>}:meta`, a hash: status, seq, times, the final or partial message, the failure,
  *   a stop's reason.
  * - `<prefix>{<id>}:stop`, the channel a stop is published on.
@@ -105,8 +107,10 @@ export interface RedisLogStoreOptions {
 
 /** Entries (rows, or packs once ended) fetched per `XRANGE` / `XREAD`. */
 const BATCH = 64;
-/** At the end, rows are packed into entries of at most this many bytes of JSON (one longer row is a pack alone). */
-const PACK_BYTES = 16 * 1024;
+/** At the end, rows are packed into entries of at most this many characters (one longer row is a pack alone). */
+const PACK_CHARS = 16 * 1024;
+/** Entries read back per `XRANGE` to be packed (512 rows of 4 KiB: about a millisecond of the server). */
+const PACK_BATCH = 512;
 /** A waiting reader wakes at least this often to see whether the producer vanished or the keys went. */
 const MAX_BLOCK_MS = 10_000;
 
@@ -138,43 +142,34 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 'ok'`;
 
-// ARGV: status, message JSON or '', failure JSON or '', retention ms or '' (keep), maxRows,
-// and for a vanished producer: the seq it was seen at, its timeout, the error row's JSON.
+// ARGV: status, message JSON or '', failure JSON or '', retention ms or '' (keep), the seq of the
+// last row the caller read, '' or (for a vanished producer) its timeout, then the packs of the rows
+// read (a vanished producer's error row, one past that seq, included): per pack its last seq, its
+// first and its rows (see `pack`).
 //
-// With the end, the rows are packed: the stream is made again as packs of consecutive rows, each
-// the entry of its last row's id `<last>-0` with the fields 'f' (its first seq) and 'r' (the rows'
-// events, a JSON array of them), at most PACK_BYTES of JSON unless one row is longer, then the end
-// entry. In one script, so a reader sees the rows or the packs, never a mix of both; and a reader
-// between two commands loses nothing: whatever it asks after a seq inside a pack (`XRANGE` from
-// `<seq>-1`, `XREAD` after `<seq>-0`), it gets that pack, whose rows up to its seq it skips. A
-// stream's ids only grow, so the packs go into a new stream under the same key (DEL, then XADD):
-// a reader waiting in `XREAD BLOCK` is woken by it, after the script, like by any XADD.
+// The end packs the rows: the stream is made again as those packs, each the entry of its last
+// row's id `<last>-0` with the fields 'f' (its first seq) and 'd' (its rows), then the end entry.
+// The caller read the rows and packed them; the script stores them only if the log still ends at
+// the row it read (rows never change, and only an append, which moves the seq, adds or trims any).
+// In one script, so a reader sees the rows or the packs, never a mix of both; and a reader between
+// two commands loses nothing: whatever it asks after a seq inside a pack (`XRANGE` from `<seq>-1`,
+// `XREAD` after `<seq>-0`), it gets that pack, whose rows up to its seq it skips. A stream's ids
+// only grow, so the packs go into a new stream under the same key (UNLINK, which frees the old one
+// off the main thread, then XADD): a reader waiting in `XREAD BLOCK` is woken by it, after the
+// script, like by any XADD.
 const END =
   NOW +
   `local m = redis.call('HMGET', KEYS[1], 'status', 'seq', 'updatedAt')
 if not m[1] then return 'not_found' end
 if m[1] ~= 'running' then return 'ended:' .. m[1] end
-local seq = m[2]
-if ARGV[6] then
-  if seq ~= ARGV[6] or now - tonumber(m[3]) < tonumber(ARGV[7]) then return 'alive' end
+local seq = ARGV[5]
+if m[2] ~= seq then return 'moved' end
+if ARGV[6] ~= '' then
+  if now - tonumber(m[3]) < tonumber(ARGV[6]) then return 'alive' end
   seq = tostring(tonumber(seq) + 1)
-  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[5], seq .. '-0', 'e', ARGV[8])
 end
-local rows = redis.call('XRANGE', KEYS[2], '-', '+')
-redis.call('DEL', KEYS[2])
-local parts, size, first, last = {}, 0, nil, nil
-for _, entry in ipairs(rows) do
-  local json = entry[2][2]
-  if first and size + #json > ${PACK_BYTES} then
-    redis.call('XADD', KEYS[2], last .. '-0', 'f', first, 'r', '[' .. table.concat(parts, ',') .. ']')
-    parts, size, first = {}, 0, nil
-  end
-  first = first or string.match(entry[1], '^%d+')
-  last = string.match(entry[1], '^%d+')
-  parts[#parts + 1] = json
-  size = size + #json + 1
-end
-if first then redis.call('XADD', KEYS[2], last .. '-0', 'f', first, 'r', '[' .. table.concat(parts, ',') .. ']') end
+redis.call('UNLINK', KEYS[2])
+for i = 7, #ARGV, 3 do redis.call('XADD', KEYS[2], ARGV[i] .. '-0', 'f', ARGV[i + 1], 'd', ARGV[i + 2]) end
 redis.call('XADD', KEYS[2], seq .. '-1', 'end', ARGV[1])
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'seq', seq, 'endedAt', string.format('%.0f', now))
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'message', ARGV[2]) end
@@ -370,17 +365,80 @@ type Entry = [id: string, fields: string[]];
 
 /**
  * What a stream entry holds: the end (`<seq>-1`), or rows `first` to `last`: one row
- * (`<seq>-0`, field `e`) while running, a pack (`<last>-0`, fields `f` and `r`) once ended.
- * `rows()` parses the JSON of its rows' events.
+ * (`<seq>-0`, field `e`) while running, a pack (`<last>-0`, fields `f` and `d`) once ended.
+ * `json()` gives its rows' JSON, unpacked.
  */
-type Stored = { readonly end: true; readonly seq: number } | { readonly end: false; readonly first: number; readonly last: number; rows(): ProtocolEvent[][] };
+type Stored = { readonly end: true; readonly seq: number } | { readonly end: false; readonly first: number; readonly last: number; json(): string[] };
 
 function stored([id, fields]: Entry): Stored {
   const dash = id.indexOf("-");
   const seq = Number(id.slice(0, dash));
   if (id.slice(dash + 1) !== "0") return { end: true, seq };
-  if (fields[0] === "e") return { end: false, first: seq, last: seq, rows: () => [JSON.parse(fields[1]!) as ProtocolEvent[]] };
-  return { end: false, first: Number(fields[1]), last: seq, rows: () => JSON.parse(fields[3]!) as ProtocolEvent[][] };
+  if (fields[0] === "e") return { end: false, first: seq, last: seq, json: () => [fields[1]!] };
+  return { end: false, first: Number(fields[1]), last: seq, json: () => unpack(fields[3]!) };
+}
+
+/** How many characters a and b share at their starts (`step` 1) or ends (-1), stopping at the first that is not ASCII. */
+function shared(a: string, b: string, step: 1 | -1, limit: number): number {
+  let i = 0;
+  for (let x = step === 1 ? 0 : a.length - 1, y = step === 1 ? 0 : b.length - 1; i < limit; i++, x += step, y += step) {
+    const c = a.charCodeAt(x);
+    if (c >= 0x80 || c !== b.charCodeAt(y)) break;
+  }
+  return i;
+}
+
+/**
+ * Rows `first`… (their JSON) as packs of up to `PACK_CHARS`: per pack its last seq, its first,
+ * and its rows, each written as what differs from the row before it in the pack:
+ * `<p>\x1f<s>\x1f<middle>\x1e`, the row being the previous one's first p characters, the middle,
+ * and its last s (the first row of a pack: 0, 0, all of it). Consecutive text deltas share all
+ * but their text, so a slow answer's many small rows cost little more than their text. Only ASCII
+ * is shared, so a middle never starts or ends inside a surrogate pair; JSON text never holds a raw
+ * \x1e or \x1f.
+ */
+function pack(first: number, rows: readonly string[]): string[] {
+  const packs: string[] = [];
+  let parts: string[] = [];
+  let size = 0;
+  let start = first;
+  let prev = "";
+  rows.forEach((json, i) => {
+    let part = "";
+    for (let again = 0; again < 2; again++) {
+      const p = shared(prev, json, 1, Math.min(prev.length, json.length));
+      const s = shared(prev, json, -1, Math.min(prev.length, json.length) - p);
+      part = `${p}\x1f${s}\x1f${json.slice(p, json.length - s)}\x1e`;
+      if (parts.length === 0 || size + part.length <= PACK_CHARS) break;
+      packs.push(String(first + i - 1), String(start), parts.join(""));
+      parts = [];
+      size = 0;
+      start = first + i;
+      prev = "";
+    }
+    parts.push(part);
+    size += part.length;
+    prev = json;
+  });
+  if (parts.length > 0) packs.push(String(first + rows.length - 1), String(start), parts.join(""));
+  return packs;
+}
+
+/** The rows' JSON of a pack's field `d` (see `pack`). */
+function unpack(packed: string): string[] {
+  const rows: string[] = [];
+  let prev = "";
+  for (let at = 0; at < packed.length; ) {
+    const a = packed.indexOf("\x1f", at);
+    const b = packed.indexOf("\x1f", a + 1);
+    const end = packed.indexOf("\x1e", b + 1);
+    const p = Number(packed.slice(at, a));
+    const s = Number(packed.slice(a + 1, b));
+    prev = prev.slice(0, p) + packed.slice(b + 1, end) + prev.slice(prev.length - s);
+    rows.push(prev);
+    at = end + 1;
+  }
+  return rows;
 }
 
 function xreadEntries(reply: unknown): Entry[] {
@@ -395,8 +453,8 @@ function xreadEntries(reply: unknown): Entry[] {
 
 /**
  * A `StreamLog` on Redis: one generation's rows in a Redis stream (an entry per row while it runs,
- * packed into entries of up to 16 KiB at its end), its status and message in a hash, its Stop on a
- * channel. Any number of servers may hold a `RedisLog` of one id: one produces, every other reads
+ * packed into entries of up to 16 KiB at its end: `close` and `fail` read the rows back once), its
+ * status and message in a hash, its Stop on a channel. Any number of servers may hold a `RedisLog` of one id: one produces, every other reads
  * or stops. Reads replay with `XRANGE` on the store's client and then,
  * when live, wait with `XREAD BLOCK` on a connection of their own, destroyed when the read ends,
  * is cancelled or aborted. A live reader that waits past `producerTimeoutMs` without a new row
@@ -564,43 +622,53 @@ export class RedisLog implements StreamLog {
    */
   async finishVanished(seq: number): Promise<void> {
     const s = this.#s;
+    const { first, rows } = await this.#stored();
+    // The producer appended since the probe: it is alive, the script would say so too.
+    if (first + rows.length - 1 !== seq) return;
     const events: ProtocolEvent[] = [];
-    // Running, so rows, not packs (unless another reader ended it meanwhile: the script then refuses).
-    read: for (let last = 0; last < seq; ) {
-      const entries = (await s.client.sendCommand(["XRANGE", this.#rows, `${last}-1`, "+", "COUNT", String(BATCH)])) as Entry[];
-      if (entries.length === 0) break;
-      for (const entry of entries) {
-        const at = stored(entry);
-        if (at.end) break read;
-        at.rows().forEach((row, i) => {
-          if (at.first + i > last && at.first + i <= seq) events.push(...row);
-        });
-        last = at.last;
-      }
-    }
+    for (const json of rows) events.push(...(JSON.parse(json) as ProtocolEvent[]));
     const failure = vanished(s.producerTimeoutMs);
     const partial = await foldPartial(events, failure);
+    const error = JSON.stringify([{ event: "error", ...failure }]);
     await run(
       s.client,
       scripts.end,
       [this.#meta, this.#rows],
-      [
-        "failed",
-        partial === undefined ? "" : JSON.stringify(partial),
-        JSON.stringify(failure),
-        s.retention,
-        s.maxRows,
-        String(seq),
-        String(s.producerTimeoutMs),
-        JSON.stringify([{ event: "error", ...failure }]),
-      ],
+      ["failed", partial === undefined ? "" : JSON.stringify(partial), JSON.stringify(failure), s.retention, String(seq), String(s.producerTimeoutMs), ...pack(first, [...rows, error])],
     );
+  }
+
+  /**
+   * The rows stored now, as JSON: from the first kept (1, unless `maxRows` trimmed some) to the
+   * last. The producer's own rows at its end, a vanished producer's when a reader finishes it.
+   */
+  async #stored(): Promise<{ first: number; rows: string[] }> {
+    const { client } = this.#s;
+    const rows: string[] = [];
+    let first = 1;
+    for (let last = 0; ; ) {
+      const entries = (await client.sendCommand(["XRANGE", this.#rows, `${last}-1`, "+", "COUNT", String(PACK_BATCH)])) as Entry[];
+      for (const entry of entries) {
+        const at = stored(entry);
+        if (at.end) return { first, rows };
+        if (rows.length === 0) first = at.first;
+        rows.push(...at.json().slice(Math.max(0, last + 1 - at.first)));
+        last = at.last;
+      }
+      if (entries.length < PACK_BATCH) return { first, rows };
+    }
   }
 
   async #end(method: string, args: [status: string, message: string, failure: string]): Promise<void> {
     const s = this.#s;
-    const reply = await run(s.client, scripts.end, [this.#meta, this.#rows], [...args, s.retention, s.maxRows]);
-    this.#check(method, reply, undefined);
+    // Rows are only appended by the producer, which ends after its last append: the seq moves
+    // under an end only when another handle appends at once. Then read again.
+    for (let attempt = 1; ; attempt++) {
+      const { first, rows } = await this.#stored();
+      const seq = rows.length === 0 ? "0" : String(first + rows.length - 1);
+      const reply = await run(s.client, scripts.end, [this.#meta, this.#rows], [...args, s.retention, seq, "", ...pack(first, rows)]);
+      if (reply !== "moved" || attempt === 3) return this.#check(method, reply, undefined);
+    }
   }
 
   #check(method: string, reply: unknown, seq: number | undefined): void {
@@ -746,11 +814,11 @@ class RowSource implements UnderlyingDefaultSource<LogRow> {
         const gone = `rows ${this.#last + 1} to ${at.first - 1} of log ${JSON.stringify(this.#log.id)} were trimmed (maxRows)`;
         return this.#error(coded(new TypeError(`RedisLog: ${gone}`), "not_found"));
       }
-      const rows = at.rows();
+      const rows = at.json();
       for (let seq = this.#last + 1; seq <= at.last; seq++) {
         if (seq > this.#until!) return;
         this.#last = seq;
-        controller.enqueue({ seq, events: rows[seq - at.first]! });
+        controller.enqueue({ seq, events: JSON.parse(rows[seq - at.first]!) as ProtocolEvent[] });
       }
     }
   }
