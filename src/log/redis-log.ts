@@ -454,10 +454,10 @@ function xreadEntries(reply: unknown): Entry[] {
 /**
  * A `StreamLog` on Redis: one generation's rows in a Redis stream (an entry per row while it runs,
  * packed into entries of up to 16 KiB at its end: `close` and `fail` read the rows back once), its
- * status and message in a hash, its Stop on a channel. Any number of servers may hold a `RedisLog` of one id: one produces, every other reads
- * or stops. Reads replay with `XRANGE` on the store's client and then,
- * when live, wait with `XREAD BLOCK` on a connection of their own, destroyed when the read ends,
- * is cancelled or aborted. A live reader that waits past `producerTimeoutMs` without a new row
+ * status and message in a hash, its Stop on a channel. Any number of servers may hold a
+ * `RedisLog` of one id: one produces, every other reads or stops. Reads replay with `XRANGE` on
+ * the store's client and then, when live, wait with `XREAD BLOCK` on a connection of their own,
+ * destroyed when the read ends, is cancelled or aborted. A live reader that waits past `producerTimeoutMs` without a new row
  * finishes the generation as `failed` (once, whichever reader sees it first) with the partial
  * message folded from the rows and a closing `error` row.
  *
