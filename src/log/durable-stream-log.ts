@@ -160,8 +160,15 @@ export class DurableStreamLog implements StreamLog {
         stub.stopped(listener).then(settle, () => {
           this.#renew(stub);
           if (signal.aborted) return;
-          if (failures >= LISTEN_RETRIES) settle(undefined);
-          else setTimeout(() => listen(failures + 1), 100 * 2 ** failures);
+          if (failures >= LISTEN_RETRIES) {
+            settle(undefined);
+            return;
+          }
+          // Not again once the producer stopped listening while the retry waited: that call would
+          // stay pending in the object, for nobody, until the generation ends.
+          setTimeout(() => {
+            if (!signal.aborted) listen(failures + 1);
+          }, 100 * 2 ** failures);
         });
       };
       listen(0);

@@ -428,3 +428,34 @@ describe("StreamLogObject and SQLite's 2 MB limit on a value", () => {
     });
   });
 });
+
+describe("DurableStreamLog.stopped", () => {
+  it("calls the object no more once its signal aborted, though a failed call's retry was waiting", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const calls: string[] = [];
+      // An object that restarted: its pending stopped() call fails (then the log waits 100 ms to call again).
+      const stub = {
+        stopped: () => {
+          calls.push("stopped");
+          return Promise.reject(new Error("The object restarted"));
+        },
+        unlisten: () => {
+          calls.push("unlisten");
+          return Promise.resolve({ ok: true });
+        },
+      } as unknown as StreamLogObjectStub;
+      const listening = new AbortController();
+      const stopped = new DurableStreamLog(stub).stopped(listening.signal);
+      await vi.advanceTimersByTimeAsync(0);
+      // The producer finished while the retry waited: it no longer listens.
+      listening.abort();
+      expect(await stopped).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(5_000);
+      // A call made now would stay pending in the object until the generation ends, for nobody.
+      expect(calls).toEqual(["stopped", "unlisten"]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
