@@ -250,10 +250,17 @@ describe("StreamLogObject alarms", () => {
 
   it("finishes a generation whose producer vanished: failed (timeout), the partial folded from its rows, readers ended", async () => {
     const id = freshId("vanished");
-    const log = new DurableStreamLog(stubOf(id), { producerTimeoutMs: 50, retentionMs: 60_000 });
-    await log.open();
-    await log.append({ seq: 1, events: [...START, delta("Hello ")] });
-    await log.append({ seq: 2, events: [delta("wor")] });
+    const log = new DurableStreamLog(stubOf(id));
+    // Opened and appended in one turn of the object, so that no timer runs between them: three calls
+    // could be more than 50 ms apart on a busy machine, and the generation finished before row 2.
+    const replies = await runInDurableObject(stubOf(id), (object) =>
+      Promise.all([
+        object.open({ producerTimeoutMs: 50, retentionMs: 60_000 }),
+        object.append(1, JSON.stringify([...START, delta("Hello ")])),
+        object.append(2, JSON.stringify([delta("wor")])),
+      ]),
+    );
+    expect(replies).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
     const reading = (async () => {
       const rows: LogRow[] = [];
       for await (const row of log.read(0, { live: true })) rows.push(row);
@@ -284,10 +291,28 @@ describe("StreamLogObject alarms", () => {
 describe("StreamLogObject before its first pack", () => {
   it("finishes a generation opened and never appended to once producerTimeoutMs passed, though no alarm was set: failed (timeout), stored", async () => {
     const id = freshId("never-appended");
-    const log = new DurableStreamLog(stubOf(id), { producerTimeoutMs: 50 });
-    await log.open();
-    expect(await runInDurableObject(stubOf(id), (_, state) => state.storage.getAlarm())).toBeNull();
-    await expect.poll(async () => (await log.snapshot())?.status, { timeout: 5_000, interval: 20 }).toBe("failed");
+    const log = new DurableStreamLog(stubOf(id));
+    // On fake timers in the object: with real ones, 50 ms could pass between the open and the
+    // look at the alarm on a busy machine, and the generation be finished (its retention alarm set).
+    const { alarm, before, after } = await runInDurableObject(stubOf(id), async (object, state) => {
+      const status = async (): Promise<string | undefined> => {
+        const reply = await object.snapshot();
+        return reply.ok && reply.value !== undefined ? (JSON.parse(reply.value) as { status: string }).status : undefined;
+      };
+      vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+      try {
+        await object.open({ producerTimeoutMs: 50 });
+        const alarm = await state.storage.getAlarm();
+        await vi.advanceTimersByTimeAsync(49);
+        const before = await status();
+        await vi.advanceTimersByTimeAsync(1);
+        await vi.waitFor(async () => expect(await status()).toBe("failed"));
+        return { alarm, before, after: await status() };
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+    expect({ alarm, before, after }).toEqual({ alarm: null, before: "running", after: "failed" });
     expect((await log.snapshot())?.failure).toEqual({ message: "The producer appended nothing for 50 ms", code: "timeout" });
     // Stored with its end (the closing error row), so a restart keeps it.
     await runInDurableObject(stubOf(id), (_, state) => state.abort("restart")).catch(() => {});
