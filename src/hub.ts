@@ -272,6 +272,16 @@ export class Hub implements LoopHost {
     return readers.waiting > 0 || (readers.attached > 0 && this.highWaterMark > 0);
   }
 
+  /** The source holds parsed events that a pull would get at once (they wait there, not queued for readers). */
+  get buffered(): boolean {
+    return this.#state === "running" && this.#loop.buffered;
+  }
+
+  /** LoopHost: a reader waits, or an await drives the source. */
+  demands(): boolean {
+    return this.#awaited || this.#readers.waiting > 0;
+  }
+
   #kick(): void {
     this.#limits?.wake(); // the stream may wait for its source again
     this.#loop.kick();

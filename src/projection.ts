@@ -65,7 +65,8 @@ class HubCursor implements DirectCursor {
   }
 
   get ready(): boolean {
-    return this.#cursor.queued || this.#cursor.state === "draining";
+    const cursor = this.#cursor;
+    return cursor.queued || cursor.state === "draining" || (cursor.state === "live" && this.#hub.buffered);
   }
 
   cancel(reason: unknown): void {

@@ -11,8 +11,8 @@ import { type Cursor, EVENTS, OUTPUT, REASONING, TEXT, TOOL_CALLS, USAGE } from 
 
 /** @internal */
 export class Readers {
-  /** Live cursors by kind. */
-  readonly #lists: Cursor[][] = [[], [], [], [], [], []];
+  /** Live cursors by kind; a kind nobody reads shares `NONE` (a stream in flight has one or two kinds read). */
+  readonly #lists: Cursor[][] = [NONE, NONE, NONE, NONE, NONE, NONE];
   /** Every live cursor, for the lag check. */
   #all: Cursor[] = [];
   /** How many events a raw-events reader may have queued before they merge (the read-ahead). */
@@ -55,7 +55,8 @@ export class Readers {
   add(c: Cursor, seq: number): void {
     c.state = "live";
     c.mark = seq;
-    this.#lists[c.kind]!.push(c);
+    const lists = this.#lists;
+    (lists[c.kind] === NONE ? (lists[c.kind] = []) : lists[c.kind]!).push(c);
     this.#all.push(c);
     this.attached++;
   }
@@ -135,7 +136,7 @@ export class Readers {
   /** The message ended: every live cursor drains (the output cursor gets the message first). */
   drainAll(output: (() => unknown) | undefined): Cursor[] {
     const all = this.#lists.flat();
-    for (const list of this.#lists) list.length = 0;
+    this.#lists.fill(NONE);
     for (const c of all) {
       c.drain();
       if (output !== undefined && c.kind === OUTPUT) c.items.push(output());
@@ -146,3 +147,6 @@ export class Readers {
     return all;
   }
 }
+
+/** The list of a kind no cursor reads: shared, never changed. */
+const NONE: Cursor[] = [];

@@ -16,6 +16,8 @@ export interface PullSource {
   cancel(reason: unknown): unknown;
   /** Always answers at once (a sync iterable). */
   sync?: boolean;
+  /** Has events it would answer at once (parsed, not yet read): read ahead of demand, they would only grow. */
+  readonly buffered?: boolean;
 }
 
 /** @internal Opens a source on first consumption; cancels it unopened otherwise. */
@@ -32,6 +34,8 @@ export interface LoopHost {
   readonly seq: number;
   /** Whether a reader or an await wants more now. */
   wantsMore(): boolean;
+  /** Whether a reader waits or an await drives the source (not mere read-ahead). */
+  demands(): boolean;
   accept(event: unknown): void;
   /** The source ended. */
   close(): void;
@@ -67,8 +71,13 @@ export class SourceLoop {
     this.#host = host;
   }
 
+  /** The source holds events it would answer at once, and no read is in flight. */
+  get buffered(): boolean {
+    return !this.#busy && this.#source?.buffered === true;
+  }
+
   get hasSource(): boolean {
-    return this.#opener !== undefined;
+    return this.#opener !== undefined || this.#source !== undefined;
   }
 
   setStart(start: () => unknown): void {
@@ -114,6 +123,7 @@ export class SourceLoop {
     if (this.#opener === undefined || this.#cancelled) return;
     try {
       this.#source = this.#opener.open();
+      this.#opener = undefined; // the source has what it needs: the opener's closures go
     } catch (error) {
       this.#host.fail(error); // a locked stream, an iterable whose iterator throws
     }
@@ -141,6 +151,8 @@ export class SourceLoop {
       const source = this.#source;
       if (source !== undefined) {
         while (host.running && host.wantsMore()) {
+          // Events the source holds parsed stay there until asked for: they are smaller than their events.
+          if (source.buffered === true && !host.demands()) break;
           let result = source.read();
           if (isThenable(result)) result = await result;
           if (!host.running) break;
@@ -190,7 +202,7 @@ export class SourceLoop {
    */
   finished(): void {
     const source = this.#source;
-    if (this.#opener !== undefined && (source === undefined || source.sync)) this.cancel("the message finished");
+    if ((source === undefined && this.#opener !== undefined) || source?.sync === true) this.cancel("the message finished");
     this.release();
     if (source !== undefined && !source.sync) void this.#drain(source);
   }

@@ -45,6 +45,16 @@ describe("a stream read from OpenAI bytes", () => {
     expect(fromBytes).toBe(fromEvents);
   });
 
+  it("goes out in about as many body chunks as network chunks came in, though parsed events wait in the adapter until asked for", async () => {
+    const bytes = bytesOf(sse);
+    const chunks: Bytes[] = [];
+    for (let at = 0; at < bytes.length; at += 16384) chunks.push(bytes.subarray(at, at + 16384));
+    const reader = toResponse(fromOpenAIChat(bodyOf(...chunks)), { format: "sse" }).body!.getReader();
+    let written = 0;
+    for (let r = await reader.read(); !r.done; r = await reader.read()) written++;
+    expect({ inputChunks: chunks.length, fewOutputChunks: written <= 2 * chunks.length + 2 }).toEqual({ inputChunks: 33, fewOutputChunks: true });
+  });
+
   it("counts a finish's text toward maxBytes as the decoder's events count it", async () => {
     // The deltas come to 3,000 bytes; the finish repeats them, so 4,000 is passed at the finish.
     const sse = chatSSE([], Array.from({ length: 300 }, () => "0123456789"));

@@ -244,7 +244,8 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 class ResponseSource implements PullSource {
   readonly #response: Response | undefined;
   readonly #body: ReadableStream<Uint8Array> | null;
-  readonly #converterFor: (contentType: string | null) => EventConverter;
+  /** Until the converter is made: then let go (it holds the adapter's closures). */
+  #converterFor: ((contentType: string | null) => EventConverter) | undefined;
   readonly #decoder = new TextDecoder("utf-8", { ignoreBOM: true });
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   #converter: EventConverter | undefined;
@@ -264,6 +265,10 @@ class ResponseSource implements PullSource {
     this.#response = response;
     this.#body = body;
     this.#converterFor = converterFor;
+  }
+
+  get buffered(): boolean {
+    return !this.#ready.empty;
   }
 
   read(): IteratorResult<ProtocolEvent> | Promise<IteratorResult<ProtocolEvent>> {
@@ -334,7 +339,9 @@ class ResponseSource implements PullSource {
     // One reader for the body, taken first, so cancel() reaches it even while an error body is read.
     if (body !== null) this.#reader = body.getReader();
     if (response !== undefined && !response.ok) throw new HTTPError(response, await readErrorBody(this.#reader));
-    return this.#converterFor(response !== undefined ? response.headers.get("content-type") : null);
+    const converterFor = this.#converterFor!;
+    this.#converterFor = undefined;
+    return converterFor(response !== undefined ? response.headers.get("content-type") : null);
   }
 
   /** Moves the converter's new events to the ready list. */

@@ -16,12 +16,17 @@ import type { ProtocolEvent } from "../protocol.ts";
 export class TextRun {
   readonly index: number;
   readonly type: "text" | "reasoning";
-  readonly pieces: string[];
+  pieces: string[];
 
   constructor(index: number, type: "text" | "reasoning", piece: string) {
     this.index = index;
     this.type = type;
     this.pieces = [piece];
+  }
+
+  /** No more pieces come: the array is cut to its length (a pushed-to array keeps room to grow). */
+  seal(): void {
+    this.pieces = this.pieces.slice();
   }
 
   event(i: number): ProtocolEvent {
@@ -44,8 +49,12 @@ export class QueueReader {
   /** Within a run at `#next`: the next piece. */
   #piece = 0;
 
-  /** Takes `items` (its own array from now on) as the queue, from its start. */
+  /** Takes `items` (its own array from now on, its runs complete) as the queue, from its start. */
   reset(items: Queued[]): void {
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (item instanceof TextRun) item.seal();
+    }
     this.#items = items;
     this.#next = 0;
     this.#piece = 0;
