@@ -272,9 +272,12 @@ export class Hub implements LoopHost {
     return readers.waiting > 0 || (readers.attached > 0 && this.highWaterMark > 0);
   }
 
-  /** The source holds parsed events that a pull would get at once (they wait there, not queued for readers). */
+  /**
+   * The source holds parsed events that a pull would get at once (they wait there, not queued for
+   * readers), and may be read now: not while another reader holds it back.
+   */
   get buffered(): boolean {
-    return this.#state === "running" && this.#loop.buffered;
+    return this.#state === "running" && this.#loop.buffered && this.wantsMore();
   }
 
   /** LoopHost: a reader waits, or an await drives the source. */

@@ -141,7 +141,62 @@ export class SourceLoop {
     if (this.#busy || this.#pumpIdle || !this.#host.running) return;
     if (this.#source === undefined && this.#pump === undefined) return;
     if (!this.#host.wantsMore()) return;
+    const source = this.#source;
+    if (source !== undefined && source.buffered === true && (!this.#host.demands() || this.#readBuffered(source))) return;
     void this.#run();
+  }
+
+  /**
+   * Reads a source's parsed events right here, without the async loop (a promise per kick), while
+   * a reader or an await asks for them. Returns false when the async loop must go on: the source
+   * has nothing parsed left and must be waited for.
+   */
+  #readBuffered(source: PullSource): boolean {
+    const host = this.#host;
+    this.#busy = true; // a kick from within a delivery (a runtime that pulls inside enqueue) reads nothing
+    try {
+      while (host.running && host.wantsMore() && source.buffered === true) {
+        if (!host.demands()) break;
+        const result = source.read();
+        if (isThenable(result)) {
+          this.#busy = false;
+          void this.#settle(result);
+          return true;
+        }
+        if (result.done) host.close();
+        else host.accept(result.value);
+        const turn = this.#turns.tick();
+        if (turn !== undefined) {
+          this.#busy = false;
+          void this.#settle(turn);
+          return true;
+        }
+      }
+    } catch (error) {
+      this.#busy = false;
+      host.fail(error);
+      return true;
+    }
+    this.#busy = false;
+    return !(host.running && host.wantsMore() && source.buffered !== true);
+  }
+
+  /** Waits for a read the source did not answer at once (or for the event loop's turn), then reads on. */
+  async #settle(pending: PromiseLike<IteratorResult<unknown> | void>): Promise<void> {
+    const host = this.#host;
+    this.#busy = true;
+    try {
+      const result = await pending;
+      if (result !== undefined && host.running) {
+        if (result.done) host.close();
+        else host.accept(result.value);
+      }
+    } catch (error) {
+      host.fail(error);
+    } finally {
+      this.#busy = false;
+    }
+    this.kick();
   }
 
   async #run(): Promise<void> {

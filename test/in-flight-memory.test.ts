@@ -55,6 +55,23 @@ describe("a stream read from OpenAI bytes", () => {
     expect({ inputChunks: chunks.length, fewOutputChunks: written <= 2 * chunks.length + 2 }).toEqual({ inputChunks: 33, fewOutputChunks: true });
   });
 
+  it("a body beside a reader that lags behind waits for that reader, then gets every event", async () => {
+    const bytes = bytesOf(sse);
+    const chunks: Bytes[] = [];
+    for (let at = 0; at < bytes.length; at += 16384) chunks.push(bytes.subarray(at, at + 16384));
+    const stream = fromOpenAIChat(bodyOf(...chunks));
+    const slow = stream.events.getReader();
+    await slow.read(); // then it stops reading for a while: the source may not run ahead of it
+    const body = toResponse(stream, { format: "sse" }).body!;
+    const written = new Response(body).text();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    let events = 1;
+    for (let r = await slow.read(); !r.done; r = await slow.read()) events++;
+    const text = await written;
+    const frames = text.split("\n\n").filter((frame) => frame !== "");
+    expect({ events, frames: frames.length }).toEqual({ events: 3306, frames: 3306 });
+  });
+
   it("counts a finish's text toward maxBytes as the decoder's events count it", async () => {
     // The deltas come to 3,000 bytes; the finish repeats them, so 4,000 is passed at the finish.
     const sse = chatSSE([], Array.from({ length: 300 }, () => "0123456789"));

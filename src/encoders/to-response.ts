@@ -416,7 +416,12 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array>, CursorSink {
     for (;;) {
       if (this.#done) return;
       this.#pulling = true;
-      while (this.#ending === undefined && this.#refused === undefined && this.#size < CHUNK_CHARS && cursor.ready) cursor.pull();
+      while (this.#ending === undefined && this.#refused === undefined && this.#size < CHUNK_CHARS && cursor.ready) {
+        const before = this.#delivered;
+        cursor.pull();
+        // A pull that gave nothing (the source's next events are for other readers) ends the gathering.
+        if (this.#delivered === before) break;
+      }
       this.#pulling = false;
       if (this.#holding()) {
         this.#scheduled = true;
