@@ -44,11 +44,12 @@ class SqlStandIn {
       this.rows.set(b[0] as number, Object.fromEntries(names.map((name, i) => [name, b[i]!])));
       return result([], 1);
     }
-    if (q.startsWith("SELECT * FROM log ORDER BY n DESC LIMIT 1")) {
+    if (q.startsWith("SELECT * FROM log WHERE n > (SELECT coalesce(max(n), 0) FROM log WHERE more = 0")) {
+      // The last pack's SQL rows (the bench's packs are one SQL row each).
       const last = [...this.rows.values()].at(-1);
       return result(last === undefined ? [] : [{ ...last }]);
     }
-    if (q.startsWith("SELECT first_seq, rows FROM log WHERE last_seq >")) {
+    if (q.startsWith("SELECT n, first_seq, rows, more FROM log WHERE last_seq >")) {
       const after = b[0] as number;
       return result([...this.rows.values()].filter((r) => (r["last_seq"] as number) > after).slice(0, 4));
     }
@@ -146,7 +147,7 @@ async function storageRows(): Promise<DurableRow[]> {
 
 async function viewersHeap(): Promise<DurableRow[]> {
   const sql = new SqlStandIn();
-  const storage: SqlLogStorage = { sql, setAlarm: async () => {}, deleteAll: async () => {} };
+  const storage: SqlLogStorage = { sql, transactionSync: (closure) => closure(), setAlarm: async () => {}, deleteAll: async () => {} };
   const log = new SqlLog(storage);
   const events = answer();
   // The answer up to its middle is stored; the producer then waits, and so do the viewers.

@@ -13,6 +13,7 @@ declare module "cloudflare:workers" {
   /** A SQLite-backed Durable Object's storage, the part of it the log uses. */
   interface DurableObjectStorage {
     readonly sql: { exec(query: string, ...bindings: (ArrayBuffer | string | number | null)[]): SqlCursor };
+    transactionSync<T>(closure: () => T): T;
     setAlarm(scheduledTime: number | Date): Promise<void>;
     deleteAlarm(): Promise<void>;
     deleteAll(): Promise<void>;

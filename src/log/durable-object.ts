@@ -99,7 +99,8 @@ async function reply(body: () => string | undefined | void | Promise<string | un
 /**
  * The Durable Object behind `DurableStreamLog`: one generation's rows in SQLite (one SQL row per
  * run of the rows the producer appends: written at 64 KiB, or 2.5 s after the first for the first
- * run and 5 s for the others, and with the end, in the row that stores the end; so a restart
+ * run and 5 s for the others, and with the end, in the row that stores the end; a run or an end
+ * over SQLite's 2 MB a row, such as a generated image, takes several rows, written together; so a restart
  * mid-generation loses at most those last 5 s, or the whole generation if nothing of it was written
  * yet), its status and final or partial message, the last rows in memory for live viewers, and an alarm that deletes it all `retentionMs` after the end and
  * finishes a generation whose producer vanished. Its `fetch` answers viewers: the SSE of the

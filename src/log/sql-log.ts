@@ -6,7 +6,9 @@
  * end: final or partial message, failure). An append reaches the in-memory tail, and live readers,
  * at once; the rows pending after the last pack are written as one SQL row when they reach
  * `PACK_CHARS`, or `FIRST_PACK_MS` (the first pack) / `PACK_MS` (the others) after the first of
- * them, and with the end, which is that same one INSERT (so a stored end never lacks its rows). A
+ * them, and with the end, which is that same write (so a stored end never lacks its rows). A pack
+ * whose text could exceed SQLite's 2 MB a row (a generated image) is cut over several SQL rows,
+ * written in one transaction, and joined on read. A
  * restart of the object loses at most the rows still pending (the last `PACK_MS`), and a
  * generation nothing of which was written yet is lost whole (it had nothing to resume): the table
  * is created and the producer's alarm set with the first write, not at `open`. Until then a timer
@@ -28,6 +30,8 @@ type SqlValue = ArrayBuffer | string | number | null;
 /** @internal What the log needs of `ctx.storage`. */
 export interface SqlLogStorage {
   readonly sql: { exec(query: string, ...bindings: SqlValue[]): { toArray(): Record<string, SqlValue>[]; readonly rowsWritten: number } };
+  /** Runs `closure` as one transaction: all its writes, or none if it throws. */
+  transactionSync<T>(closure: () => T): T;
   setAlarm(scheduledTime: number): Promise<void>;
   deleteAll(): Promise<void>;
 }
@@ -91,16 +95,86 @@ const FIRST_PACK_MS = 2_500;
 const PACK_MS = 5_000;
 
 /**
- * The one table (creating it writes 2 rows of SQLite's schema). `n` numbers the packs; a pack
+ * The one table (creating it writes 2 rows of SQLite's schema). `n` numbers the SQL rows; a pack
  * written for a Stop or an end with no row pending has no rows (`first_seq` = `last_seq` + 1).
+ * A pack is one SQL row unless its text (rows, message, failure, stop reason) could exceed what
+ * SQLite stores in one (2 MB in workerd: a generated image's base64): then its text is cut over
+ * consecutive SQL rows (`PIECE_BYTES` of UTF-8 each at most), each carrying the same state, `more`
+ * saying how many SQL rows of the pack follow it (0 on its last); a column's text is the join of
+ * its pieces (NULL where a piece holds none of it, NULL in every piece for no value).
  */
 const SCHEMA = `CREATE TABLE IF NOT EXISTS log (n INTEGER PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
-  at INTEGER NOT NULL, rows TEXT NOT NULL, started_at INTEGER NOT NULL, retention_ms INTEGER NOT NULL,
+  at INTEGER NOT NULL, rows TEXT, started_at INTEGER NOT NULL, retention_ms INTEGER NOT NULL,
   producer_timeout_ms INTEGER NOT NULL, local INTEGER NOT NULL, status TEXT NOT NULL, ended_at INTEGER,
-  message TEXT, failure TEXT, stop_reason TEXT)`;
+  message TEXT, failure TEXT, stop_reason TEXT, more INTEGER NOT NULL DEFAULT 0)`;
 
 const INSERT = `INSERT INTO log (n, first_seq, last_seq, at, rows, started_at, retention_ms, producer_timeout_ms, local,
-  status, ended_at, message, failure, stop_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  status, ended_at, message, failure, stop_reason, more) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** The last pack's SQL rows (those after the SQL row that ends the pack before it), in order. */
+const LAST_PACK = `SELECT * FROM log WHERE n > (SELECT coalesce(max(n), 0) FROM log WHERE more = 0 AND n < (SELECT max(n) FROM log)) ORDER BY n`;
+
+/**
+ * The most UTF-8 bytes of text a SQL row holds (SQLite in workerd refuses a value, and a row,
+ * over 2 MB; the row's other columns take a few dozen bytes).
+ */
+const PIECE_BYTES = 1_900_000;
+
+/**
+ * @internal `values` (a pack's text columns) cut into pieces of at most `budget` (≥ 4) UTF-8
+ * bytes in all, in order, never inside a surrogate pair: one piece, a copy of `values`, when it
+ * cannot exceed that (3 bytes a UTF-16 code unit at most). A value absent from a piece is null
+ * there; each value's pieces join back to it (an empty string is a piece of its own).
+ *
+ * @example
+ * ```ts
+ * cutText(["[[1]]", null], 4); // [["[[1]", null], ["]", null]]
+ * ```
+ *
+ * Cancellation and errors: none; synchronous, and throws nothing for strings.
+ */
+export function cutText(values: readonly (string | null)[], budget: number = PIECE_BYTES): (string | null)[][] {
+  let units = 0;
+  for (const value of values) units += value?.length ?? 0;
+  if (units * 3 <= budget) return [[...values]];
+  const encoder = new TextEncoder();
+  const buffer = new Uint8Array(budget);
+  const pieces: (string | null)[][] = [];
+  let piece: (string | null)[] = values.map(() => null);
+  let room = budget;
+  for (let column = 0; column < values.length; column++) {
+    const value = values[column];
+    if (value === null || value === undefined) continue;
+    let at = 0;
+    do {
+      if (room === 0) {
+        pieces.push(piece);
+        piece = values.map(() => null);
+        room = budget;
+      }
+      // At most `room` code units fit. Its last is written only if every one before took one byte:
+      // a high surrogate there (3 bytes, alone) is not, so no pair is cut.
+      const slice = value.slice(at, at + room);
+      const { read, written } = encoder.encodeInto(slice, buffer.subarray(0, room));
+      piece[column] = (piece[column] ?? "") + (read === slice.length ? slice : slice.slice(0, read));
+      at += read;
+      // Unless the value is done, what room is left is less than its next character: the rest goes to the next piece.
+      room = at < value.length ? 0 : room - written;
+    } while (at < value.length);
+  }
+  pieces.push(piece);
+  return pieces;
+}
+
+/** A text column's value over a pack's SQL rows: the join of its pieces; undefined if none holds any. */
+function joined(rows: readonly Record<string, SqlValue>[], column: string): string | undefined {
+  let text: string | undefined;
+  for (const row of rows) {
+    const piece = row[column];
+    if (typeof piece === "string") text = (text ?? "") + piece;
+  }
+  return text;
+}
 
 /** @internal The reason `stopped()` gives for a `stop()` called without one. */
 export const STOP_REASON = "Stopped";
@@ -131,7 +205,7 @@ export class SqlLog implements StreamLog {
   #alarmsSet = 0;
   /** The last row written to SQL; the rows after it are pending (and in the tail). */
   #written = 0;
-  /** The packs written (the last one's `n`); 0 while nothing of the generation is in SQL. */
+  /** The SQL rows of packs written (the last one's `n`); 0 while nothing of the generation is in SQL. */
   #packs = 0;
   #pending: Entry[] = [];
   #pendingChars = 0;
@@ -153,16 +227,18 @@ export class SqlLog implements StreamLog {
     const sql = this.#storage.sql;
     const tables = sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'log'").toArray();
     if (tables.length === 0) return;
-    const row = sql.exec("SELECT * FROM log ORDER BY n DESC LIMIT 1").toArray()[0];
+    const pack = sql.exec(LAST_PACK).toArray();
+    const row = pack[pack.length - 1];
     if (row === undefined) return;
+    const failure = joined(pack, "failure");
     this.#meta = {
       status: row["status"] as LogStatus,
       startedAt: row["started_at"] as number,
       endedAt: (row["ended_at"] as number | null) ?? undefined,
-      messageJson: (row["message"] as string | null) ?? undefined,
+      messageJson: joined(pack, "message"),
       message: undefined,
-      failure: row["failure"] === null ? undefined : (JSON.parse(row["failure"] as string) as LogFailure),
-      stopReason: (row["stop_reason"] as string | null) ?? undefined,
+      failure: failure === undefined ? undefined : (JSON.parse(failure) as LogFailure),
+      stopReason: joined(pack, "stop_reason"),
       timers: { retentionMs: row["retention_ms"] as number, producerTimeoutMs: row["producer_timeout_ms"] as number },
       local: row["local"] === 1,
     };
@@ -269,11 +345,6 @@ export class SqlLog implements StreamLog {
     this.#insert(seq, json, { seq, events: events as ProtocolEvent[] }, now);
   }
 
-  /** Runs a statement that writes, and counts the rows it wrote. */
-  #write(query: string, ...bindings: SqlValue[]): void {
-    this.#rowsWritten += this.#storage.sql.exec(query, ...bindings).rowsWritten;
-  }
-
   #running(what: string): Meta {
     const meta = this.#meta;
     if (meta === undefined) throw notFound();
@@ -299,7 +370,7 @@ export class SqlLog implements StreamLog {
       try {
         this.#pack();
       } catch (error) {
-        // Refused whole (SQLite refuses a value over 2 MB): the log stays as it was, so that its
+        // Refused (a storage error; the pack's writes are taken back): the log stays as it was, so that its
         // readers find every row it counts, and the end (or the alarm's) can still be stored.
         this.#pending.pop();
         this.#pendingChars -= json.length;
@@ -324,8 +395,9 @@ export class SqlLog implements StreamLog {
 
   /**
    * Writes the pending rows (their event arrays as one JSON array; none, for a Stop or an end with
-   * nothing pending) as one SQL row carrying `head`: one INSERT, so an end is never stored without
-   * its rows. The generation's first write creates the table and, for a running generation the
+   * nothing pending) as one pack carrying `head`: one SQL row, or several for text over
+   * `PIECE_BYTES`, in one transaction, so an end is never stored without its rows (nor a part of
+   * a pack). The generation's first write creates the table and, for a running generation the
    * object does not keep the alarm of, sets the alarm that finishes it if its producer vanishes
    * (in the same turn as the INSERT, so workerd commits them together).
    */
@@ -333,25 +405,40 @@ export class SqlLog implements StreamLog {
     const meta = this.#meta!;
     const pending = this.#pending;
     const first = this.#packs === 0;
-    if (first) this.#write(SCHEMA);
-    this.#write(
-      INSERT,
-      this.#packs + 1,
-      this.#written + 1,
-      this.#seq,
-      this.#lastAppendAt,
+    const pieces = cutText([
       `[${pending.map((entry) => entry.json).join(",")}]`,
-      meta.startedAt,
-      meta.timers.retentionMs,
-      meta.timers.producerTimeoutMs,
-      meta.local ? 1 : 0,
-      head.status,
-      head.endedAt ?? null,
       head.messageJson ?? null,
       head.failure === undefined ? null : JSON.stringify(head.failure),
       head.stopReason ?? null,
-    );
-    this.#packs++;
+    ]);
+    const n = this.#packs;
+    const sql = this.#storage.sql;
+    this.#rowsWritten += this.#storage.transactionSync(() => {
+      let written = first ? sql.exec(SCHEMA).rowsWritten : 0;
+      for (let i = 0; i < pieces.length; i++) {
+        const [rows, message, failure, stopReason] = pieces[i]!;
+        written += sql.exec(
+          INSERT,
+          n + i + 1,
+          this.#written + 1,
+          this.#seq,
+          this.#lastAppendAt,
+          rows ?? null,
+          meta.startedAt,
+          meta.timers.retentionMs,
+          meta.timers.producerTimeoutMs,
+          meta.local ? 1 : 0,
+          head.status,
+          head.endedAt ?? null,
+          message ?? null,
+          failure ?? null,
+          stopReason ?? null,
+          pieces.length - 1 - i,
+        ).rowsWritten;
+      }
+      return written;
+    });
+    this.#packs = n + pieces.length;
     this.#written = this.#seq;
     this.#dropPending();
     if (!first) return;
@@ -392,7 +479,7 @@ export class SqlLog implements StreamLog {
 
   async #end(status: LogStatus, failure: LogFailure | undefined, message: string | undefined, now: number): Promise<void> {
     const meta = this.#running(status === "finished" ? "close" : "fail");
-    // The rows pending and the end, in one SQL row.
+    // The rows pending and the end, in one pack.
     this.#store({ status, endedAt: now, messageJson: message, failure, stopReason: meta.stopReason });
     meta.status = status;
     meta.endedAt = now;
@@ -542,14 +629,26 @@ export class SqlLog implements StreamLog {
       return this.#tail.slice(start, start + count);
     }
     // Rows before the tail are all written (the tail keeps the pending ones): unpack their packs.
+    const sql = this.#storage.sql;
     const entries: Entry[] = [];
     let from = after;
     while (entries.length < count) {
-      const packs = this.#storage.sql.exec("SELECT first_seq, rows FROM log WHERE last_seq > ? ORDER BY n LIMIT 4", from).toArray();
-      if (packs.length === 0) break;
+      // The first SQL row whose pack ends after `from` is that pack's first: all of a pack's share its last_seq.
+      const found = sql.exec("SELECT n, first_seq, rows, more FROM log WHERE last_seq > ? ORDER BY n LIMIT 4", from).toArray();
+      if (found.length === 0) break;
+      const packs: { firstSeq: number; rows: string }[] = [];
+      for (let i = 0; i < found.length; ) {
+        const head = found[i]!;
+        const end = i + 1 + (head["more"] as number);
+        let pieces = found.slice(i, end);
+        // The rest of a pack cut over more SQL rows than were read.
+        if (end > found.length) pieces = [...pieces, ...sql.exec("SELECT rows FROM log WHERE n > ? AND n < ? ORDER BY n", found[found.length - 1]!["n"] as number, (head["n"] as number) + end - i).toArray()];
+        packs.push({ firstSeq: head["first_seq"] as number, rows: joined(pieces, "rows") ?? "[]" });
+        i = end;
+      }
       for (const pack of packs) {
-        const rows = JSON.parse(pack["rows"] as string) as ProtocolEvent[][];
-        const firstSeq = pack["first_seq"] as number;
+        const rows = JSON.parse(pack.rows) as ProtocolEvent[][];
+        const firstSeq = pack.firstSeq;
         for (let i = 0; i < rows.length && entries.length < count; i++) {
           const seq = firstSeq + i;
           if (seq <= from) continue;

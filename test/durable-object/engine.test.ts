@@ -3,11 +3,12 @@
 // another stub, viewers through the object (many, resumed, leaving), and an object that restarts
 // mid-generation.
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { DurableStreamLog, type LogRow, type StreamLogObject, type StreamLogObjectStub } from "../../src/cloudflare.ts";
-import { ChatModelStream, fromResponse, type AIMessage, type ProtocolEvent } from "../../src/index.ts";
+import { ChatModelStream, fromResponse, type AIMessage, type ContentBlock, type ProtocolEvent } from "../../src/index.ts";
 import { persist } from "../../src/log/persist.ts";
-import { DEFAULT_TIMERS, SqlLog, type SqlLogStorage } from "../../src/log/sql-log.ts";
+import { cutText, DEFAULT_TIMERS, SqlLog, type SqlLogStorage } from "../../src/log/sql-log.ts";
 import type { Stub } from "./stub.ts";
 
 let n = 0;
@@ -60,10 +61,18 @@ async function rowCount(id: string): Promise<number> {
   return (await sql(id, "SELECT count(*) AS n FROM log"))[0]!["n"] as number;
 }
 
-/** The stored log rows' events, unpacked from the SQL rows. */
+/** The stored log rows' events, unpacked from the SQL rows (a pack's text joined over its SQL rows). */
 async function storedEvents(id: string): Promise<ProtocolEvent[]> {
-  const packs = await sql(id, "SELECT rows FROM log ORDER BY n");
-  return packs.flatMap((p) => (JSON.parse(p["rows"] as string) as ProtocolEvent[][]).flat());
+  const events: ProtocolEvent[] = [];
+  let rows = "";
+  for (const piece of await sql(id, "SELECT rows, more FROM log ORDER BY n")) {
+    rows += (piece["rows"] as string | null) ?? "";
+    if (piece["more"] === 0) {
+      events.push(...(JSON.parse(rows) as ProtocolEvent[][]).flat());
+      rows = "";
+    }
+  }
+  return events;
 }
 
 async function textOf(response: Response): Promise<string> {
@@ -413,20 +422,71 @@ const FINAL: AIMessage = { type: "ai", content: "Hello", tool_calls: [], invalid
 /** The object's storage as `SqlLog` takes it (the tests' types of workerd's are partial). */
 const storageOf = (state: { storage: unknown }): SqlLogStorage => state.storage as SqlLogStorage;
 
+/** `storage`, whose SQL refuses (as SQLite refuses a value over its limit) the INSERTs `refuse` picks while it is set. */
+function refusing(storage: SqlLogStorage): { storage: SqlLogStorage; refuse: ((bindings: unknown[]) => boolean) | undefined } {
+  const wrapper = {
+    refuse: undefined as ((bindings: unknown[]) => boolean) | undefined,
+    storage: {
+      sql: {
+        exec: (query: string, ...bindings: (ArrayBuffer | string | number | null)[]) => {
+          if (query.startsWith("INSERT") && wrapper.refuse?.(bindings) === true) throw new Error("string or blob too big: SQLITE_TOOBIG");
+          return storage.sql.exec(query, ...bindings);
+        },
+      },
+      transactionSync: <T>(closure: () => T): T => storage.transactionSync(closure),
+      setAlarm: (at: number) => storage.setAlarm(at),
+      deleteAll: () => storage.deleteAll(),
+    },
+  };
+  return wrapper;
+}
+
+/** Text of about `bytes` bytes of UTF-8 mixing 1-, 2-, 3- and 4-byte characters (a surrogate pair), so that a cut may fall anywhere. */
+const mixedText = (bytes: number): string => "aé€😀".repeat(Math.ceil(bytes / 10));
+
+const utf8Bytes = (text: string): number => new TextEncoder().encode(text).length;
+
 describe("StreamLogObject and SQLite's 2 MB limit on a value", () => {
+  it("cuts a pack's text into pieces within the budget, never inside a surrogate pair, that join back to it (fast-check, seed 13)", () => {
+    const encoder = new TextEncoder();
+    const text = fc.array(fc.constantFrom("a", "é", "€", "😀", "\u{10ffff}", '"', "x".repeat(9)), { maxLength: 40 }).map((pieces) => pieces.join(""));
+    const values = fc.array(fc.option(text, { nil: null }), { minLength: 4, maxLength: 4 });
+    fc.assert(
+      fc.property(values, fc.integer({ min: 4, max: 64 }), (list, budget) => {
+        const pieces = cutText(list, budget);
+        const bytes = pieces.map((piece) => piece.reduce((sum, value) => sum + (value === null ? 0 : encoder.encode(value).length), 0));
+        // A lone surrogate at a piece's edge would be stored as U+FFFD.
+        const split = pieces.some((piece) => piece.some((value) => value !== null && (/^[\udc00-\udfff]/.test(value) || /[\ud800-\udbff]$/.test(value))));
+        const back = list.map((_, column) => {
+          const parts = pieces.map((piece) => piece[column]).filter((value) => value !== null);
+          return parts.length === 0 ? null : parts.join("");
+        });
+        expect({ within: bytes.every((b) => b <= budget), split, back }).toEqual({ within: true, split: false, back: list });
+      }),
+      { seed: 13, numRuns: 500 },
+    );
+    // Within the budget at 3 bytes a code unit: one piece, no encoding.
+    expect(cutText(["[[1]]", null], 15)).toEqual([["[[1]]", null]]);
+    expect(cutText(["[[1]]", null], 4)).toEqual([["[[1]", null], ["]", null]]);
+  });
+
   // SqlLog itself, inside the object (no RPC between): what its storage refuses is a rejection here,
   // not an RPC error that workerd also reports as uncaught.
-  it("refuses a row SQLite cannot store (over 2 MB) whole: the log stays as it was, so the generation still ends and its end is stored", async () => {
-    const id = freshId("too-big-row");
+  it("an append whose pack its storage refuses leaves the log as it was, so the generation still ends and its end is stored", async () => {
+    const id = freshId("refused-row");
     const seen = await runInDurableObject(stubOf(id), async (_, state) => {
-      const log = new SqlLog(storageOf(state));
+      const sql = refusing(storageOf(state));
+      const log = new SqlLog(sql.storage);
       // local: the object keeps the alarm (no timer of the log's own runs on after the test).
       await log.openWith(DEFAULT_TIMERS, Date.now(), true);
       await log.append({ seq: 1, events: [...START, delta("Hello")] });
-      const refused = await log.append({ seq: 2, events: [imageStart(3 << 20)] }).then(
+      sql.refuse = () => true;
+      // 64 KiB: packed (with row 1) at once, which the storage refuses.
+      const refused = await log.append({ seq: 2, events: [delta("x".repeat(64 * 1024))] }).then(
         () => "appended",
         (error: unknown) => String(error),
       );
+      sql.refuse = undefined;
       const seq = log.snapshotNow()!.seq;
       const rows: number[] = [];
       for await (const row of log.read(0)) rows.push(row.seq);
@@ -438,19 +498,91 @@ describe("StreamLogObject and SQLite's 2 MB limit on a value", () => {
     expect(seen).toEqual({ refused: true, seq: 1, rows: [1], stored: { status: "failed", seq: 1 } });
   });
 
-  // KNOWN BUG, left open (review of c495630, see the report): a row or an end (final message and the
-  // rows pending, one INSERT) over SQLite's 2 MB per value cannot be stored, so an answer holding a
-  // generated image of a few MB cannot be persisted on this engine. Storing it needs a value split
-  // over several SQL rows (a storage-format change). Remove `.fails` once it is stored.
-  it.fails("KNOWN BUG: stores a generation whose answer holds a 3 MB generated image (SQLite refuses a value over 2 MB)", async () => {
-    const id = freshId("too-big-answer");
-    await runInDurableObject(stubOf(id), async (_, state) => {
-      const log = new SqlLog(storageOf(state));
+  it("stores a pack cut over several SQL rows whole or not at all: its last SQL row refused, none of them is stored", async () => {
+    const id = freshId("refused-piece");
+    const seen = await runInDurableObject(stubOf(id), async (_, state) => {
+      const sql = refusing(storageOf(state));
+      const log = new SqlLog(sql.storage);
       await log.openWith(DEFAULT_TIMERS, Date.now(), true);
-      await log.append({ seq: 1, events: [...START, delta("Hello"), imageStart(3 << 20), { event: "message-finish" }] });
+      await log.append({ seq: 1, events: [...START, delta("Hello")] });
+      // A pack's last SQL row has more = 0 (the last binding); its first ones are written before it.
+      let inserts = 0;
+      sql.refuse = (bindings) => (inserts++, bindings[bindings.length - 1] === 0);
+      const big = delta("x".repeat(5_000_000));
+      const refused = await log.append({ seq: 2, events: [big] }).then(
+        () => "appended",
+        (error: unknown) => String(error),
+      );
+      sql.refuse = undefined;
+      const tables = state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'log'").toArray().length;
+      await log.append({ seq: 2, events: [big] });
+      const rows = state.storage.sql.exec("SELECT count(*) AS n FROM log").toArray()[0]!["n"];
       await log.close(FINAL);
-      expect(new SqlLog(storageOf(state)).snapshotNow()).toMatchObject({ status: "finished", seq: 1 });
+      return { refused: refused.includes("SQLITE_TOOBIG"), inserts, tables, rows, seq: new SqlLog(storageOf(state)).snapshotNow()?.seq };
     });
+    // 5 MB in 3 SQL rows; the refused one was the third: the transaction took back the 2 before it and the table.
+    expect(seen).toEqual({ refused: true, inserts: 3, tables: 0, rows: 3, seq: 2 });
+  });
+
+  it("stores a generation whose answer holds two 1.5 MB generated images: each row, and the final message (3 MB) with the rows pending, read back whole after a restart", async () => {
+    const id = freshId("big-answer");
+    const first = imageStart(1_500_000);
+    const second = { ...imageStart(1_500_000), index: 2 } as ProtocolEvent;
+    const blocks = [first, second].map((event) => (event as { content: ContentBlock }).content);
+    const final: AIMessage = { ...FINAL, content: [{ type: "text", text: "Hello" }, ...blocks] };
+    const rows: LogRow[] = [
+      { seq: 1, events: [...START, delta("Hello")] },
+      { seq: 2, events: [first] },
+      { seq: 3, events: [second] },
+      { seq: 4, events: [{ event: "message-finish", reason: "stop" }] },
+    ];
+    const log = new DurableStreamLog(stubOf(id));
+    await log.open();
+    for (const row of rows) await log.append(row);
+    await log.close(final);
+    // Rows 1-2 and 3 packed at once (each over 64 KiB, one SQL row each); the end (row 4 and the 3 MB message) in 2.
+    const pieces = await sql(id, "SELECT n, first_seq, last_seq, more, status FROM log ORDER BY n");
+    expect(pieces).toEqual([
+      { n: 1, first_seq: 1, last_seq: 2, more: 0, status: "running" },
+      { n: 2, first_seq: 3, last_seq: 3, more: 0, status: "running" },
+      { n: 3, first_seq: 4, last_seq: 4, more: 1, status: "finished" },
+      { n: 4, first_seq: 4, last_seq: 4, more: 0, status: "finished" },
+    ]);
+    const read = async (): Promise<{ snapshot: unknown; rows: LogRow[] }> => {
+      const reader = new DurableStreamLog(stubOf(id));
+      const back: LogRow[] = [];
+      for await (const row of reader.read(0)) back.push(row);
+      return { snapshot: await reader.snapshot(), rows: back };
+    };
+    const expected = { snapshot: expect.objectContaining({ status: "finished", seq: 4, message: final }), rows };
+    expect(await read()).toEqual(expected);
+    await runInDurableObject(stubOf(id), (_, state) => state.abort("restart")).catch(() => {});
+    expect(await read()).toEqual(expected);
+  });
+
+  it("stores a single 5 MB row (text of 1- to 4-byte characters) over several SQL rows: a viewer reads it back whole, before and after a restart", async () => {
+    const id = freshId("big-row");
+    const text = mixedText(5_000_000);
+    const log = new DurableStreamLog(stubOf(id));
+    await log.open();
+    await log.append({ seq: 1, events: [...START, delta(text)] });
+    // Packed at once (over 64 KiB): 5 MB of UTF-8 in 3 SQL rows, each within SQLite's 2 MB.
+    const pieces = await sql(id, "SELECT more, length(CAST(rows AS BLOB)) AS bytes FROM log ORDER BY n");
+    expect({ more: pieces.map((p) => p["more"]), each: pieces.every((p) => (p["bytes"] as number) <= 2_000_000), total: pieces.reduce((sum, p) => sum + (p["bytes"] as number), 0) }).toEqual({
+      more: [2, 1, 0],
+      each: true,
+      total: utf8Bytes(JSON.stringify([[...START, delta(text)]])),
+    });
+    // A live viewer reads it (from memory), and waits for the end.
+    const live = SELF.fetch(`http://viewer/${id}`).then(textOf);
+    await expect.poll(async () => (await stubOf(id).stats()).waitingReads, { timeout: 5_000 }).toBe(1);
+    await log.append({ seq: 2, events: [{ event: "content-block-finish", index: 0, content: { type: "text", text } }, { event: "message-finish", reason: "stop" }] });
+    await log.close({ ...FINAL, content: text });
+    expect(await live).toBe(text);
+    expect(await textOf(await SELF.fetch(`http://viewer/${id}`))).toBe(text);
+    await runInDurableObject(stubOf(id), (_, state) => state.abort("restart")).catch(() => {});
+    expect(await textOf(await SELF.fetch(`http://viewer/${id}`))).toBe(text);
+    expect(await new DurableStreamLog(stubOf(id)).snapshot()).toMatchObject({ status: "finished", seq: 2, message: { content: text } });
   });
 });
 
