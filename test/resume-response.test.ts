@@ -102,13 +102,18 @@ describe("resumeResponse: replay", () => {
     expect(await response.json()).toMatchObject({ error: { code: "not_found" } });
   });
 
-  it("a malformed offset, or one past the last row, is a 400", async () => {
+  it("a malformed offset, or one past the last row of a running generation, is a 400", async () => {
     const log = await finishedLog();
-    for (const offset of ["abc", "1.x", "-1", "1.2.3", "99"]) {
+    for (const offset of ["abc", "1.x", "-1", "1.2.3"]) {
       const response = await resumeResponse(log, request({ offset }));
       expect(response.status, offset).toBe(400);
       expect(await response.json()).toMatchObject({ error: { code: "bad_input" } });
     }
+    const running = store.log(`r${++n}`);
+    await running.open();
+    await running.append({ seq: 1, events: message.slice(0, 3) });
+    const response = await resumeResponse(running, request({ offset: "2" }));
+    expect([response.status, await response.json()]).toEqual([400, { error: { message: "offset 2 is past the last row (1)", code: "bad_input" } }]);
   });
 
   it("a log that ended without a terminal event gets a closing error from its stored failure", async () => {
@@ -127,6 +132,79 @@ describe("resumeResponse: replay", () => {
     await log.fail("failed", { message: "the producer vanished" }, undefined);
     const got = messages(await (await resumeResponse(log, request({ offset: "1" }))).text());
     expect(got).toEqual([{ id: "1.3", event: "error", data: { event: "error", message: "the producer vanished" } }]);
+  });
+});
+
+// Rows a viewer had can be missing from the log: a Durable Object that restarts loses the rows it
+// had not written yet (its last 5 s), and its producer then ends the generation (its next append is
+// refused) or the alarm does. A viewer that reconnects from such a row gets the stored end.
+describe("resumeResponse: an offset past what an ended generation stored", () => {
+  const finish = message.at(-1)!;
+
+  it("a finished generation: its stored end (the terminal event of its last row) under an id past the offset", async () => {
+    const log = await finishedLog();
+    const got = async (offset: string): Promise<{ id: string; data: Event }[]> => messages(await (await resumeResponse(log, request({ offset }))).text()).map(({ id, data }) => ({ id, data }));
+    expect({ bare: await got("99"), event: await got("99.2"), inRow: await got("8.5"), had: await got("8.0") }).toEqual({
+      bare: [{ id: "100.0", data: finish }],
+      event: [{ id: "99.3", data: finish }],
+      // Row 8 stored has one event: an id naming its sixth was of a row that was lost.
+      inRow: [{ id: "8.6", data: finish }],
+      // A viewer that had the end gets nothing more.
+      had: [],
+    });
+  });
+
+  it("a failed generation whose rows have no terminal event: the closing error from its stored failure, under an id past the offset", async () => {
+    const log = store.log(`r${++n}`);
+    await log.open();
+    await log.append({ seq: 1, events: message.slice(0, 3) });
+    await log.fail("failed", { message: "row 3 must be 2", code: "bad_option" }, undefined);
+    for (const [offset, id] of [["4.1", "4.2"], ["1.7", "1.8"], ["2", "3.0"]] as const) {
+      const got = messages(await (await resumeResponse(log, request({ lastEventId: offset }))).text());
+      expect(got, offset).toEqual([{ id, event: "error", data: { event: "error", message: "row 3 must be 2", code: "bad_option" } }]);
+    }
+  });
+
+  it("fromResponse whose reconnect names a row the log lost ends with the stored failure instead of a 400", async () => {
+    // The viewer's first connection read rows 1-3; the log kept row 1 (2-3 were lost) and failed.
+    const before = store.log(`r${++n}`);
+    await before.open();
+    for (let seq = 1; seq <= 3; seq++) await before.append({ seq, events: message.slice(seq === 1 ? 0 : seq, seq === 1 ? 2 : seq + 1) });
+    const after = store.log(`r${++n}`);
+    await after.open();
+    await after.append({ seq: 1, events: message.slice(0, 2) });
+    await after.fail("failed", { message: "The object restarted: rows were lost", code: "timeout" }, undefined);
+    const asked: string[] = [];
+    const first = await resumeResponse(before, request());
+    const reader = first.body!.getReader();
+    // The first connection drops once it sent rows 1-3 (row 4 never comes).
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const { value } = await reader.read();
+        controller.enqueue(value!);
+        if (new TextDecoder().decode(value).includes("id: 3.0")) {
+          void reader.cancel();
+          controller.error(new TypeError("network error"));
+        }
+      },
+    });
+    const stream = fromResponse(new Response(body, { headers: first.headers }), {
+      reconnect: {
+        delayMs: 0,
+        fetch: (id) => {
+          asked.push(id);
+          return resumeResponse(after, request({ lastEventId: id }));
+        },
+      },
+    });
+    const error = await stream.text.then(
+      () => undefined,
+      (e: unknown) => e as { message: string; code?: string },
+    );
+    expect({ asked, error: { message: error?.message, code: error?.code } }).toEqual({
+      asked: ["3.0"],
+      error: { message: "The object restarted: rows were lost", code: "timeout" },
+    });
   });
 });
 

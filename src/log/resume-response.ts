@@ -95,7 +95,10 @@ function jsonError(status: number, message: string, code: string): Response {
  * `enable_request_signal` flag) and cancelling the body cancel the read and release what the log
  * held for it; the generation goes on. A log that does not exist (never opened, or deleted after its
  * retention) is a 404 with `{"error": {"message", "code": "not_found"}}`; an offset that is not an
- * id this server sends, or lies past the log's last row, is a 400 (`code: "bad_input"`). When
+ * id this server sends, or lies past the last row of a generation still running, is a 400 (`code:
+ * "bad_input"`). An offset past what an ended generation stored (rows its viewer had, lost when a
+ * Durable Object restarted before writing them) gets the generation's end (its terminal event, or
+ * the closing event below) under an id past the offset, so the viewer ends with the stored status. When
  * the log ended without a terminal event (a producer that vanished, finished by the engine), a
  * closing `error` event made from the stored failure ends the body. When the log's storage fails
  * mid-read, the body ends without a terminal event: a client that reconnects resumes.
@@ -108,7 +111,15 @@ export async function resumeResponse(log: StreamLog, request: Request, options: 
   if (typeof offset === "string") return jsonError(400, offset, "bad_input");
   const snapshot = await log.snapshot();
   if (snapshot === undefined) return jsonError(404, "No such generation (never started, or deleted after its retention)", "not_found");
-  if (offset.seq > snapshot.seq) return jsonError(400, `offset ${offset.seq} is past the last row (${snapshot.seq})`, "bad_input");
+  let from = offset;
+  let past: string | undefined;
+  if (offset.seq > snapshot.seq) {
+    if (snapshot.status === "running") return jsonError(400, `offset ${offset.seq} is past the last row (${snapshot.seq})`, "bad_input");
+    // Rows the viewer had are not stored (an object restarted before writing them), and the
+    // generation ended since: the viewer gets its end, under an id past its own.
+    from = { seq: snapshot.seq, event: -1 };
+    past = offset.event >= 0 ? `${offset.seq}.${offset.event + 1}` : `${offset.seq + 1}.0`;
+  }
 
   const headers = new Headers();
   if (options.headers !== undefined) appendHeaders(headers, options.headers);
@@ -119,7 +130,7 @@ export async function resumeResponse(log: StreamLog, request: Request, options: 
     ["x-accel-buffering", "no"],
   ];
   for (const [name, value] of defaults) if (!headers.has(name)) headers.set(name, value);
-  const source = new ReplaySource(log, offset, snapshot.seq, options.live ?? true, request.signal, heartbeat);
+  const source = new ReplaySource(log, from, past, snapshot.seq, options.live ?? true, request.signal, heartbeat);
   return new Response(new ReadableStream<Uint8Array>(source, { highWaterMark: 0 }), { status: 200, headers });
 }
 
@@ -230,10 +241,16 @@ class ReplaySource implements UnderlyingDefaultSource<Uint8Array> {
   /** The log's last row when the request came: rows up to it are replayed in batches. */
   readonly #storedSeq: number;
   readonly #batch = new Batch();
+  /**
+   * When the viewer's offset lies past what row `#skipSeq` holds (rows it had were lost, and other
+   * rows, or none, stored in their place): the id of the generation's end, sent again to it.
+   */
+  #pastId: string | undefined;
 
-  constructor(log: StreamLog, offset: Offset, storedSeq: number, live: boolean, signal: AbortSignal | undefined, heartbeatMs: number) {
+  constructor(log: StreamLog, offset: Offset, past: string | undefined, storedSeq: number, live: boolean, signal: AbortSignal | undefined, heartbeatMs: number) {
     this.#log = log;
     this.#storedSeq = storedSeq;
+    this.#pastId = past;
     // Row `seq` is read again even when the viewer holds all of it (`?offset=<seq>`): its length
     // gives the ids after it, so a closing event made from the snapshot cannot reuse one of its ids.
     const partial = offset.seq > 0;
@@ -292,8 +309,12 @@ class ReplaySource implements UnderlyingDefaultSource<Uint8Array> {
     const from = seq === this.#skipSeq ? this.#skipThrough + 1 : 0;
     this.#lastSeq = seq;
     this.#lastCount = events.length;
+    // An offset naming an event this row does not have: the viewer's row was another one, lost.
+    if (seq === this.#skipSeq && this.#skipThrough !== Infinity && this.#skipThrough >= events.length) this.#pastId ??= `${seq}.${this.#skipThrough + 1}`;
     // The row ends the generation even when the viewer had its last event already.
     if (isTerminal((events[events.length - 1] as { event?: unknown } | undefined)?.event)) {
+      // A viewer past the row never got this end: it gets it now.
+      if (from >= events.length && this.#pastId !== undefined) this.#batch.add(events[events.length - 1]!, this.#pastId);
       for (let k = from; k < events.length; k++) this.#batch.add(events[k]!, `${seq}.${k}`);
       return true;
     }
@@ -327,7 +348,8 @@ class ReplaySource implements UnderlyingDefaultSource<Uint8Array> {
     this.#flush(controller);
     const closing = snapshot === undefined ? undefined : closingEvent(snapshot);
     if (closing !== undefined) {
-      const { frame } = sseFrame(`${this.#lastSeq}.${this.#lastCount}`, closing, this.#lastCount);
+      const past = this.#lastSeq === this.#skipSeq ? this.#pastId : undefined;
+      const { frame } = sseFrame(past ?? `${this.#lastSeq}.${this.#lastCount}`, closing, this.#lastCount);
       controller.enqueue(this.#encoder.encode(frame));
     }
     this.#close(controller);

@@ -405,6 +405,30 @@ describe("StreamLogObject viewers", () => {
     expect((await run).status).toBe("finished");
   });
 
+  it("a viewer who reconnects from a row the object lost in a restart gets the stored end (failed), not a 400", async () => {
+    const id = freshId("lost-row");
+    const log = new DurableStreamLog(stubOf(id));
+    await log.open();
+    // Row 1 is written at once (64 KiB); row 2 is pending when the object restarts, and lost.
+    await log.append({ seq: 1, events: [...START, delta("x".repeat(64 * 1024))] });
+    await log.append({ seq: 2, events: [delta("lost "), delta("too ")] });
+    const viewer = SELF.fetch(`http://viewer/${id}`);
+    const reader = (await viewer).body!.getReader();
+    let seen = "";
+    while (!seen.includes("id: 2.1")) seen += new TextDecoder().decode((await reader.read()).value);
+    await runInDurableObject(stubOf(id), (_, state) => state.abort("restart")).catch(() => {});
+    await reader.cancel().catch(() => {});
+    // The producer's next row is refused (row 2 is next), and it ends the generation as failed.
+    const after = new DurableStreamLog(stubOf(id));
+    await expect(after.append({ seq: 3, events: [delta("more")] })).rejects.toMatchObject({ code: "bad_option" });
+    await after.fail("failed", { message: "The log refused row 3", code: "bad_option" }, undefined);
+    const response = await SELF.fetch(`http://viewer/${id}`, { headers: { "last-event-id": "2.1" } });
+    expect({ status: response.status, events: await sseEvents(response) }).toEqual({
+      status: 200,
+      events: [{ id: "2.2", event: { event: "error", message: "The log refused row 3", code: "bad_option" } }],
+    });
+  });
+
   it("an unknown generation is a 404 and leaves no storage behind", async () => {
     const id = freshId("unknown");
     const response = await SELF.fetch(`http://viewer/${id}`);
