@@ -155,8 +155,8 @@ export class SourceLoop {
     const host = this.#host;
     this.#busy = true; // a kick from within a delivery (a runtime that pulls inside enqueue) reads nothing
     try {
+      // Asked for: the reader's event, and then the read-ahead a reader that keeps up finds waiting.
       while (host.running && host.wantsMore() && source.buffered === true) {
-        if (!host.demands()) break;
         const result = source.read();
         if (isThenable(result)) {
           this.#busy = false;
