@@ -147,9 +147,9 @@ export class SourceLoop {
   }
 
   /**
-   * Reads a source's parsed events right here, without the async loop (a promise per kick), while
-   * a reader or an await asks for them. Returns false when the async loop must go on: the source
-   * has nothing parsed left and must be waited for.
+   * Reads a source's parsed events right here, without the async loop (a promise per kick), once a
+   * reader or an await asked: its event, then the read-ahead. Returns false when the async loop must
+   * go on: the source has nothing parsed left and must be waited for.
    */
   #readBuffered(source: PullSource): boolean {
     const host = this.#host;
