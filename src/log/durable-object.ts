@@ -151,14 +151,35 @@ export class StreamLogObject<Env = unknown> extends DurableObject<Env> {
     return (this.#log ??= new SqlLog(this.ctx.storage));
   }
 
-  /** Creates the generation's log (status `running`) with its timers; refuses (`invalid_state`) if it exists. */
+  /**
+   * Creates the generation's log (status `running`) with its timers; refuses (`invalid_state`) if
+   * it exists. Its value is the generation (its start, ms since the epoch), for the producer's
+   * `append`, `close` and `fail`.
+   */
   open(options: StreamLogObjectOptions = {}): Promise<StreamLogObjectReply> {
-    return reply(() =>
-      this.#local.openWith({
+    return reply(async () => {
+      const log = this.#local;
+      await log.openWith({
         retentionMs: options.retentionMs ?? DEFAULT_TIMERS.retentionMs,
         producerTimeoutMs: options.producerTimeoutMs ?? DEFAULT_TIMERS.producerTimeoutMs,
-      }),
-    );
+      });
+      return String(log.snapshotNow()!.startedAt);
+    });
+  }
+
+  /**
+   * The log, for a call of the producer of `generation` (when given): refused (`invalid_state`)
+   * when the log holds another generation, opened under the same id after this object lost that
+   * producer's in a restart (before its first pack), so that the old producer's rows and end do
+   * not land in it.
+   */
+  #producing(generation: number | undefined): SqlLog {
+    const log = this.#local;
+    const startedAt = log.startedAt;
+    if (generation !== undefined && startedAt !== undefined && startedAt !== generation) {
+      throw coded(new TypeError("This generation was opened again since this producer opened it (the object restarted and lost it): it is not this producer's"), "invalid_state");
+    }
+    return log;
   }
 
   /**
@@ -261,19 +282,19 @@ export class StreamLogObject<Env = unknown> extends DurableObject<Env> {
     }
   }
 
-  /** Appends row `seq`, its events as a JSON array (stored as given). */
-  append(seq: number, events: string): Promise<StreamLogObjectReply> {
-    return reply(() => this.#local.appendJson(seq, events));
+  /** Appends row `seq`, its events as a JSON array (stored as given); with `generation` (what `open` answered), only to that generation. */
+  append(seq: number, events: string, generation?: number): Promise<StreamLogObjectReply> {
+    return reply(() => this.#producing(generation).appendJson(seq, events));
   }
 
-  /** Ends the generation as `finished`, with its final message as JSON. */
-  close(message: string): Promise<StreamLogObjectReply> {
-    return reply(() => this.#local.closeJson(message));
+  /** Ends the generation as `finished`, with its final message as JSON; with `generation`, only that generation. */
+  close(message: string, generation?: number): Promise<StreamLogObjectReply> {
+    return reply(() => this.#producing(generation).closeJson(message));
   }
 
-  /** Ends the generation as `failed` or `aborted`, with the partial message as JSON. */
-  fail(status: "failed" | "aborted", failure: LogFailure, partial?: string): Promise<StreamLogObjectReply> {
-    return reply(() => this.#local.failJson(status, failure, partial));
+  /** Ends the generation as `failed` or `aborted`, with the partial message as JSON; with `generation`, only that generation. */
+  fail(status: "failed" | "aborted", failure: LogFailure, partial?: string, generation?: number): Promise<StreamLogObjectReply> {
+    return reply(() => this.#producing(generation).failJson(status, failure, partial));
   }
 
   /** The generation's `LogSnapshot` as JSON, or no value before `open` and after deletion. */

@@ -14,9 +14,9 @@ import type { LogFailure, LogReadOptions, LogRow, LogSnapshot, StreamLog } from 
  */
 export interface StreamLogObjectStub {
   open(options: StreamLogObjectOptions): Promise<StreamLogObjectReply>;
-  append(seq: number, events: string): Promise<StreamLogObjectReply>;
-  close(message: string): Promise<StreamLogObjectReply>;
-  fail(status: "failed" | "aborted", failure: LogFailure, partial?: string): Promise<StreamLogObjectReply>;
+  append(seq: number, events: string, generation?: number): Promise<StreamLogObjectReply>;
+  close(message: string, generation?: number): Promise<StreamLogObjectReply>;
+  fail(status: "failed" | "aborted", failure: LogFailure, partial?: string, generation?: number): Promise<StreamLogObjectReply>;
   snapshot(): Promise<StreamLogObjectReply>;
   stop(reason?: string): Promise<StreamLogObjectReply>;
   stopped(listener: string): Promise<string | undefined>;
@@ -64,7 +64,9 @@ export type StreamLogObjectStubSource = StreamLogObjectStub | (() => StreamLogOb
  * ```
  *
  * Cancellation and errors: a refusal of the object (append after the end, a seq out of order,
- * a log that does not exist) rejects with the same `TypeError` and `code` as any engine's; an RPC
+ * a log that does not exist) rejects with the same `TypeError` and `code` as any engine's; so do
+ * the `append`, `close` and `fail` of a log that opened a generation the object then lost in a
+ * restart (before its first pack), once another producer opened it again (`invalid_state`); an RPC
  * or storage failure rejects with workerd's error. `read`'s signal errors the stream with its
  * reason and cancels the fetch, which releases the object's reader; a read of a log that does not
  * exist errors with a `TypeError` (code `not_found`). `stopped`'s signal resolves it with
@@ -76,6 +78,12 @@ export class DurableStreamLog implements StreamLog {
   #current: StreamLogObjectStub;
   readonly #source: (() => StreamLogObjectStub) | undefined;
   readonly #options: StreamLogObjectOptions;
+  /**
+   * The generation this log opened (its start, which the object's `open` answers): its appends
+   * and its end are refused by a generation opened again under the same id after the object lost
+   * this one in a restart. Undefined for a log that did not open (it writes to whatever runs).
+   */
+  #generation: number | undefined;
 
   /**
    * `stub` is the object's stub, or better a function that gets it, `() => env.STREAMS.getByName(id)`:
@@ -112,23 +120,27 @@ export class DurableStreamLog implements StreamLog {
   }
 
   async open(): Promise<void> {
-    await this.#call((stub) => stub.open(this.#options));
+    const generation = await this.#call((stub) => stub.open(this.#options));
+    this.#generation = generation === undefined ? undefined : Number(generation);
   }
 
   async append(row: LogRow): Promise<void> {
     const events = JSON.stringify(row.events);
-    await this.#call((stub) => stub.append(row.seq, events));
+    const generation = this.#generation;
+    await this.#call((stub) => (generation === undefined ? stub.append(row.seq, events) : stub.append(row.seq, events, generation)));
   }
 
   async close(message: AIMessage): Promise<void> {
     const json = JSON.stringify(message);
-    await this.#call((stub) => stub.close(json));
+    const generation = this.#generation;
+    await this.#call((stub) => (generation === undefined ? stub.close(json) : stub.close(json, generation)));
   }
 
   async fail(status: "failed" | "aborted", failure: LogFailure, partial: AIMessage | undefined): Promise<void> {
     const plain: LogFailure = failure.code === undefined ? { message: failure.message } : { message: failure.message, code: failure.code };
     const json = partial === undefined ? undefined : JSON.stringify(partial);
-    await this.#call((stub) => stub.fail(status, plain, json));
+    const generation = this.#generation;
+    await this.#call((stub) => (generation === undefined ? stub.fail(status, plain, json) : stub.fail(status, plain, json, generation)));
   }
 
   async snapshot(): Promise<LogSnapshot | undefined> {

@@ -258,6 +258,11 @@ export class SqlLog implements StreamLog {
     return Math.max(this.#meta?.startedAt ?? 0, this.#lastAppendAt);
   }
 
+  /** When the generation started (ms since the epoch), once opened: it tells it from one opened again under the same id. */
+  get startedAt(): number | undefined {
+    return this.#meta?.startedAt;
+  }
+
   /** The generation's timers, once opened. */
   get timers(): SqlLogTimers | undefined {
     return this.#meta?.timers;

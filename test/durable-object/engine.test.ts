@@ -153,6 +153,30 @@ describe("StreamLogObject storage", () => {
     expect(rows.map((r) => r.seq)).toEqual([1, 2]);
   });
 
+  it("a producer whose generation the object lost in a restart neither appends to nor ends the generation opened again under its id", async () => {
+    const id = freshId("reopened");
+    const old = new DurableStreamLog(() => stubOf(id));
+    await old.open();
+    await old.append({ seq: 1, events: [...START, delta("pending")] });
+    await runInDurableObject(stubOf(id), (_, state) => state.abort("restart")).catch(() => {});
+    // A retry of the request opens the generation again; the old producer (persist) is still there.
+    const again = new DurableStreamLog(() => stubOf(id));
+    await again.open();
+    await again.append({ seq: 1, events: [...START, delta("again")] });
+    // Its first call fails on its stub, which the restart broke (it takes a new one for the next).
+    await expect(old.append({ seq: 2, events: [delta("old")] })).rejects.toThrow();
+    const code = (error: { code?: string }): string | undefined => error.code;
+    const refused = [
+      await old.append({ seq: 2, events: [delta("old")] }).catch(code),
+      // What persist does once an append is refused: end the generation, failed.
+      await old.fail("failed", { message: "The log refused row 2" }, undefined).catch(code),
+      await old.close(FINAL).catch(code),
+    ];
+    expect({ refused, snapshot: await again.snapshot() }).toMatchObject({ refused: ["invalid_state", "invalid_state", "invalid_state"], snapshot: { status: "running", seq: 1 } });
+    await again.close(FINAL);
+    expect(await new DurableStreamLog(stubOf(id)).snapshot()).toMatchObject({ status: "finished", seq: 1 });
+  });
+
   it("loses a generation nothing of which was written yet when the object restarts (it had nothing to resume), and keeps no storage", async () => {
     const id = freshId("restart-unwritten");
     const log = new DurableStreamLog(() => stubOf(id));
@@ -269,7 +293,7 @@ describe("StreamLogObject alarms", () => {
         object.append(2, JSON.stringify([delta("wor")])),
       ]),
     );
-    expect(replies).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+    expect(replies).toEqual([{ ok: true, value: expect.stringMatching(/^\d+$/) }, { ok: true }, { ok: true }]);
     const reading = (async () => {
       const rows: LogRow[] = [];
       for await (const row of log.read(0, { live: true })) rows.push(row);
