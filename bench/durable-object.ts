@@ -38,7 +38,7 @@ class SqlStandIn {
       this.table = true;
       return result([], fresh ? 2 : 0);
     }
-    if (q.startsWith("SELECT name FROM sqlite_master")) return result(this.table ? [{ name: "log" }] : []);
+    if (q.startsWith("SELECT name, sql FROM sqlite_master")) return result(this.table ? [{ name: "log", sql: "CREATE TABLE log (more)" }] : []);
     if (q.startsWith("INSERT INTO log")) {
       const names = /\(([^)]*)\) VALUES/.exec(q)![1]!.split(",").map((name) => name.trim());
       this.rows.set(b[0] as number, Object.fromEntries(names.map((name, i) => [name, b[i]!])));

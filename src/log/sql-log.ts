@@ -101,10 +101,11 @@ const PACK_MS = 5_000;
  * SQLite stores in one (2 MB in workerd: a generated image's base64): then its text is cut over
  * consecutive SQL rows (`PIECE_BYTES` of UTF-8 each at most), each carrying the same state, `more`
  * saying how many SQL rows of the pack follow it (0 on its last); a column's text is the join of
- * its pieces (NULL where a piece holds none of it, NULL in every piece for no value).
+ * its pieces (NULL where a piece holds none of it, NULL in every piece for no value; `rows`, which
+ * always has one, is '' there).
  */
 const SCHEMA = `CREATE TABLE IF NOT EXISTS log (n INTEGER PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
-  at INTEGER NOT NULL, rows TEXT, started_at INTEGER NOT NULL, retention_ms INTEGER NOT NULL,
+  at INTEGER NOT NULL, rows TEXT NOT NULL, started_at INTEGER NOT NULL, retention_ms INTEGER NOT NULL,
   producer_timeout_ms INTEGER NOT NULL, local INTEGER NOT NULL, status TEXT NOT NULL, ended_at INTEGER,
   message TEXT, failure TEXT, stop_reason TEXT, more INTEGER NOT NULL DEFAULT 0)`;
 
@@ -225,8 +226,10 @@ export class SqlLog implements StreamLog {
   /** Reads what an earlier instance of the object stored (the last pack has it all); creates nothing. */
   #load(): void {
     const sql = this.#storage.sql;
-    const tables = sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'log'").toArray();
+    const tables = sql.exec("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name = 'log'").toArray();
     if (tables.length === 0) return;
+    // A table written before packs could be cut (each pack one SQL row): it gets the column, 0 in every row.
+    if (!/\bmore\b/.test(String(tables[0]!["sql"]))) this.#rowsWritten += sql.exec("ALTER TABLE log ADD COLUMN more INTEGER NOT NULL DEFAULT 0").rowsWritten;
     const pack = sql.exec(LAST_PACK).toArray();
     const row = pack[pack.length - 1];
     if (row === undefined) return;
@@ -428,7 +431,7 @@ export class SqlLog implements StreamLog {
           this.#written + 1,
           this.#seq,
           this.#lastAppendAt,
-          rows ?? null,
+          rows ?? "",
           meta.startedAt,
           meta.timers.retentionMs,
           meta.timers.producerTimeoutMs,

@@ -121,6 +121,29 @@ describe("StreamLogObject storage", () => {
     expect(deltaText((await storedEvents(id)).map((event) => ({ event })))).toBe(texts.join(""));
   });
 
+  it("reads a table written before a pack could take several SQL rows (no column more), and writes on to it, a 3 MB end included", async () => {
+    const id = freshId("legacy");
+    const image = imageStart(3_000_000);
+    const seen = await runInDurableObject(stubOf(id), async (_, state) => {
+      const sql = state.storage.sql;
+      sql.exec(`CREATE TABLE log (n INTEGER PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+        at INTEGER NOT NULL, rows TEXT NOT NULL, started_at INTEGER NOT NULL, retention_ms INTEGER NOT NULL,
+        producer_timeout_ms INTEGER NOT NULL, local INTEGER NOT NULL, status TEXT NOT NULL, ended_at INTEGER,
+        message TEXT, failure TEXT, stop_reason TEXT)`);
+      const now = Date.now();
+      sql.exec("INSERT INTO log VALUES (1, 1, 1, ?, ?, ?, 60000, 60000, 1, 'running', NULL, NULL, NULL, NULL)", now, JSON.stringify([[...START, delta("Hello")]]), now);
+      const log = new SqlLog(storageOf(state));
+      const loaded = log.snapshotNow();
+      await log.append({ seq: 2, events: [image, { event: "message-finish", reason: "stop" }] });
+      await log.close({ ...FINAL, content: [{ type: "text", text: "Hello" }, (image as { content: ContentBlock }).content] });
+      const rows: LogRow[] = [];
+      const again = new SqlLog(storageOf(state));
+      for await (const row of again.read(0)) rows.push(row);
+      return { loaded: { status: loaded?.status, seq: loaded?.seq }, stored: again.snapshotNow()?.status, seqs: rows.map((r) => r.seq), image: rows[1]!.events[0] };
+    });
+    expect(seen).toEqual({ loaded: { status: "running", seq: 1 }, stored: "finished", seqs: [1, 2], image });
+  });
+
   it("has every row after a restart once the generation is closed", async () => {
     const id = freshId("restart-closed");
     const texts = words(300);
