@@ -129,6 +129,8 @@ const PIECE_BYTES = 1_900_000;
  *
  * @example
  * ```ts
+ * import { cutText } from "./sql-log.ts";
+ *
  * cutText(["[[1]]", null], 4); // [["[[1]", null], ["]", null]]
  * ```
  *
