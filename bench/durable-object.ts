@@ -44,7 +44,7 @@ class SqlStandIn {
       this.rows.set(b[0] as number, Object.fromEntries(names.map((name, i) => [name, b[i]!])));
       return result([], 1);
     }
-    if (q.startsWith("SELECT * FROM log WHERE n > (SELECT coalesce(max(n), 0) FROM log WHERE more = 0")) {
+    if (q.startsWith("SELECT * FROM log WHERE n > coalesce((SELECT n FROM log WHERE n < (SELECT max(n) FROM log) AND more = 0")) {
       // The last pack's SQL rows (the bench's packs are one SQL row each).
       const last = [...this.rows.values()].at(-1);
       return result(last === undefined ? [] : [{ ...last }]);

@@ -112,8 +112,11 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS log (n INTEGER PRIMARY KEY, first_seq
 const INSERT = `INSERT INTO log (n, first_seq, last_seq, at, rows, started_at, retention_ms, producer_timeout_ms, local,
   status, ended_at, message, failure, stop_reason, more) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-/** The last pack's SQL rows (those after the SQL row that ends the pack before it), in order. */
-const LAST_PACK = `SELECT * FROM log WHERE n > (SELECT coalesce(max(n), 0) FROM log WHERE more = 0 AND n < (SELECT max(n) FROM log)) ORDER BY n`;
+/**
+ * The last pack's SQL rows (those after the SQL row that ends the pack before it), in order: found
+ * walking back from the last SQL row, so that the packs before are not read.
+ */
+const LAST_PACK = `SELECT * FROM log WHERE n > coalesce((SELECT n FROM log WHERE n < (SELECT max(n) FROM log) AND more = 0 ORDER BY n DESC LIMIT 1), 0) ORDER BY n`;
 
 /**
  * The most UTF-8 bytes of text a SQL row holds (SQLite in workerd refuses a value, and a row,

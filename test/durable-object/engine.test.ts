@@ -144,6 +144,38 @@ describe("StreamLogObject storage", () => {
     expect(seen).toEqual({ loaded: { status: "running", seq: 1 }, stored: "finished", seqs: [1, 2], image });
   });
 
+  it("reads only the last pack when it loads after a restart, however many packs came before (SQL rows read)", async () => {
+    const readAtLoad = async (packs: number): Promise<number> => {
+      const id = freshId(`load-${packs}`);
+      return runInDurableObject(stubOf(id), async (_, state) => {
+        const log = new SqlLog(storageOf(state));
+        await log.openWith(DEFAULT_TIMERS, Date.now(), true);
+        // 64 KiB a row: each is a pack at once.
+        for (let seq = 1; seq <= packs; seq++) await log.append({ seq, events: [delta("x".repeat(64 * 1024))] });
+        const storage = storageOf(state);
+        let rowsRead = 0;
+        const counting: SqlLogStorage = {
+          ...storage,
+          sql: {
+            exec: (query, ...bindings) => {
+              const cursor = state.storage.sql.exec(query, ...bindings) as ReturnType<SqlLogStorage["sql"]["exec"]> & { rowsRead: number };
+              const rows = cursor.toArray();
+              rowsRead += cursor.rowsRead;
+              return { toArray: () => rows, rowsWritten: cursor.rowsWritten };
+            },
+          },
+          transactionSync: (closure) => storage.transactionSync(closure),
+          setAlarm: (at) => storage.setAlarm(at),
+          deleteAll: () => storage.deleteAll(),
+        };
+        expect(new SqlLog(counting).snapshotNow()).toMatchObject({ status: "running", seq: packs });
+        return rowsRead;
+      });
+    };
+    const [two, twenty] = [await readAtLoad(2), await readAtLoad(20)];
+    expect({ same: twenty === two, few: two <= 6 }).toEqual({ same: true, few: true });
+  });
+
   it("has every row after a restart once the generation is closed", async () => {
     const id = freshId("restart-closed");
     const texts = words(300);
