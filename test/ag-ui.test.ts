@@ -5,25 +5,18 @@
 import { HttpAgent, runHttpRequest, transformHttpEventStream, type BaseEvent, type Message, type RunFinishedEvent } from "@ag-ui/client";
 import { EventSchemas } from "@ag-ui/core/schemas";
 import fc from "fast-check";
-import recordings from "virtual:recordings";
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import {
   ChatModelStream,
   FormatEncoderStream,
-  fromAnthropic,
-  fromBedrock,
-  fromGemini,
-  fromOllama,
-  fromOpenAIChat,
-  fromOpenAIResponses,
   fromResponse,
-  fromWorkersAI,
   toResponse,
   type AIMessage,
 } from "../src/index.ts";
 import { eventSequence } from "./arbitraries.ts";
 import { bodyOf, bytesOf } from "./bytes.ts";
 import { pulled, scriptedSource, textMessage, type Event, type Failure } from "./helpers.ts";
+import { openRecording, providerOf, recordedAdapters, recordedNames } from "./recorded.ts";
 
 /** The events @ag-ui/client's own HTTP + SSE transport parses out of a response. */
 function clientEvents(response: Response): Promise<BaseEvent[]> {
@@ -442,25 +435,13 @@ describe("round trip: toResponse ag-ui → fromResponse", () => {
     expect(failure).toMatchObject({ code: "aborted", partial: { content: [{ type: "text", text: "one " }] } });
   });
 
-  const adapters: Record<string, (response: Response) => ChatModelStream> = {
-    anthropic: fromAnthropic,
-    bedrock: fromBedrock,
-    gemini: fromGemini,
-    ollama: fromOllama,
-    "openai-chat": fromOpenAIChat,
-    "openai-responses": fromOpenAIResponses,
-    "workers-ai": fromWorkersAI,
-  };
-  const names = Object.keys(recordings).filter((key) => adapters[key.split("/")[0]!] !== undefined);
-
   it("has recordings of every provider to run", () => {
-    expect(new Set(names.map((n) => n.split("/")[0]))).toEqual(new Set(Object.keys(adapters)));
+    expect(new Set(recordedNames.map(providerOf))).toEqual(new Set(Object.keys(recordedAdapters)));
   });
 
-  for (const name of names) {
+  for (const name of recordedNames) {
     it(`${name}: the same text, reasoning, tool calls, finish reason and usage`, async () => {
-      const open = adapters[name.split("/")[0]!]!;
-      const from = () => open(new Response(bodyOf(recordings[name]!), { headers: { "content-type": contentTypeOf(name) } }));
+      const from = () => openRecording(name);
       const direct = await carried(from());
       const again = await carried(fromResponse(toResponse(from(), { format: "ag-ui" })));
       expect(again).toEqual(direct);
@@ -588,13 +569,6 @@ function uniqueToolIds(events: Record<string, unknown>[]): boolean {
     }
   }
   return true;
-}
-
-/** The content type each provider's recordings were served with. */
-function contentTypeOf(name: string): string {
-  if (name.startsWith("bedrock/")) return "application/vnd.amazon.eventstream";
-  if (name.startsWith("ollama/")) return "application/x-ndjson";
-  return "text/event-stream";
 }
 
 describe("fromResponse reads an AG-UI server's stream", () => {

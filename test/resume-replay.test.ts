@@ -2,26 +2,18 @@
 // the start, after any stored id, after a cut at any byte) is what it would have folded from the
 // generation itself, over the recorded provider streams and a generated answer; and a replay costs
 // one frame per run of deltas plus the closing frames, whatever the number of rows.
-import recordings from "virtual:recordings";
 import { describe, expect, it } from "vitest";
 import {
   ChatModelStream,
-  fromAnthropic,
-  fromBedrock,
-  fromGemini,
-  fromOllama,
-  fromOpenAIChat,
-  fromOpenAIResponses,
   fromResponse,
-  fromWorkersAI,
   MemoryLogStore,
   persist,
   resumeResponse,
   type ProtocolEvent,
   type StreamLog,
 } from "../src/index.ts";
-import { bodyOf } from "./bytes.ts";
 import { readAll, readUntilError } from "./helpers.ts";
+import { openRecording, providerOf, recordedAdapters, recordedNames } from "./recorded.ts";
 
 const store = new MemoryLogStore();
 let n = 0;
@@ -134,31 +126,16 @@ function expectIds(frames: readonly Frame[], stored: ReadonlySet<string>, after 
 }
 
 describe("resumeResponse replays the recorded provider streams as they folded", () => {
-  const adapters: Record<string, (response: Response) => ChatModelStream> = {
-    anthropic: fromAnthropic,
-    bedrock: fromBedrock,
-    gemini: fromGemini,
-    ollama: fromOllama,
-    "openai-chat": fromOpenAIChat,
-    "openai-responses": fromOpenAIResponses,
-    "workers-ai": fromWorkersAI,
-  };
-  const names = Object.keys(recordings).filter((key) => adapters[key.split("/")[0]!] !== undefined);
-  const contentType = (name: string): string =>
-    name.startsWith("bedrock/") ? "application/vnd.amazon.eventstream" : name.startsWith("ollama/") ? "application/x-ndjson" : "text/event-stream";
-  const open = (name: string): ChatModelStream =>
-    adapters[name.split("/")[0]!]!(new Response(bodyOf(recordings[name]!), { headers: { "content-type": contentType(name) } }));
-
   it("has recordings of every provider", () => {
-    expect(new Set(names.map((name) => name.split("/")[0]))).toEqual(new Set(Object.keys(adapters)));
+    expect(new Set(recordedNames.map(providerOf))).toEqual(new Set(Object.keys(recordedAdapters)));
   });
 
-  for (const name of names) {
+  for (const name of recordedNames) {
     it(`${name}: from the start and after every stored id, the replay folds to the same message and projections`, async () => {
-      const direct = await folded(open(name));
+      const direct = await folded(openRecording(name));
       // Small rows (a flush every 64 bytes), so that the replay merges across many of them.
       const log = store.log(`rec${++n}`);
-      await persist(open(name), log, { flushBytes: 64 }).catch(() => undefined);
+      await persist(openRecording(name), log, { flushBytes: 64 }).catch(() => undefined);
       const stored = await storedOf(log);
       const ids = new Set(stored.map((s) => s.id));
       const whole = await replay(log);
