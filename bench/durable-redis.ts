@@ -16,12 +16,11 @@
  * - Bytes a resume from the middle replays ÷ the remaining content (target ≤ 1.1×), as on MemoryLog.
  * - Time from a dropped connection to resumed text over Redis, median of 50.
  */
-import FakeTimers from "@sinonjs/fake-timers";
 import { createClient } from "redis";
 import { ChatModelStream, persist, type ProtocolEvent } from "../src/index.ts";
 import { RedisLogStore, type RedisLog, type RedisLogClient } from "../src/redis.ts";
 import { startRedis } from "../test/redis/redis-server.ts";
-import { answer, reconnectMs, resumeFromMiddle, type DurableRow } from "./durable.ts";
+import { answer, persistPaced, reconnectMs, resumeFromMiddle, type DurableRow } from "./durable.ts";
 
 interface Counter {
   sent: number;
@@ -66,25 +65,7 @@ async function quiet(counter: Counter): Promise<void> {
  * moves on (as at a real pace, where a round trip to Redis takes far less than a delta's 20 ms).
  */
 async function paced(log: RedisLog, counter: Counter, msPerDelta: number): Promise<void> {
-  const clock = FakeTimers.install({ now: Date.now(), toFake: ["setTimeout", "clearTimeout", "Date"], loopLimit: 100_000 });
-  try {
-    const events = answer();
-    async function* source(): AsyncGenerator<ProtocolEvent> {
-      for (const event of events) {
-        if (event.event === "content-block-delta") await new Promise((resolve) => setTimeout(resolve, msPerDelta));
-        yield event;
-      }
-    }
-    let done = false;
-    const run = persist(ChatModelStream.from(source()), log).finally(() => (done = true));
-    while (!done) {
-      await clock.tickAsync(msPerDelta);
-      await quiet(counter);
-    }
-    await run;
-  } finally {
-    clock.uninstall();
-  }
+  await persistPaced(log, msPerDelta, {}, () => quiet(counter));
 }
 
 /** Memory Redis holds for log `id` (both keys, every element counted), in bytes. */

@@ -60,6 +60,22 @@ async function fullSpeed(store: MemoryLogStore, id: string): Promise<StreamLog> 
 
 /** Persists the answer at `msPerDelta` on fake timers; the log. */
 async function paced(store: MemoryLogStore, id: string, msPerDelta: number, flushMs: number | undefined): Promise<StreamLog> {
+  const log = store.log(id);
+  await persistPaced(log, msPerDelta, flushMs === undefined ? {} : { flushMs });
+  return log;
+}
+
+/**
+ * Persists the answer into `log` with a delta every `msPerDelta` on a fake clock (setTimeout and
+ * Date), so that a 20-second answer takes no wall time; `afterTick` runs after each step of the
+ * clock (an engine's round trips can be let finish there, as they would between real deltas).
+ */
+export async function persistPaced(
+  log: StreamLog,
+  msPerDelta: number,
+  options: { flushMs?: number } = {},
+  afterTick: () => Promise<void> = async () => {},
+): Promise<void> {
   const clock = FakeTimers.install({ now: Date.now(), toFake: ["setTimeout", "clearTimeout", "Date"], loopLimit: 100_000 });
   try {
     const events = answer();
@@ -69,12 +85,13 @@ async function paced(store: MemoryLogStore, id: string, msPerDelta: number, flus
         yield event;
       }
     }
-    const log = store.log(id);
-    const run = persist(ChatModelStream.from(source()), log, flushMs === undefined ? {} : { flushMs });
     let done = false;
-    void run.then(() => (done = true));
-    while (!done) await clock.tickAsync(msPerDelta);
-    return log;
+    const run = persist(ChatModelStream.from(source()), log, options).finally(() => (done = true));
+    while (!done) {
+      await clock.tickAsync(msPerDelta);
+      await afterTick();
+    }
+    await run;
   } finally {
     clock.uninstall();
   }
