@@ -56,8 +56,12 @@ export class Readers {
     c.state = "live";
     c.mark = seq;
     const lists = this.#lists;
-    (lists[c.kind] === NONE ? (lists[c.kind] = []) : lists[c.kind]!).push(c);
-    this.#all.push(c);
+    // A new list is made with its cursor in it: an array literal holds one slot, a pushed-to empty one room for 17.
+    const list = lists[c.kind]!;
+    if (list === NONE) lists[c.kind] = [c];
+    else list.push(c);
+    if (this.#all.length === 0) this.#all = [c];
+    else this.#all.push(c);
     this.attached++;
   }
 
