@@ -1,30 +1,22 @@
 // The fault fuzz on RedisLog: viewers cut at random byte offsets reconnect and see the log exactly,
 // each viewer and the producer on a store of its own (as on different servers). Node only.
-import { createClient } from "redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { RedisLogStore } from "../../src/redis.ts";
 import { runLogFuzz } from "../log-fuzz.ts";
-import { startRedis, type RedisServer } from "./redis-server.ts";
+import { useRedis, type Connected } from "./use-redis.ts";
 
 const CASES = Number((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["LOG_FUZZ_CASES"] ?? 1000);
 
-let server: RedisServer;
-const clients: { destroy(): void; sendCommand(args: string[]): Promise<unknown> }[] = [];
+const redis = useRedis();
+const clients: Connected[] = [];
 const stores: RedisLogStore[] = [];
 
 beforeAll(async () => {
-  server = await startRedis();
   for (let i = 0; i < 3; i++) {
-    const client = createClient({ url: server.url });
-    await client.connect();
+    const client = await redis.connect();
     clients.push(client);
     stores.push(new RedisLogStore(client, { retentionMs: 60_000 }));
   }
-});
-
-afterAll(async () => {
-  for (const client of clients) client.destroy();
-  await server?.kill();
 });
 
 describe("RedisLog fault fuzz", () => {

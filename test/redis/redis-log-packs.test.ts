@@ -3,34 +3,21 @@
 // reader in the middle of a read while the rows are packed sees every row exactly once, wherever
 // between its commands the packing lands. Node only.
 import fc from "fast-check";
-import { createClient } from "redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { resumeResponse } from "../../src/index.ts";
 import type { AIMessage, ProtocolEvent } from "../../src/protocol.ts";
 import { RedisLogStore, type LogRow, type RedisLog, type RedisLogClient } from "../../src/redis.ts";
 import { readAll, readOn } from "../helpers.ts";
-import { startRedis, type RedisServer } from "./redis-server.ts";
+import { useRedis } from "./use-redis.ts";
 
-let server: RedisServer;
+const server = useRedis();
 let redis: RedisLogClient;
-const clients: RedisLogClient[] = [];
 
-async function connect(): Promise<RedisLogClient> {
-  const client = createClient({ url: server.url });
-  client.on("error", () => {});
-  await client.connect();
-  clients.push(client);
-  return client;
-}
+/** A new client of the file's server. */
+const connect = (): Promise<RedisLogClient> => server.connect();
 
 beforeAll(async () => {
-  server = await startRedis();
   redis = await connect();
-});
-
-afterAll(async () => {
-  for (const client of clients) client.destroy();
-  await server?.kill();
 });
 
 let n = 0;

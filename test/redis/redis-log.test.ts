@@ -1,44 +1,30 @@
 // What only the Redis engine promises: how it lays a generation out in Redis (explicit stream ids,
 // expiry, MAXLEN), a vanished producer finished once, Stop across clients, and connections: one per
 // waiting live read, released when it leaves, and a read that errors when its server dies. Node only.
-import { createClient } from "redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { AIMessage, ProtocolEvent } from "../../src/protocol.ts";
 import { RedisLogStore, type LogRow, type RedisLogClient, type RedisLogStoreOptions } from "../../src/redis.ts";
-import { startRedis, type RedisServer } from "./redis-server.ts";
+import { startRedis } from "./redis-server.ts";
+import { useRedis } from "./use-redis.ts";
 import { failure as rejection, readAll } from "../helpers.ts";
 
 type Client = RedisLogClient;
 
-let server: RedisServer;
-const clients: Client[] = [];
-
+const used = useRedis();
 let named = 0;
 
 /** A connected client; its connections, and its duplicates', carry `name` (see `connections`). */
-async function connect(url = server.url, name = `client-${++named}`): Promise<Client> {
-  const client = createClient({ url, name });
-  client.on("error", () => {});
-  await client.connect();
-  clients.push(client);
-  return client;
-}
+const connect = (url = used.server.url, name = `client-${++named}`): Promise<Client> => used.connect({ url, name });
 
 /** A store on a client of its own, named `name`: another server, as far as Redis can tell. */
 async function newStore(options: RedisLogStoreOptions = {}, name?: string): Promise<RedisLogStore> {
-  return new RedisLogStore(await connect(server.url, name), options);
+  return new RedisLogStore(await connect(used.server.url, name), options);
 }
 
 let redis: Client;
 
 beforeAll(async () => {
-  server = await startRedis();
   redis = await connect();
-});
-
-afterAll(async () => {
-  for (const client of clients) client.destroy();
-  await server?.kill();
 });
 
 let n = 0;
@@ -232,10 +218,7 @@ describe("Stop across servers", () => {
   it("a stop published while the subscriber connection was down is still heard, by its flag, once it is back", async () => {
     const id = freshId();
     // Its connections reconnect 200 ms after a drop: the stop below lands in that gap.
-    const slow = createClient({ url: server.url, socket: { reconnectStrategy: () => 200 } });
-    slow.on("error", () => {});
-    await slow.connect();
-    clients.push(slow);
+    const slow = await used.connect({ reconnectAfterMs: 200 });
     // The producer's client, telling when its check of the flag after subscribing has its reply.
     let checked!: () => void;
     const flagChecked = new Promise<void>((resolve) => (checked = resolve));
@@ -248,7 +231,7 @@ describe("Stop across servers", () => {
       duplicate: () => slow.duplicate(),
       connect: () => slow.connect(),
       destroy: () => slow.destroy(),
-      on: (event: "error" | "ready", listener: (error: Error) => void) => slow.on(event, listener),
+      on: (event: "error" | "ready", listener: (error: Error) => void) => (event === "error" ? slow.on(event, listener) : slow.on(event, listener as () => void)),
       subscribe: (channel, listener) => slow.subscribe(channel, listener),
       unsubscribe: (channel, listener) => slow.unsubscribe(channel, listener),
     };
