@@ -144,3 +144,21 @@ export function bodyCase(name: string): (w: Workload) => ReadableStream<Uint8Arr
   if (make === undefined) throw new Error(`no body case ${name}`);
   return make;
 }
+
+// -- memory per in-flight stream (bench/body.ts in Node, bench/worker.ts in workerd) -------------
+
+/** Bodies of 2,000 events each, read until half their bytes arrived, then held. */
+export const inFlightCases: Record<string, (w: Workload) => ReadableStream<Uint8Array>> = {
+  "ours: SSE body, OpenAI bytes in (fromOpenAIChat → toResponse)": (w) => toResponse(fromOpenAIChat(readableOf(openAIChatBytes(w))), { format: "sse" }).body!,
+  "ours: SSE body, events in (toResponse sse)": (w) => toResponse(ChatModelStream.from(iterate(w.events)), { format: "sse" }).body!,
+  "ours: text body, events in (toResponse text)": (w) => toResponse(ChatModelStream.from(iterate(w.events)), { format: "text" }).body!,
+  "LangChain.js: text in a one-layer pull ReadableStream, events in": langChainTextBody,
+  "AI SDK: UI message stream body, OpenAI bytes in (@ai-sdk/openai)": (w) => {
+    const bytes = openAIChatBytes(w);
+    const provider = createOpenAI({
+      apiKey: "bench",
+      fetch: async () => new Response(readableOf(bytes), { headers: { "content-type": "text/event-stream" } }),
+    });
+    return streamText({ model: provider.chat("w"), prompt: "bench" }).toUIMessageStreamResponse().body!;
+  },
+};

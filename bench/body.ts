@@ -4,12 +4,9 @@
  * workerd; and the heap one in-flight body holds, 1,000 of them at once, each case in a fresh
  * process.
  */
-import { createOpenAI } from "@ai-sdk/openai";
-import { streamText } from "ai";
-import { fromOpenAIChat, ChatModelStream, toResponse } from "../src/index.ts";
-import { bodyCase, bodyCaseNames, drainBody, langChainTextBody, lastBody } from "./body-cases.ts";
+import { bodyCase, bodyCaseNames, drainBody, inFlightCases, lastBody } from "./body-cases.ts";
 import { openAIChatBytes } from "./sse.ts";
-import { iterate, readableOf, workload, type Workload } from "./workload.ts";
+import { workload } from "./workload.ts";
 
 export interface BodyRow {
   where: "node" | "workerd";
@@ -70,22 +67,6 @@ export async function nodeBodyRows(sizes: number[], runs: number, aiMaxN: number
 
 // -- memory per in-flight stream --------------------------------------------------------------
 
-/** Bodies of 2,000 events each, read until half their bytes arrived, then held. */
-export const inFlightCases: Record<string, (w: Workload) => ReadableStream<Uint8Array>> = {
-  "ours: SSE body, OpenAI bytes in (fromOpenAIChat → toResponse)": (w) => toResponse(fromOpenAIChat(readableOf(openAIChatBytes(w))), { format: "sse" }).body!,
-  "ours: SSE body, events in (toResponse sse)": (w) => toResponse(ChatModelStream.from(iterate(w.events)), { format: "sse" }).body!,
-  "ours: text body, events in (toResponse text)": (w) => toResponse(ChatModelStream.from(iterate(w.events)), { format: "text" }).body!,
-  "LangChain.js: text in a one-layer pull ReadableStream, events in": langChainTextBody,
-  "AI SDK: UI message stream body, OpenAI bytes in (@ai-sdk/openai)": (w) => {
-    const bytes = openAIChatBytes(w);
-    const provider = createOpenAI({
-      apiKey: "bench",
-      fetch: async () => new Response(readableOf(bytes), { headers: { "content-type": "text/event-stream" } }),
-    });
-    return streamText({ model: provider.chat("w"), prompt: "bench" }).toUIMessageStreamResponse().body!;
-  },
-};
-
 /** Bytes retained per in-flight body: `streams` bodies of W(`n`), each read halfway, held at once. */
 export async function inFlightBytes(name: string, streams: number, n: number): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -122,10 +103,14 @@ export async function inFlightBytes(name: string, streams: number, n: number): P
 // -- the section of `npm run bench` -----------------------------------------------------------
 
 export interface InFlightRow {
+  where: "node" | "workerd";
   case: string;
   streams: number;
   events: number;
+  /** JS heap retained per body (Node: `heapUsed`; workerd: the inspector's `usedSize` + `embedderHeapUsedSize`). */
   kib: number;
+  /** workerd only: its process's resident memory grown per body (C++ side and slack included). */
+  rssKib?: number;
 }
 
 export interface Target {
@@ -163,8 +148,22 @@ export async function bodyBench(
   const inFlight: InFlightRow[] = [];
   for (const name of Object.keys(inFlightCases)) {
     const { bytes } = child(["--inflight", name, String(streams)]) as { bytes: number };
-    inFlight.push({ case: name, streams, events: 2000, kib: bytes / 1024 });
+    inFlight.push({ where: "node", case: name, streams, events: 2000, kib: bytes / 1024 });
     process.stderr.write(`in flight ${name}: ${(bytes / 1024).toFixed(1)} KiB per stream\n`);
+  }
+  const { workerdHeapRows } = await import("./workerd-heap.ts");
+  // The AI SDK holds ~1.2 MB per body in workerd: 1,000 of them (1.2 GB) did not answer within
+  // the client's 5-minute headers timeout, so it holds 100.
+  const heapRows = [
+    ...(await workerdHeapRows(Object.keys(inFlightCases).filter((n) => !isAiSdk(n)), streams)),
+    ...(await workerdHeapRows(Object.keys(inFlightCases).filter(isAiSdk), Math.min(streams, 100), false)),
+  ];
+  for (const r of heapRows) {
+    const label = r.streams === streams ? r.case : `${r.case} (${r.streams} bodies)`;
+    const row: InFlightRow = { where: "workerd", case: label, streams: r.streams, events: 2000, kib: r.bytes / 1024 };
+    if (r.rss !== undefined) row.rssKib = r.rss / 1024;
+    inFlight.push(row);
+    process.stderr.write(`in flight (workerd) ${r.case}: ${row.kib.toFixed(1)} KiB per stream (process +${row.rssKib?.toFixed(1) ?? "?"} KiB)\n`);
   }
 
   const at = (where: string, name: string, n: number): BodyRow | undefined => rows.find((r) => r.where === where && r.case === name && r.n === n);
@@ -183,9 +182,14 @@ export async function bodyBench(
     });
     md.push(`| ${r.where} | ${r.case} | ${r.n.toLocaleString("en")} | ${r.nsPerEvent.toFixed(0)} | ${r.chunks.toLocaleString("en")} | ${cmp.filter((x) => x !== "").join("; ")} |`);
   }
-  md.push(``, `Heap retained per in-flight body (${streams.toLocaleString("en")} bodies of 2,000 events, each read until half its bytes arrived, held at once; fresh process each):`, ``);
-  md.push(`| case | KiB per stream |`, `| --- | ---: |`);
-  for (const m of inFlight) md.push(`| ${m.case} | ${m.kib.toFixed(1)} |`);
+  md.push(
+    ``,
+    `Heap retained per in-flight body (${streams.toLocaleString("en")} bodies of 2,000 events, each read until half its bytes arrived, held at once): Node in a fresh process each (\`heapUsed\` after gc);` +
+      ` workerd through Miniflare, a fresh workerd each, its isolate's JS heap read over the V8 inspector (\`collectGarbage\`, \`getHeapUsage\` usedSize; pointer compression), and the workerd process's resident growth beside (its C++ side: native stream state, byte buffers; upper bound with allocator slack). Controls: known 10 KiB objects held the same way:`,
+    ``,
+  );
+  md.push(`| where | case | KiB per stream | workerd process, KiB per stream |`, `| --- | --- | ---: | ---: |`);
+  for (const m of inFlight) md.push(`| ${m.where} | ${m.case} | ${m.kib.toFixed(1)} | ${m.rssKib === undefined ? "" : m.rssKib.toFixed(1)} |`);
 
   const T = {
     text: "text: ours, toResponse text (events from an async generator)",
@@ -209,6 +213,8 @@ export async function bodyBench(
     { target: `workerd: SSE ≤ 0.1× the AI SDK's UI message stream, from the same bytes, at ${wn / 1000}k`, value: ratio("workerd", T.bSSE, T.bSSEAi, wn), limit: 0.1, unit: "×" },
     { target: `workerd: text ≤ 0.1× the AI SDK's toTextStreamResponse, from the same bytes, at ${wn / 1000}k`, value: ratio("workerd", T.bText, T.bTextAi, wn), limit: 0.1, unit: "×" },
   );
-  for (const m of inFlight.filter((x) => x.case.startsWith("ours"))) targets.push({ target: `≤ 16 KiB retained per in-flight stream: ${m.case}`, value: m.kib, limit: 16, unit: " KiB" });
+  for (const m of inFlight.filter((x) => x.case.startsWith("ours"))) {
+    targets.push({ target: `${m.where === "node" ? "Node" : "workerd (JS heap)"}: ≤ 16 KiB retained per in-flight stream: ${m.case}`, value: m.kib, limit: 16, unit: " KiB" });
+  }
   return { rows, inFlight, targets, markdown: md };
 }

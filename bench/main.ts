@@ -30,6 +30,17 @@ if (args[0] === "--memory") {
   process.exit(0);
 }
 
+// The workerd in-flight heap alone (bench/workerd-heap.ts): `-- --workerd-heap [streams] [case...]`.
+if (args[0] === "--workerd-heap") {
+  const { workerdHeapRows } = await import("./workerd-heap.ts");
+  const { inFlightCases } = await import("./body-cases.ts");
+  const names = args.length > 2 ? args.slice(2) : Object.keys(inFlightCases);
+  for (const r of await workerdHeapRows(names, Number(args[1] ?? 1000))) {
+    process.stderr.write(`in flight (workerd) ${r.case}: ${(r.bytes / 1024).toFixed(1)} KiB JS heap, process +${r.rss === undefined ? "?" : (r.rss / 1024).toFixed(1)} KiB per stream\n`);
+  }
+  process.exit(0);
+}
+
 if (args[0] === "--body" || args[0] === "--inflight") {
   console.log(JSON.stringify(await bodyChild(args)));
   process.exit(0);

@@ -16,7 +16,7 @@ export interface WorkerdRow {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function bundle(): Promise<string> {
+export async function bundle(): Promise<string> {
   const result = await build({
     entryPoints: [fileURLToPath(new URL("../bench/worker.ts", import.meta.url))],
     bundle: true,
