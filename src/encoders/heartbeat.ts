@@ -10,9 +10,14 @@
  * @internal
  */
 import { coded } from "../errors.ts";
+/** @internal An owner that beats through a method: no closure kept per heartbeat. */
+export interface Beating {
+  beat(): boolean;
+}
+
 export class Heartbeat {
   readonly #ms: number;
-  readonly #beat: () => boolean;
+  readonly #beat: (() => boolean) | Beating;
   #timer: ReturnType<typeof setInterval> | undefined = undefined;
   #busy = false;
   #stopped = false;
@@ -20,8 +25,9 @@ export class Heartbeat {
   /**
    * `ms` of 0 or `Infinity` never beats. `beat` sends one beat and returns whether beats are still
    * wanted; `false` disarms the timer until the next `start()` (a client that stopped asking).
+   * An object's `beat()` may stand for the function.
    */
-  constructor(ms: number, beat: () => boolean) {
+  constructor(ms: number, beat: (() => boolean) | Beating) {
     if (typeof ms !== "number" || Number.isNaN(ms) || ms < 0) {
       throw coded(new RangeError(`heartbeatMs must be a number ≥ 0 (0 turns heartbeats off), got ${String(ms)}`), "bad_option");
     }
@@ -55,7 +61,10 @@ export class Heartbeat {
   /** @internal Called by the timer. */
   tick(): void {
     if (this.#busy) this.#busy = false;
-    else if (!this.#beat()) this.#disarm();
+    else {
+      const beat = this.#beat;
+      if (!(typeof beat === "function" ? beat() : beat.beat())) this.#disarm();
+    }
   }
 }
 

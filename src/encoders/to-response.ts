@@ -8,7 +8,7 @@ import { coded, errorCode } from "../errors.ts";
 import { ChatModelStream, directReader } from "../chat-model-stream.ts";
 import { smooth, type SmoothOptions } from "../smooth.ts";
 import { isTerminal, type ProtocolEvent } from "../protocol.ts";
-import { Heartbeat } from "./heartbeat.ts";
+import { Heartbeat, type Beating } from "./heartbeat.ts";
 import { ndjsonLine } from "./ndjson-encoder-stream.ts";
 import { DEFAULT_HEARTBEAT_MS, PING, sseFrame } from "./sse-encoder-stream.ts";
 import { WIRE_FORMATS, wireFormat, type WireFormatName } from "./formats.ts";
@@ -258,7 +258,7 @@ type Ending = { readonly error: unknown } | true;
  * reaches a waiting body is held until a microtask later, so the events the source gives in the
  * same turn join it; a reader that lags meanwhile gets its deltas merged (see coalesce.ts).
  */
-class BodySource implements UnderlyingDefaultSource<Uint8Array>, CursorSink {
+class BodySource implements UnderlyingDefaultSource<Uint8Array>, CursorSink, Beating {
   readonly #mode: number;
   readonly #cursor: DirectCursor;
   readonly #encoder = new TextEncoder();
@@ -304,7 +304,7 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array>, CursorSink {
     this.#mode = mode;
     // The cursor attaches to the stream on its first pull, so this costs nothing until the body is read.
     this.#cursor = directReader(stream, mode === TEXT, this);
-    this.#heartbeat = new Heartbeat(heartbeatMs, () => this.#ping());
+    this.#heartbeat = new Heartbeat(heartbeatMs, this);
     this.#onError = onError;
     this.#wire = wire;
   }
@@ -532,6 +532,11 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array>, CursorSink {
     this.#done = true;
     this.#parts = [];
     this.#heartbeat.stop();
+  }
+
+  /** @internal The heartbeat's tick: see {@link BodySource.#ping}. */
+  beat(): boolean {
+    return this.#ping();
   }
 
   /** A beat while the client waits; once it no longer asks, the timer disarms until the next pull. */
