@@ -169,7 +169,7 @@ function drain(converter: EventConverter, controller: { enqueue(event: ProtocolE
   for (let i = 0; i < n; i++) {
     const item = out[i]!;
     if (!(item instanceof TextRun)) controller.enqueue(item);
-    else for (let p = 0; p < item.pieces.length; p++) controller.enqueue(item.event(p));
+    else for (let p = 0, n = item.count; p < n; p++) controller.enqueue(item.event(p));
   }
   out.length = 0;
   return true;
@@ -241,12 +241,34 @@ export function responseEvents(
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
+/** The decoder of every {@link ResponseSource}: it keeps no state between calls without `stream`. */
+const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/**
+ * @internal Where `bytes` can be cut so that no character that may still be completed is cut:
+ * before a lead byte among the last three whose sequence the chunk does not finish, else the
+ * length. (Invalid bytes cut off with it decode as they would have, with the next chunk.)
+ */
+export function cutCharacter(bytes: Uint8Array): number {
+  const n = bytes.length;
+  for (let i = n - 1; i >= 0 && i >= n - 3; i--) {
+    const b = bytes[i]!;
+    if (b < 0x80) return n; // ASCII: what follows it is continuation bytes, each an error alone
+    if (b >= 0xc0) {
+      const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+      return n - i < length ? i : n;
+    }
+  }
+  return n;
+}
+
 class ResponseSource implements PullSource {
   readonly #response: Response | undefined;
   readonly #body: ReadableStream<Uint8Array> | null;
   /** Until the converter is made: then let go (it holds the adapter's closures). */
   #converterFor: ((contentType: string | null) => EventConverter) | undefined;
-  readonly #decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  /** The end of the last chunk when it cut a character's bytes: decoded with the next chunk. */
+  #tail: Uint8Array | undefined = undefined;
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   #converter: EventConverter | undefined;
   /** Parsed events not yet read. */
@@ -301,6 +323,27 @@ class ResponseSource implements PullSource {
     return undefined;
   }
 
+  /**
+   * A chunk as text, as a streaming `TextDecoder` gives it, through one decoder shared by every
+   * stream (a decoder of its own is 184 bytes a stream in flight): bytes that begin a character
+   * the chunk cuts are kept for the next chunk. Decoding a text in two pieces cut between
+   * characters gives what decoding it whole does, invalid bytes included.
+   */
+  #decode(bytes: Uint8Array): string {
+    const tail = this.#tail;
+    if (tail !== undefined) {
+      const joined = new Uint8Array(tail.length + bytes.length);
+      joined.set(tail);
+      joined.set(bytes, tail.length);
+      bytes = joined;
+      this.#tail = undefined;
+    }
+    const cut = cutCharacter(bytes);
+    if (cut === bytes.length) return UTF8.decode(bytes);
+    this.#tail = bytes.slice(cut);
+    return UTF8.decode(bytes.subarray(0, cut));
+  }
+
   /** Reads body chunks until events are parsed or the body ends. */
   async #fill(): Promise<void> {
     try {
@@ -309,14 +352,14 @@ class ResponseSource implements PullSource {
         const chunk = this.#reader === undefined ? DONE : await this.#reader.read();
         if (this.#cancelled) return;
         if (chunk.done) {
-          if (converter.writeBytes === undefined) converter.write(this.#decoder.decode());
+          if (converter.writeBytes === undefined && this.#tail !== undefined) converter.write(UTF8.decode(this.#tail));
           converter.end();
           this.#take(converter);
           this.#ended = true;
           return;
         }
         if (converter.writeBytes !== undefined) converter.writeBytes(chunk.value);
-        else converter.write(this.#decoder.decode(chunk.value, { stream: true }));
+        else converter.write(this.#decode(chunk.value));
         if (this.#take(converter)) {
           if (converter.done) {
             this.#ended = true;

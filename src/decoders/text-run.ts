@@ -12,11 +12,23 @@ import type { ProtocolEvent } from "../protocol.ts";
  * @internal Consecutive `text-delta` (or `reasoning-delta`) events of block `index`, as their
  * pieces. `event(i)` is the event piece `i` stands for, a new object each time, of the same shape
  * the block writer gives a delta.
+ *
+ * Sealed (its network chunk parsed, the run queued to be read), the pieces are kept as one string
+ * and their lengths as another (one UTF-16 unit each): about a character a piece, where a string
+ * of its own and an array slot cost some 32 bytes (the unread rest of a chunk is held by every
+ * stream in flight). A piece is cut from the joined text when read, in order.
  */
 export class TextRun {
   readonly index: number;
   readonly type: "text" | "reasoning";
+  /** The pieces, until sealed (then an empty array, unless a piece is too long to be sealed). */
   pieces: string[];
+  /** Sealed: the pieces joined, and each one's length as a character; else `undefined`. */
+  #text: string | undefined = undefined;
+  #lengths = "";
+  /** In the sealed text: the piece `#next` reads next, and where it starts. */
+  #next = 0;
+  #at = 0;
 
   constructor(index: number, type: "text" | "reasoning", piece: string) {
     this.index = index;
@@ -24,17 +36,52 @@ export class TextRun {
     this.pieces = [piece];
   }
 
-  /** No more pieces come: the array is cut to its length (a pushed-to array keeps room to grow). */
+  /** How many pieces (events) the run stands for. */
+  get count(): number {
+    return this.#text === undefined ? this.pieces.length : this.#lengths.length;
+  }
+
+  /** No more pieces come: they are joined (or, should a piece be 65,535 characters or more, the array is cut to its length). */
   seal(): void {
-    this.pieces = this.pieces.slice();
+    const pieces = this.pieces;
+    if (this.#text !== undefined || pieces.length === 0) return;
+    const lengths = new Array<number>(pieces.length);
+    for (let i = 0; i < pieces.length; i++) {
+      const n = pieces[i]!.length;
+      if (n >= 0xffff) {
+        this.pieces = pieces.slice();
+        return;
+      }
+      lengths[i] = n;
+    }
+    this.#text = pieces.length === 1 ? pieces[0]! : pieces.join("");
+    this.#lengths = String.fromCharCode.apply(null, lengths);
+    this.pieces = NO_PIECES;
   }
 
   event(i: number): ProtocolEvent {
-    const piece = this.pieces[i]!;
+    const text = this.#text;
+    let piece: string;
+    if (text === undefined) piece = this.pieces[i]!;
+    else {
+      if (i !== this.#next) {
+        // Not the next in order: count from the start.
+        let at = 0;
+        for (let k = 0; k < i; k++) at += this.#lengths.charCodeAt(k);
+        this.#at = at;
+      }
+      const end = this.#at + this.#lengths.charCodeAt(i);
+      piece = text.slice(this.#at, end);
+      this.#at = end;
+      this.#next = i + 1;
+    }
     const delta = this.type === "text" ? { type: "text-delta" as const, text: piece } : { type: "reasoning-delta" as const, reasoning: piece };
     return { event: "content-block-delta", index: this.index, delta };
   }
 }
+
+/** A sealed run's `pieces`: frozen, so that a piece pushed to a sealed run throws rather than goes astray. */
+const NO_PIECES: string[] = Object.freeze([]) as unknown as string[];
 
 /** @internal What a converter queues: events, and runs of text deltas that stand for events. */
 export type Queued = ProtocolEvent | TextRun;
@@ -74,7 +121,7 @@ export class QueueReader {
     }
     const i = this.#piece;
     const event = item.event(i);
-    if (i + 1 < item.pieces.length) this.#piece = i + 1;
+    if (i + 1 < item.count) this.#piece = i + 1;
     else {
       items[this.#next++] = undefined;
       this.#piece = 0;
