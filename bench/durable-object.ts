@@ -10,7 +10,7 @@
  *   counted by the object (`stats()`). Each run also checks that a viewer reads the whole answer
  *   back after the object restarted.
  * - The JavaScript heap the object holds for 100 live viewers of one answer, each answered by
- *   `resumeResponse` as the object's `fetch` does. workerd has no heap API, so this runs the same
+ *   `resumeResponse` as the object's `fetch` does. This one runs the same
  *   code (`SqlLog`) in Node over a stand-in for `ctx.storage.sql` (its few statements, the rows in a
  *   Map that is there before the viewers come, so that it does not count): the heap after a full
  *   collection with the viewers attached and waiting for the next row, minus the heap without them.
