@@ -162,3 +162,27 @@ export const inFlightCases: Record<string, (w: Workload) => ReadableStream<Uint8
     return streamText({ model: provider.chat("w"), prompt: "bench" }).toUIMessageStreamResponse().body!;
   },
 };
+
+/**
+ * Makes `streams` bodies with `make`, reads each until half of `total` bytes arrived, and returns
+ * their readers (to be held while the heap is measured).
+ */
+export async function holdHalfRead(
+  make: () => ReadableStream<Uint8Array>,
+  streams: number,
+  total: number,
+  name: string,
+): Promise<ReadableStreamDefaultReader<Uint8Array>[]> {
+  const held: ReadableStreamDefaultReader<Uint8Array>[] = [];
+  for (let i = 0; i < streams; i++) {
+    const reader = make().getReader();
+    let bytes = 0;
+    while (bytes < total / 2) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`${name}: ended early`);
+      bytes += value.byteLength;
+    }
+    held.push(reader);
+  }
+  return held;
+}

@@ -4,7 +4,7 @@
  * workerd; and the heap one in-flight body holds, 1,000 of them at once, each case in a fresh
  * process.
  */
-import { bodyCase, bodyCaseNames, drainBody, inFlightCases, lastBody } from "./body-cases.ts";
+import { bodyCase, bodyCaseNames, drainBody, holdHalfRead, inFlightCases, lastBody } from "./body-cases.ts";
 import { openAIChatBytes } from "./sse.ts";
 import { workload } from "./workload.ts";
 
@@ -83,17 +83,7 @@ export async function inFlightBytes(name: string, streams: number, n: number): P
   };
   await settle();
   const before = process.memoryUsage().heapUsed;
-  const held: ReadableStreamDefaultReader<Uint8Array>[] = [];
-  for (let i = 0; i < streams; i++) {
-    const reader = make(w).getReader();
-    let bytes = 0;
-    while (bytes < total / 2) {
-      const { done, value } = await reader.read();
-      if (done) throw new Error(`${name}: ended early`);
-      bytes += value.byteLength;
-    }
-    held.push(reader);
-  }
+  const held = await holdHalfRead(() => make(w), streams, total, name);
   await settle();
   const retained = process.memoryUsage().heapUsed - before;
   (globalThis as { held?: unknown }).held = held;

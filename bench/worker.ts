@@ -9,7 +9,7 @@
  * `/?inflight=<case>&streams=<k>&bytes=<b>` makes k bodies, reads each until b/2 bytes arrived and
  * holds them in this module; `/?control=<kind>&streams=<k>` holds k known 10 KiB objects instead.
  */
-import { bodyCase, bodyCaseNames, drainBody, inFlightCases } from "./body-cases.ts";
+import { bodyCase, bodyCaseNames, drainBody, holdHalfRead, inFlightCases } from "./body-cases.ts";
 import { openAIChatBytes } from "./sse.ts";
 import { workload, type Workload } from "./workload.ts";
 
@@ -43,16 +43,7 @@ async function inFlight(url: URL): Promise<Response> {
   openAIChatBytes(w);
   if (url.searchParams.get("warm") !== null) return Response.json({ bytes: await drainBody(make(w)) });
   const total = Number(url.searchParams.get("bytes"));
-  for (let i = 0; i < streams; i++) {
-    const reader = make(w).getReader();
-    let bytes = 0;
-    while (bytes < total / 2) {
-      const { done, value } = await reader.read();
-      if (done) throw new Error(`${name}: ended early`);
-      bytes += value.byteLength;
-    }
-    held.push(reader);
-  }
+  held.push(...(await holdHalfRead(() => make(w), streams, total, name)));
   return Response.json({ held: held.length });
 }
 
