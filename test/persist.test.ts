@@ -285,6 +285,26 @@ describe("persist: Stop, disconnect and failure", () => {
     expect((await inner.snapshot())!.status).toBe("failed");
   });
 
+  it("a log that refuses the end: persist rejects and stores the message as failed, so viewers end now", async () => {
+    const { log: inner } = fresh();
+    const refused = new Error("storage refused the end");
+    const log = wrap(inner, { close: () => Promise.reject(refused) });
+    expect(await failure(persist(pushed([...rich]), log))).toBe(refused);
+    const snapshot = (await inner.snapshot())!;
+    expect(snapshot.status).toBe("failed");
+    expect(snapshot.failure).toMatchObject({ message: "storage refused the end" });
+    // The message it could not close with, kept whole as the partial.
+    expect(snapshot.message).toEqual(await ChatModelStream.from(rich).output);
+  });
+
+  it("a log that refuses the failure too: persist rejects with the close's error", async () => {
+    const { log: inner } = fresh();
+    const refused = new Error("storage down");
+    const log = wrap(inner, { close: () => Promise.reject(refused), fail: () => Promise.reject(new Error("still down")) });
+    expect(await failure(persist(pushed([...rich]), log))).toBe(refused);
+    expect((await inner.snapshot())!.status).toBe("running");
+  });
+
   it("bad options throw at once", () => {
     const { log } = fresh();
     expect(() => persist(new ChatModelStream(), log, { flushMs: -1 })).toThrow(RangeError);

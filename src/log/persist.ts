@@ -186,7 +186,8 @@ function checkNumber(name: string, value: number | undefined, fallback: number):
  * or aborted snapshot (an abort is `aborted`; a timeout and any other failure `failed`). When the
  * log fails (`open` rejects because another producer has the id, or an `append` rejects), the
  * stream is closed (`aclose`, nobody could watch it), `fail` is tried so that viewers are not left
- * waiting, and the promise rejects with the log's error. A bad `flushBytes` / `flushMs` /
+ * waiting, and the promise rejects with the log's error. When `close` rejects, `fail` is tried with
+ * the final message as the partial (status `failed`), and the promise rejects with `close`'s error. A bad `flushBytes` / `flushMs` /
  * `onDisconnect` throws at once.
  */
 export function persist(stream: ChatModelStream, log: StreamLog, options: PersistOptions = {}): Persisting {
@@ -304,7 +305,16 @@ class Run {
       throw error;
     }
     if (!failed) {
-      await log.close(await this.#stream.output);
+      const message = await this.#stream.output;
+      try {
+        await log.close(message);
+      } catch (error) {
+        // A log that refused the end (storage down, a value it cannot hold) would stay running
+        // until its producer timeout: store it as failed with the message as its partial, so that
+        // viewers end now; the close's error is what persist reports.
+        await log.fail("failed", failureOf(errorEvent(error, describeError)), message).catch(noop);
+        throw error;
+      }
     } else {
       const stored = failureOf(terminal!);
       const partial = (failure as ErrorWithPartial | null | undefined)?.partial;
