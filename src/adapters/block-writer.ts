@@ -27,10 +27,16 @@ class OpenBlock {
    * Made by the first piece.
    */
   #buf: StringBuilder | undefined = undefined;
+  /**
+   * Whether it keeps its own text even when the fold fills text in: a block that reuses the
+   * index of a finished one, which the fold (keyed by index) would give both blocks' text.
+   */
+  readonly keepsText: boolean;
 
-  constructor(type: string, fields: RawEvent) {
+  constructor(type: string, fields: RawEvent, keepsText: boolean) {
     this.type = type;
     this.fields = fields;
+    this.keepsText = keepsText;
   }
 
   push(piece: string): void {
@@ -65,6 +71,8 @@ export class BlockWriter {
    * 4294967294 in an array would make finishing the blocks walk four billion empty slots.
    */
   readonly #open = new Map<number, OpenBlock>();
+  /** The indices of finished blocks, kept while the fold fills text in (made by the first finish). */
+  #finished: Set<number> | undefined;
   #next = 0;
   /** All refusal text of the message, for `response_metadata.refusal`. */
   #refusal: StringBuilder | undefined;
@@ -100,7 +108,7 @@ export class BlockWriter {
    * `seed`, its first content, follows as a delta, so readers of raw events get all content as deltas.
    */
   start(index: number, type: string, fields: RawEvent = {}, seed = ""): void {
-    this.#open.set(index, new OpenBlock(type, fields));
+    this.#open.set(index, new OpenBlock(type, fields, this.#finished?.has(index) === true));
     if (index >= this.#next) this.#next = index + 1;
     const grow = growing(type);
     const content: RawEvent = { type, ...fields };
@@ -119,7 +127,7 @@ export class BlockWriter {
       this.start(index, type);
       block = this.#open.get(index)!;
     }
-    if (!this.#foldFills || (block.type !== "text" && block.type !== "reasoning")) block.push(piece);
+    if (!this.#foldFills || block.keepsText || (block.type !== "text" && block.type !== "reasoning")) block.push(piece);
     const out = this.#out;
     if (this.#runs) {
       const last = out[out.length - 1];
@@ -185,7 +193,8 @@ export class BlockWriter {
     const block = this.#open.get(index);
     if (block === undefined) return;
     this.#open.delete(index);
-    this.#out.push({ event: "content-block-finish", index, content: finalize(block, args, this.#foldFills) });
+    if (this.#foldFills) (this.#finished ??= new Set()).add(index);
+    this.#out.push({ event: "content-block-finish", index, content: finalize(block, args, this.#foldFills && !block.keepsText) });
   }
 
   /** Finishes every open block, in index order. */

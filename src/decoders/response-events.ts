@@ -244,6 +244,11 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 /** The decoder of every {@link ResponseSource}: it keeps no state between calls without `stream`. */
 const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
+/** The bytes of an `ArrayBufferView` or `ArrayBuffer`, without a copy. */
+function asBytes(chunk: ArrayBufferView | ArrayBuffer): Uint8Array {
+  return ArrayBuffer.isView(chunk) ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength) : new Uint8Array(chunk);
+}
+
 /**
  * @internal Where `bytes` can be cut so that no character that may still be completed is cut:
  * before a lead byte among the last three whose sequence the chunk does not finish, else the
@@ -329,7 +334,9 @@ class ResponseSource implements PullSource {
    * the chunk cuts are kept for the next chunk. Decoding a text in two pieces cut between
    * characters gives what decoding it whole does, invalid bytes included.
    */
-  #decode(bytes: Uint8Array): string {
+  #decode(chunk: Uint8Array): string {
+    // A body typed as bytes may still yield another view or an ArrayBuffer: read it as bytes.
+    let bytes: Uint8Array = chunk instanceof Uint8Array ? chunk : asBytes(chunk as unknown as ArrayBufferView | ArrayBuffer);
     const tail = this.#tail;
     if (tail !== undefined) {
       const joined = new Uint8Array(tail.length + bytes.length);
