@@ -126,21 +126,18 @@ export class DurableStreamLog implements StreamLog {
 
   async append(row: LogRow): Promise<void> {
     const events = JSON.stringify(row.events);
-    const generation = this.#generation;
-    await this.#call((stub) => (generation === undefined ? stub.append(row.seq, events) : stub.append(row.seq, events, generation)));
+    await this.#call((stub) => stub.append(row.seq, events, this.#generation));
   }
 
   async close(message: AIMessage): Promise<void> {
     const json = JSON.stringify(message);
-    const generation = this.#generation;
-    await this.#call((stub) => (generation === undefined ? stub.close(json) : stub.close(json, generation)));
+    await this.#call((stub) => stub.close(json, this.#generation));
   }
 
   async fail(status: "failed" | "aborted", failure: LogFailure, partial: AIMessage | undefined): Promise<void> {
     const plain: LogFailure = failure.code === undefined ? { message: failure.message } : { message: failure.message, code: failure.code };
     const json = partial === undefined ? undefined : JSON.stringify(partial);
-    const generation = this.#generation;
-    await this.#call((stub) => (generation === undefined ? stub.fail(status, plain, json) : stub.fail(status, plain, json, generation)));
+    await this.#call((stub) => stub.fail(status, plain, json, this.#generation));
   }
 
   async snapshot(): Promise<LogSnapshot | undefined> {
